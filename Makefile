@@ -1,0 +1,48 @@
+# Entry points. `make run` and `make test` install what is missing, build and go.
+JOBS ?= $(shell nproc)
+CONFIG ?= examples/sessiongate.yaml
+
+.PHONY: deps run test build debug asan fuzz fuzz-run bench format clean
+
+deps:
+	./scripts/install-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+run: build
+	./scripts/run-demo $(CONFIG)
+
+debug: deps
+	cmake --preset debug >/dev/null
+	cmake --build --preset debug -j $(JOBS)
+
+test: build
+	ctest --preset release
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+# A longer fuzzing session per target; see fuzz/README.md.
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	./fuzz/run-all $(FUZZ_SECONDS)
+
+bench:
+	./scripts/install-deps --bench
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	/usr/bin/python3 bench/run.py
+
+format:
+	find src tests fuzz bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,387 @@
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "routing/pattern.h"
+
+namespace sg::app {
+
+namespace {
+
+using routing::ActionType;
+
+bool parse_uint(std::string_view s, uint64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+class Reader {
+ public:
+  explicit Reader(std::vector<ConfigError>& errors) : errors_(errors) {}
+
+  void error(const YAML::Node& at, std::string message) {
+    const YAML::Mark m = at.Mark();
+    errors_.push_back({m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1,
+                       std::move(message)});
+  }
+
+  // Reports keys outside `allowed`; returns false when `node` is not a mapping.
+  bool mapping(const YAML::Node& node, std::string_view where,
+               std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) {
+      error(node, std::string(where) + " must be a mapping");
+      return false;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string known;
+        for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+        error(it->first, "unknown key '" + key + "' in " + std::string(where) +
+                             " (known: " + known + ")");
+      }
+    }
+    return true;
+  }
+
+  bool scalar(const YAML::Node& n, std::string_view what, std::string& out) {
+    if (!n.IsScalar()) {
+      error(n, std::string(what) + " must be a scalar value");
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  void duration(const YAML::Node& parent, const char* key, std::string_view where, Millis& out) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, key, s)) return;
+    Millis v{};
+    if (!parse_duration(s, v) || v.count() <= 0) {
+      error(n, std::string(where) + "." + key + ": invalid duration '" + s +
+                   "' (use a positive number with ms, s, m or h, e.g. 10s)");
+      return;
+    }
+    out = v;
+  }
+
+  void size(const YAML::Node& parent, const char* key, std::string_view where, size_t& out,
+            size_t min, size_t max) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, key, s)) return;
+    size_t v = 0;
+    if (!parse_size(s, v) || v < min || v > max) {
+      error(n, std::string(where) + "." + key + ": invalid value '" + s + "' (expected " +
+                   std::to_string(min) + ".." + std::to_string(max) + ")");
+      return;
+    }
+    out = v;
+  }
+
+ private:
+  std::vector<ConfigError>& errors_;
+};
+
+void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
+  if (!n.IsSequence() || n.size() == 0) {
+    r.error(n, "listeners must be a non-empty list");
+    return;
+  }
+  for (const auto& item : n) {
+    if (!r.mapping(item, "listener", {"address"})) continue;
+    std::string addr;
+    if (!item["address"]) {
+      r.error(item, "listener needs an address (e.g. 127.0.0.1:8080)");
+      continue;
+    }
+    if (!r.scalar(item["address"], "address", addr)) continue;
+    ListenerConfig l;
+    if (!parse_endpoint(addr, l.endpoint)) {
+      r.error(item["address"], "listener address '" + addr +
+                                   "' is not IP:PORT (an IP literal; names are not resolved)");
+      continue;
+    }
+    l.text = addr;
+    cfg.listeners.push_back(l);
+  }
+}
+
+void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
+  if (!n) return;
+  if (!n.IsMap()) {
+    r.error(n, "action must be a mapping");
+    return;
+  }
+  std::string type;
+  if (!n["type"] || !r.scalar(n["type"], "type", type)) {
+    r.error(n, "action needs a type: upstream, fixed or redirect");
+    return;
+  }
+  auto& a = rule.action;
+  if (type == "upstream") {
+    a.type = ActionType::kUpstream;
+    if (!r.mapping(n, "upstream action", {"type", "address", "host_header"})) return;
+    std::string addr;
+    if (!n["address"]) {
+      r.error(n, "upstream action needs an address (IP:PORT)");
+    } else if (r.scalar(n["address"], "address", addr)) {
+      if (!parse_endpoint(addr, a.address)) {
+        r.error(n["address"], "upstream address '" + addr + "' is not IP:PORT");
+      }
+      a.address_text = addr;
+    }
+    if (n["host_header"]) {
+      std::string h;
+      if (r.scalar(n["host_header"], "host_header", h)) {
+        if (h == "keep") {
+          a.host_header = routing::HostHeader::kKeep;
+        } else if (h == "upstream") {
+          a.host_header = routing::HostHeader::kUpstream;
+        } else {
+          r.error(n["host_header"], "host_header must be 'keep' or 'upstream', not '" + h + "'");
+        }
+      }
+    }
+  } else if (type == "fixed") {
+    a.type = ActionType::kFixed;
+    if (!r.mapping(n, "fixed action", {"type", "status", "page", "body", "content_type"})) return;
+    std::string s;
+    uint64_t status = 0;
+    if (!n["status"] || !r.scalar(n["status"], "status", s) || !parse_uint(s, status) ||
+        status < 200 || status > 599) {
+      r.error(n["status"] ? n["status"] : n, "fixed action needs a status between 200 and 599");
+    }
+    a.status = static_cast<int>(status);
+    if (n["page"]) r.scalar(n["page"], "page", a.page);
+    if (n["body"]) r.scalar(n["body"], "body", a.body);
+    a.content_type = "text/plain; charset=utf-8";
+    if (n["content_type"]) r.scalar(n["content_type"], "content_type", a.content_type);
+    if (!a.page.empty() && !a.body.empty()) {
+      r.error(n, "fixed action takes either page or body, not both");
+    }
+  } else if (type == "redirect") {
+    a.type = ActionType::kRedirect;
+    if (!r.mapping(n, "redirect action", {"type", "status", "location"})) return;
+    a.status = 302;
+    if (n["status"]) {
+      std::string s;
+      uint64_t status = 0;
+      if (!r.scalar(n["status"], "status", s) || !parse_uint(s, status) ||
+          (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)) {
+        r.error(n["status"], "redirect status must be 301, 302, 303, 307 or 308");
+      }
+      a.status = static_cast<int>(status);
+    }
+    if (!n["location"] || !r.scalar(n["location"], "location", a.location) ||
+        a.location.empty()) {
+      r.error(n, "redirect action needs a location");
+    }
+    for (char c : a.location) {
+      if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
+        r.error(n["location"], "redirect location contains a space or control character");
+        break;
+      }
+    }
+  } else {
+    r.error(n["type"], "unknown action type '" + type + "' (known: upstream, fixed, redirect)");
+  }
+}
+
+void read_rules(Reader& r, const YAML::Node& n, Config& cfg) {
+  if (!n.IsSequence()) {
+    r.error(n, "rules must be a list");
+    return;
+  }
+  std::set<int> priorities;
+  size_t index = 0;
+  for (const auto& item : n) {
+    routing::Rule rule;
+    rule.name = "rules[" + std::to_string(index++) + "]";
+    if (!r.mapping(item, "rule", {"priority", "name", "match", "action"})) continue;
+    std::string s;
+    uint64_t prio = 0;
+    if (!item["priority"]) {
+      r.error(item, rule.name + " needs a priority (lower numbers are evaluated first)");
+    } else if (!r.scalar(item["priority"], "priority", s) || !parse_uint(s, prio) ||
+               prio > 1000000) {
+      r.error(item["priority"], "priority must be a whole number from 0 to 1000000");
+    } else if (!priorities.insert(static_cast<int>(prio)).second) {
+      r.error(item["priority"], "priority " + s + " is used by two rules");
+    }
+    rule.priority = static_cast<int>(prio);
+    if (item["name"]) r.scalar(item["name"], "name", rule.name);
+    if (const YAML::Node m = item["match"]) {
+      if (r.mapping(m, "match", {"host", "path"})) {
+        if (m["host"] && r.scalar(m["host"], "host", rule.host)) {
+          if (const char* why = routing::check_host_pattern(rule.host)) r.error(m["host"], why);
+        }
+        if (m["path"] && r.scalar(m["path"], "path", rule.path)) {
+          if (const char* why = routing::check_path_pattern(rule.path)) r.error(m["path"], why);
+        }
+      }
+    }
+    if (!item["action"]) {
+      r.error(item, rule.name + " needs an action");
+    } else {
+      read_action(r, item["action"], rule);
+    }
+    cfg.rules.push_back(std::move(rule));
+  }
+}
+
+}  // namespace
+
+bool parse_duration(std::string_view s, Millis& out) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  uint64_t v = 0;
+  if (i == 0 || i > 12 || !parse_uint(s.substr(0, i), v)) return false;
+  std::string_view unit = s.substr(i);
+  if (unit == "ms") {
+    out = Millis(v);
+  } else if (unit == "s") {
+    out = Millis(v * 1000);
+  } else if (unit == "m") {
+    out = Millis(v * 60'000);
+  } else if (unit == "h") {
+    out = Millis(v * 3'600'000);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool parse_size(std::string_view s, size_t& out) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  uint64_t v = 0;
+  if (i == 0 || i > 15 || !parse_uint(s.substr(0, i), v)) return false;
+  std::string_view unit = s.substr(i);
+  uint64_t mult = 1;
+  if (unit == "KiB") {
+    mult = 1024;
+  } else if (unit == "MiB") {
+    mult = 1024 * 1024;
+  } else if (unit == "GiB") {
+    mult = uint64_t{1} << 30;
+  } else if (!unit.empty()) {
+    return false;
+  }
+  if (v > UINT64_MAX / mult) return false;
+  out = static_cast<size_t>(v * mult);
+  return true;
+}
+
+bool parse_endpoint(std::string_view s, boost::asio::ip::tcp::endpoint& out) {
+  std::string_view host, port;
+  if (!s.empty() && s[0] == '[') {
+    size_t close = s.find(']');
+    if (close == s.npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    size_t colon = s.rfind(':');
+    if (colon == s.npos || s.find(':') != colon) return false;
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  uint64_t p = 0;
+  if (port.empty() || port.size() > 5 || !parse_uint(port, p) || p > 65535) return false;
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(std::string(host), ec);
+  if (ec) return false;
+  out = {addr, static_cast<unsigned short>(p)};
+  return true;
+}
+
+bool parse_config(const std::string& text, const std::string& name, Config& cfg,
+                  std::vector<ConfigError>& errors) {
+  cfg = Config{};
+  cfg.path = name;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    errors.push_back({e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
+    return false;
+  }
+  Reader r(errors);
+  if (!root || root.IsNull()) {
+    errors.push_back({1, 1, "the configuration is empty"});
+    return false;
+  }
+  if (!r.mapping(root, "the configuration",
+                 {"workers", "listeners", "limits", "timeouts", "rules"})) {
+    return false;
+  }
+  if (const YAML::Node w = root["workers"]) {
+    std::string s;
+    uint64_t v = 0;
+    if (!r.scalar(w, "workers", s) || !parse_uint(s, v) || v > 256) {
+      r.error(w, "workers must be a whole number from 0 (one per core) to 256");
+    }
+    cfg.workers = static_cast<int>(v);
+  }
+  if (!root["listeners"]) {
+    r.error(root, "listeners is required (e.g. listeners: [{address: 127.0.0.1:8080}])");
+  } else {
+    read_listeners(r, root["listeners"], cfg);
+  }
+  if (const YAML::Node l = root["limits"]) {
+    if (r.mapping(l, "limits",
+                  {"request_line", "header_bytes", "header_fields", "body_bytes",
+                   "chunk_extension_bytes", "max_connections", "upstream_idle_per_host",
+                   "buffer_bytes"})) {
+      auto& lim = cfg.limits;
+      r.size(l, "request_line", "limits", lim.request_line, 256, 1 << 20);
+      r.size(l, "header_bytes", "limits", lim.header_bytes, 1024, 1 << 20);
+      r.size(l, "header_fields", "limits", lim.header_fields, 4, 10000);
+      r.size(l, "body_bytes", "limits", lim.body_bytes, 0, size_t{1} << 50);
+      r.size(l, "chunk_extension_bytes", "limits", lim.chunk_extension_bytes, 0, 1 << 16);
+      r.size(l, "max_connections", "limits", lim.max_connections, 1, 1 << 22);
+      r.size(l, "upstream_idle_per_host", "limits", lim.upstream_idle_per_host, 0, 1 << 16);
+      r.size(l, "buffer_bytes", "limits", lim.buffer_bytes, 1024, 1 << 24);
+    }
+  }
+  if (const YAML::Node t = root["timeouts"]) {
+    if (r.mapping(t, "timeouts",
+                  {"request_head", "keepalive_idle", "upstream_connect", "upstream_head",
+                   "body_idle", "tunnel_idle", "upstream_keepalive_idle", "shutdown_drain"})) {
+      auto& to = cfg.timeouts;
+      r.duration(t, "request_head", "timeouts", to.request_head);
+      r.duration(t, "keepalive_idle", "timeouts", to.keepalive_idle);
+      r.duration(t, "upstream_connect", "timeouts", to.upstream_connect);
+      r.duration(t, "upstream_head", "timeouts", to.upstream_head);
+      r.duration(t, "body_idle", "timeouts", to.body_idle);
+      r.duration(t, "tunnel_idle", "timeouts", to.tunnel_idle);
+      r.duration(t, "upstream_keepalive_idle", "timeouts", to.upstream_keepalive_idle);
+      r.duration(t, "shutdown_drain", "timeouts", to.shutdown_drain);
+    }
+  }
+  if (const YAML::Node rules = root["rules"]) read_rules(r, rules, cfg);
+  return errors.empty();
+}
+
+bool load_config(const std::string& path, Config& out, std::vector<ConfigError>& errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors.push_back({0, 0, "cannot open " + path});
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, out, errors);
+}
+
+}  // namespace sg::app

@@ -1,0 +1,82 @@
+// Parsed HTTP/1.1 message heads. Every string_view points into the connection's read buffer,
+// so a head is valid only until that buffer is compacted or refilled.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace sg::http {
+
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kTrace, kOther };
+
+// Body framing of a message, decided once from its head (RFC 9112 section 6.3).
+enum class Framing : uint8_t { kNone, kLength, kChunked, kUntilClose };
+
+struct RequestHead {
+  std::string_view method;
+  Method method_id = Method::kOther;
+  std::string_view target;  // origin-form (or "*"), never absolute-form after parsing
+  std::string_view path;    // target without the query
+  std::string_view query;   // without the '?'; empty when there is none
+  int version_minor = 1;
+  std::string_view host;    // from Host, or the authority of an absolute-form target
+  std::vector<Header> headers;
+
+  Framing framing = Framing::kNone;
+  uint64_t content_length = 0;
+  bool keep_alive = true;
+  bool upgrade = false;          // Connection: upgrade with an Upgrade header
+  bool expect_continue = false;  // Expect: 100-continue
+  std::vector<std::string_view> connection_tokens;  // names listed in Connection (lowercase-insensitive)
+
+  void clear() {
+    method = target = path = query = host = {};
+    method_id = Method::kOther;
+    version_minor = 1;
+    headers.clear();
+    connection_tokens.clear();
+    framing = Framing::kNone;
+    content_length = 0;
+    keep_alive = true;
+    upgrade = expect_continue = false;
+  }
+  bool idempotent() const {
+    return method_id == Method::kGet || method_id == Method::kHead ||
+           method_id == Method::kOptions || method_id == Method::kPut ||
+           method_id == Method::kDelete || method_id == Method::kTrace;
+  }
+  std::string_view header(std::string_view name) const;
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::string_view reason;
+  int version_minor = 1;
+  std::vector<Header> headers;
+  Framing framing = Framing::kNone;
+  uint64_t content_length = 0;
+  bool keep_alive = true;
+  std::vector<std::string_view> connection_tokens;
+
+  void clear() {
+    status = 0;
+    reason = {};
+    version_minor = 1;
+    headers.clear();
+    connection_tokens.clear();
+    framing = Framing::kNone;
+    content_length = 0;
+    keep_alive = true;
+  }
+  std::string_view header(std::string_view name) const;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace sg::http

@@ -1,0 +1,127 @@
+#include "http/pages.h"
+
+#include <cstdio>
+
+namespace sg::http {
+
+std::string_view status_text(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Status";
+  }
+}
+
+bool wants_html(std::string_view accept) {
+  return accept.find("text/html") != std::string_view::npos;
+}
+
+void append_html_escaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+}
+
+void render_page(const Page& page, bool html, bool close, std::string& out,
+                 std::string_view extra_headers) {
+  std::string body;
+  if (html) {
+    body.reserve(1024);
+    body += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>";
+    append_html_escaped(body, page.title);
+    body += "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem "
+            "auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f3f3f3;padding:"
+            "0 .2rem}.s{color:#888}</style></head><body><h1>";
+    append_html_escaped(body, page.title);
+    body += "</h1><p>";
+    append_html_escaped(body, page.message);
+    body += "</p>";
+    if (!page.detail.empty()) {
+      body += "<p><code>";
+      append_html_escaped(body, page.detail);
+      body += "</code></p>";
+    }
+    body += "<p class=\"s\">";
+    body += std::to_string(page.status);
+    body += " &middot; sessiongate</p></body></html>\n";
+  } else {
+    body += "{\"status\":";
+    body += std::to_string(page.status);
+    body += ",\"error\":\"";
+    append_json_escaped(body, page.code);
+    body += "\",\"message\":\"";
+    append_json_escaped(body, page.message);
+    body += "\"";
+    if (!page.detail.empty()) {
+      body += ",\"detail\":\"";
+      append_json_escaped(body, page.detail);
+      body += "\"";
+    }
+    body += "}\n";
+  }
+  out += "HTTP/1.1 ";
+  out += std::to_string(page.status);
+  out += ' ';
+  out += status_text(page.status);
+  out += "\r\nContent-Type: ";
+  out += html ? "text/html; charset=utf-8" : "application/json";
+  out += "\r\nCache-Control: no-store\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n";
+  out += extra_headers;
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += body;
+}
+
+}  // namespace sg::http

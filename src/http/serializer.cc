@@ -1,0 +1,134 @@
+#include "http/serializer.h"
+
+#include <charconv>
+
+namespace sg::http {
+
+namespace {
+
+bool named_in(const std::vector<std::string_view>& tokens, std::string_view name) {
+  for (auto t : tokens) {
+    if (iequals(t, name)) return true;
+  }
+  return false;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+// Fields the proxy owns on the way upstream: it sets them from what it knows, never relays them.
+bool proxy_owned_request_field(std::string_view name) {
+  return iequals(name, "host") || iequals(name, "content-length") || iequals(name, "expect") ||
+         iequals(name, "forwarded") || iequals(name, "x-forwarded-for") ||
+         iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host");
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "keep-alive") ||
+         iequals(name, "proxy-connection") || iequals(name, "te") ||
+         iequals(name, "transfer-encoding") || iequals(name, "upgrade") ||
+         iequals(name, "trailer") || iequals(name, "proxy-authorization") ||
+         iequals(name, "proxy-authenticate");
+}
+
+void serialize_request(const RequestHead& req, const ForwardInfo& info, std::string& out) {
+  out.append(req.method).append(" ").append(info.target).append(" HTTP/1.1\r\n");
+  append_header(out, "Host", info.host);
+  for (const auto& h : req.headers) {
+    if (is_hop_by_hop(h.name) || proxy_owned_request_field(h.name) ||
+        named_in(req.connection_tokens, h.name)) {
+      continue;
+    }
+    append_header(out, h.name, h.value);
+  }
+  // Client-supplied forwarding headers are replaced, not appended to: the edge is not trusted.
+  out.append("Forwarded: for=");
+  if (info.client_ipv6) {
+    out.append("\"[").append(info.client_ip).append("]\"");
+  } else {
+    out.append(info.client_ip);
+  }
+  out.append(";proto=").append(info.proto);
+  if (!req.host.empty()) out.append(";host=\"").append(req.host).append("\"");
+  out.append("\r\n");
+  append_header(out, "X-Forwarded-For", info.client_ip);
+  append_header(out, "X-Forwarded-Proto", info.proto);
+  if (!req.host.empty()) append_header(out, "X-Forwarded-Host", req.host);
+  switch (req.framing) {
+    case Framing::kLength:
+      out.append("Content-Length: ");
+      append_number(out, req.content_length);
+      out.append("\r\n");
+      break;
+    case Framing::kChunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    default:
+      if (req.method_id == Method::kPost || req.method_id == Method::kPut ||
+          req.method_id == Method::kPatch) {
+        out.append("Content-Length: 0\r\n");
+      }
+      break;
+  }
+  if (req.upgrade) {
+    append_header(out, "Connection", "upgrade");
+    append_header(out, "Upgrade", req.header("upgrade"));
+  }
+  out.append("\r\n");
+}
+
+void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::string& out) {
+  out.append(f.client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  append_number(out, static_cast<uint64_t>(res.status));
+  out.append(" ").append(res.reason).append("\r\n");
+  const bool upgrade = res.status == 101;
+  for (const auto& h : res.headers) {
+    if (is_hop_by_hop(h.name) || named_in(res.connection_tokens, h.name)) continue;
+    // A body-less response keeps the upstream's Content-Length: it describes the representation.
+    if (iequals(h.name, "content-length") && f.framing != Framing::kNone) continue;
+    append_header(out, h.name, h.value);
+  }
+  switch (f.framing) {
+    case Framing::kLength:
+      out.append("Content-Length: ");
+      append_number(out, res.content_length);
+      out.append("\r\n");
+      break;
+    case Framing::kChunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    default:
+      break;
+  }
+  if (upgrade) {
+    append_header(out, "Connection", "upgrade");
+    append_header(out, "Upgrade", res.header("upgrade"));
+  } else if (!f.keep_alive) {
+    out.append("Connection: close\r\n");
+  } else if (f.client_http10) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  out.append("\r\n");
+}
+
+void serialize_interim(const ResponseHead& res, std::string& out) {
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<uint64_t>(res.status));
+  out.append(" ").append(res.reason).append("\r\n");
+  for (const auto& h : res.headers) {
+    if (is_hop_by_hop(h.name) || named_in(res.connection_tokens, h.name)) continue;
+    append_header(out, h.name, h.value);
+  }
+  out.append("\r\n");
+}
+
+}  // namespace sg::http

@@ -1,0 +1,36 @@
+// Canonical re-serialisation of message heads: what leaves the proxy is built from the parsed
+// head, never relayed raw. Hop-by-hop fields and those named in Connection are dropped.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "http/message.h"
+
+namespace sg::http {
+
+struct ForwardInfo {
+  std::string_view client_ip;     // peer address of the downstream connection
+  bool client_ipv6 = false;
+  std::string_view proto = "http";
+  std::string_view host;          // Host sent upstream (the client's, or a rewrite)
+  std::string_view target;        // request-target sent upstream (the client's, or a rewrite)
+};
+
+// Appends the upstream request head. `framing` is how the body will be sent upstream.
+void serialize_request(const RequestHead& req, const ForwardInfo& info, std::string& out);
+
+struct ResponseFraming {
+  Framing framing = Framing::kNone;  // how the body is sent downstream
+  bool keep_alive = true;            // downstream connection stays open after this response
+  bool client_http10 = false;
+};
+
+void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::string& out);
+
+// Interim 1xx (other than 101) head, forwarded as received minus hop-by-hop fields.
+void serialize_interim(const ResponseHead& res, std::string& out);
+
+bool is_hop_by_hop(std::string_view name);
+
+}  // namespace sg::http

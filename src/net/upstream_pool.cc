@@ -1,0 +1,117 @@
+#include "net/upstream_pool.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <functional>
+
+namespace sg::net {
+
+size_t PoolKeyHash::operator()(const PoolKey& k) const {
+  size_t h = std::hash<unsigned short>()(k.endpoint.port());
+  if (k.endpoint.address().is_v4()) {
+    h ^= std::hash<uint32_t>()(k.endpoint.address().to_v4().to_uint()) * 31;
+  } else {
+    for (auto b : k.endpoint.address().to_v6().to_bytes()) h = h * 131 + b;
+  }
+  return h ^ (std::hash<uint64_t>()(k.generation) << 1);
+}
+
+UpstreamPool::UpstreamPool(boost::asio::any_io_executor ex, size_t max_idle_per_key,
+                           Clock::duration idle_timeout)
+    : ex_(ex), max_idle_(max_idle_per_key), idle_timeout_(idle_timeout), sweeper_(ex) {}
+
+UpstreamPool::~UpstreamPool() {
+  *alive_ = false;
+  close_all();
+}
+
+std::optional<boost::asio::ip::tcp::socket> UpstreamPool::take(const PoolKey& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end() || it->second.empty()) return std::nullopt;
+  Entry e = std::move(it->second.back());
+  it->second.pop_back();
+  --total_;
+  boost::system::error_code ignored;
+  e.socket->cancel(ignored);  // the readiness wait completes as aborted and finds no entry
+  return std::move(*e.socket);
+}
+
+void UpstreamPool::put(const PoolKey& key, boost::asio::ip::tcp::socket socket) {
+  auto& list = idle_[key];
+  if (list.size() >= max_idle_) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  list.push_back(Entry{std::make_unique<boost::asio::ip::tcp::socket>(std::move(socket)),
+                       Clock::now(), next_id_++});
+  ++total_;
+  watch(key, list.back());
+  if (total_ == 1) sweep();
+}
+
+void UpstreamPool::watch(const PoolKey& key, Entry& e) {
+  uint64_t id = e.id;
+  e.socket->async_wait(boost::asio::ip::tcp::socket::wait_read,
+                       [this, key, id, alive = alive_](const boost::system::error_code& ec) {
+                         if (!*alive || ec == boost::asio::error::operation_aborted) return;
+                         auto it = idle_.find(key);
+                         if (it == idle_.end()) return;
+                         auto& list = it->second;
+                         for (size_t i = 0; i < list.size(); ++i) {
+                           if (list[i].id != id) continue;
+                           // Readable while idle: the upstream closed or misbehaved.
+                           boost::system::error_code ignored;
+                           list[i].socket->close(ignored);
+                           list.erase(list.begin() + static_cast<long>(i));
+                           --total_;
+                           return;
+                         }
+                       });
+}
+
+void UpstreamPool::sweep() {
+  sweeper_.expires_after(std::chrono::seconds(1));
+  sweeper_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || ec) return;
+    const auto cutoff = Clock::now() - idle_timeout_;
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      auto& list = it->second;
+      size_t keep = 0;
+      for (size_t i = 0; i < list.size(); ++i) {
+        if (list[i].since < cutoff) {
+          boost::system::error_code ignored;
+          list[i].socket->close(ignored);
+          --total_;
+        } else {
+          if (keep != i) list[keep] = std::move(list[i]);
+          ++keep;
+        }
+      }
+      list.resize(keep);
+      it = list.empty() ? idle_.erase(it) : std::next(it);
+    }
+    if (total_ > 0) sweep();
+  });
+}
+
+void UpstreamPool::close_all() {
+  for (auto& [key, list] : idle_) {
+    for (auto& e : list) {
+      boost::system::error_code ignored;
+      e.socket->close(ignored);
+    }
+  }
+  idle_.clear();
+  total_ = 0;
+  sweeper_.cancel();
+}
+
+bool still_open(boost::asio::ip::tcp::socket& s) {
+  char c;
+  ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace sg::net

@@ -1,0 +1,68 @@
+// Per-worker pool of idle keep-alive connections to upstreams. Single-threaded: each worker
+// owns one and touches it only from its own event loop.
+//
+// An idle pooled connection keeps a read-readiness wait pending; if the upstream closes it (or
+// sends stray bytes) the wait completes and the connection is dropped, with no syscall on the
+// request path. Callers about to send a non-idempotent request additionally peek the socket,
+// closing the window between the upstream's FIN and the event loop noticing it.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace sg::net {
+
+struct PoolKey {
+  boost::asio::ip::tcp::endpoint endpoint;
+  uint64_t generation = 0;  // a re-registered container never gets its old connections
+  bool operator==(const PoolKey&) const = default;
+};
+
+struct PoolKeyHash {
+  size_t operator()(const PoolKey& k) const;
+};
+
+class UpstreamPool {
+ public:
+  using Clock = std::chrono::steady_clock;
+  UpstreamPool(boost::asio::any_io_executor ex, size_t max_idle_per_key,
+               Clock::duration idle_timeout);
+  ~UpstreamPool();
+
+  // An idle connection for `key`, most recently used first, or nullopt.
+  std::optional<boost::asio::ip::tcp::socket> take(const PoolKey& key);
+  // Returns a connection after a complete exchange. Closes it when the pool is full.
+  void put(const PoolKey& key, boost::asio::ip::tcp::socket socket);
+
+  size_t idle_count() const { return total_; }
+  void close_all();
+
+ private:
+  struct Entry {
+    std::unique_ptr<boost::asio::ip::tcp::socket> socket;
+    Clock::time_point since;
+    uint64_t id;
+  };
+  void watch(const PoolKey& key, Entry& e);
+  void sweep();
+
+  boost::asio::any_io_executor ex_;
+  size_t max_idle_;
+  Clock::duration idle_timeout_;
+  std::unordered_map<PoolKey, std::vector<Entry>, PoolKeyHash> idle_;
+  size_t total_ = 0;
+  uint64_t next_id_ = 1;
+  boost::asio::steady_timer sweeper_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// True when a socket taken from the pool is still open with nothing unread (MSG_PEEK).
+bool still_open(boost::asio::ip::tcp::socket& s);
+
+}  // namespace sg::net

@@ -1,0 +1,766 @@
+#include "proxy/connection.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <optional>
+#include <string>
+
+#include "common/buffer.h"
+#include "common/error.h"
+#include "http/chunked.h"
+#include "http/pages.h"
+#include "http/parser.h"
+#include "http/serializer.h"
+#include "net/watchdog.h"
+#include "proxy/error_page.h"
+#include "proxy/worker.h"
+
+namespace sg::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using http::Framing;
+
+namespace {
+
+constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+constexpr std::string_view kCrlf = "\r\n";
+
+enum class Next { kKeepAlive, kClose };
+
+// Hex size line of one chunk, kept beside the data it frames for a single gather write.
+struct ChunkHeader {
+  char buf[20];
+  size_t len = 0;
+  explicit ChunkHeader(size_t n) {
+    auto [p, ec] = std::to_chars(buf, buf + 16, n, 16);
+    p[0] = '\r';
+    p[1] = '\n';
+    len = static_cast<size_t>(p + 2 - buf);
+  }
+  asio::const_buffer buffer() const { return {buf, len}; }
+};
+
+class Connection {
+ public:
+  Connection(Worker& w, tcp::socket s)
+      : w_(w),
+        rt_(w.runtime()),
+        lim_(rt_.settings.limits),
+        to_(rt_.settings.timeouts),
+        client_(std::move(s)),
+        dog_(client_.get_executor()) {
+    dog_.watch(&client_);
+    boost::system::error_code ec;
+    auto peer = client_.remote_endpoint(ec);
+    if (!ec) {
+      auto addr = peer.address();
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+        addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+      }
+      client_ip_ = addr.to_string();
+      client_v6_ = addr.is_v6();
+    }
+    client_.set_option(tcp::no_delay(true), ec);
+    head_limit_ = lim_.request_line + lim_.header_bytes + 8;
+  }
+
+  ~Connection() { w_.connection_closed(); }
+
+  awaitable<void> run() {
+    bool first = true;
+    for (;;) {
+      if (!co_await read_head(first)) break;
+      first = false;
+      Next next = co_await handle();
+      if (next == Next::kClose || w_.draining()) break;
+    }
+    co_await close_client();
+  }
+
+ private:
+  // ---- downstream head ------------------------------------------------------------------
+
+  // True with req_ parsed and head_len_ set; false when the connection must end (any error
+  // response has been sent).
+  awaitable<bool> read_head(bool first) {
+    if (in_.empty()) {
+      // Idle between requests: hold no buffer, only a readiness wait.
+      in_.release_if_empty();
+      dog_.arm(first ? to_.request_head : to_.keepalive_idle);
+      w_.add_idle(&client_);
+      auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, kUse);
+      w_.remove_idle(&client_);
+      if (ec || w_.draining()) co_return false;
+    }
+    dog_.arm(to_.request_head);
+    const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
+    for (;;) {
+      if (!in_.empty()) {
+        http::ParseResult r = http::parse_request(in_.data(), plim, req_);
+        if (r.state == http::ParseState::kComplete) {
+          head_len_ = r.consumed;
+          co_return true;
+        }
+        if (r.state == http::ParseState::kError) {
+          // The head is unusable, but a browser still deserves a page it can render.
+          html_ = in_.data().find("text/html") != std::string_view::npos;
+          co_await send_error(error_from_parse(r.error), true);
+          co_return false;
+        }
+      }
+      auto [p, n] = in_.prepare(4096, head_limit_);
+      if (n == 0) {
+        co_await send_error({ErrorKind::kHeadersTooLarge, Side::kDownstream, false,
+                             "request head too large"},
+                            true);
+        co_return false;
+      }
+      auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
+      if (ec) {
+        if (dog_.expired() && !in_.empty()) {
+          co_await send_error({ErrorKind::kRequestTimeout, Side::kDownstream, false,
+                               "request head not received in time"},
+                              true);
+        }
+        co_return false;
+      }
+      in_.commit(got);
+    }
+  }
+
+  // ---- dispatch ---------------------------------------------------------------------------
+
+  awaitable<Next> handle() {
+    html_ = http::wants_html(req_.header("accept"));
+    if (lim_.body_bytes > 0 && req_.framing == Framing::kLength &&
+        req_.content_length > lim_.body_bytes) {
+      co_await send_error({ErrorKind::kBodyTooLarge, Side::kDownstream, false,
+                           "request body larger than the configured limit"},
+                          true);
+      co_return Next::kClose;
+    }
+    const routing::Rule* rule = rt_.rules.match(req_.host, req_.path);
+    if (rule == nullptr) {
+      co_return co_await local_response(
+          error_page({ErrorKind::kNoRule, Side::kDownstream, false, ""}), {});
+    }
+    switch (rule->action.type) {
+      case routing::ActionType::kUpstream:
+        co_return co_await forward(rule->action);
+      case routing::ActionType::kFixed:
+        co_return co_await fixed(rule->action);
+      case routing::ActionType::kRedirect:
+        co_return co_await redirect(rule->action);
+    }
+    co_return Next::kClose;
+  }
+
+  // A response the proxy makes itself. A request body it did not read ends the connection:
+  // skipping an unread body is how request smuggling starts.
+  awaitable<Next> local_response(const http::Page& page, std::string_view extra_headers) {
+    const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
+    out_.clear();
+    http::render_page(page, html_, close, out_, extra_headers);
+    if (req_.method_id == http::Method::kHead) out_.resize(out_.find("\r\n\r\n") + 4);
+    in_.consume(head_len_);
+    if (!co_await write_client(asio::buffer(out_))) co_return Next::kClose;
+    co_return close ? Next::kClose : Next::kKeepAlive;
+  }
+
+  awaitable<Next> fixed(const routing::Action& a) {
+    if (a.body.empty()) {
+      http::Page page{a.status, "fixed", http::status_text(a.status),
+                      a.page.empty() ? std::string_view("This address has no content.")
+                                     : std::string_view(a.page),
+                      {}};
+      co_return co_await local_response(page, {});
+    }
+    const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
+    out_.clear();
+    out_ += "HTTP/1.1 " + std::to_string(a.status) + " ";
+    out_ += http::status_text(a.status);
+    out_ += "\r\nContent-Type: " + a.content_type;
+    out_ += "\r\nContent-Length: " + std::to_string(a.body.size()) + "\r\n";
+    if (close) out_ += "Connection: close\r\n";
+    out_ += "\r\n";
+    if (req_.method_id != http::Method::kHead) out_ += a.body;
+    in_.consume(head_len_);
+    if (!co_await write_client(asio::buffer(out_))) co_return Next::kClose;
+    co_return close ? Next::kClose : Next::kKeepAlive;
+  }
+
+  awaitable<Next> redirect(const routing::Action& a) {
+    std::string location;
+    std::string_view rest = a.location;
+    for (;;) {
+      size_t open = rest.find('{');
+      if (open == rest.npos) break;
+      location += rest.substr(0, open);
+      rest.remove_prefix(open);
+      if (rest.starts_with("{path}")) {
+        location += req_.path;
+        rest.remove_prefix(6);
+      } else if (rest.starts_with("{query}")) {
+        location += req_.query;
+        rest.remove_prefix(7);
+      } else if (rest.starts_with("{host}")) {
+        location += req_.host;
+        rest.remove_prefix(6);
+      } else {
+        location += '{';
+        rest.remove_prefix(1);
+      }
+    }
+    location += rest;
+    std::string headers = "Location: " + location + "\r\n";
+    http::Page page{a.status, "redirect", http::status_text(a.status), "This page has moved.",
+                    location};
+    co_return co_await local_response(page, headers);
+  }
+
+  // ---- upstream ---------------------------------------------------------------------------
+
+  // Connects, bounded by upstream_connect. On failure sets err_.
+  awaitable<bool> connect(const tcp::endpoint& ep) {
+    upstream_.emplace(client_.get_executor());
+    dog_.watch(&client_, &*upstream_);
+    dog_.arm(to_.upstream_connect);
+    auto [ec] = co_await upstream_->async_connect(ep, kUse);
+    if (ec) {
+      err_ = dog_.expired()
+                 ? Error{ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
+                         "upstream connect timed out"}
+                 : Error{ErrorKind::kUpstreamRefused, Side::kUpstream, false,
+                         "upstream refused the connection"};
+      upstream_.reset();
+      dog_.watch(&client_);
+      co_return false;
+    }
+    upstream_->set_option(tcp::no_delay(true), ec);
+    co_return true;
+  }
+
+  // A pooled connection when one is idle and fit for this request, else a new one.
+  awaitable<bool> acquire(const net::PoolKey& key, bool allow_pooled, bool& reused) {
+    reused = false;
+    if (allow_pooled) {
+      while (auto s = w_.pool().take(key)) {
+        // A request that must not be replayed only goes on a connection proven open now.
+        if (!req_.idempotent() && !net::still_open(*s)) continue;
+        upstream_.emplace(std::move(*s));
+        dog_.watch(&client_, &*upstream_);
+        reused = true;
+        co_return true;
+      }
+    }
+    co_return co_await connect(key.endpoint);
+  }
+
+  void drop_upstream() {
+    if (upstream_) {
+      boost::system::error_code ignored;
+      upstream_->close(ignored);
+      upstream_.reset();
+    }
+    up_.consume(up_.size());
+    dog_.watch(&client_);
+  }
+
+  awaitable<Next> forward(const routing::Action& a) {
+    pool_key_ = {a.address, 0};
+    const net::PoolKey& key = pool_key_;
+    in_.consume(head_len_);  // what follows the head is body (and maybe the next request)
+    const bool has_body = req_.framing != Framing::kNone;
+    const bool replayable = req_.idempotent() && !has_body;
+
+    http::ForwardInfo info;
+    info.client_ip = client_ip_;
+    info.client_ipv6 = client_v6_;
+    info.host = a.host_header == routing::HostHeader::kUpstream || req_.host.empty()
+                    ? std::string_view(a.address_text)
+                    : req_.host;
+    info.target = req_.target;
+    upstream_head_.clear();
+    http::serialize_request(req_, info, upstream_head_);
+
+    if (req_.framing == Framing::kChunked && !co_await prevalidate_chunked()) {
+      co_await send_error(body_error_, true);
+      co_return Next::kClose;
+    }
+
+    bool continue_sent = false;
+    for (int attempt = 0;; ++attempt) {
+      bool reused = false;
+      if (!co_await acquire(key, attempt == 0, reused)) {
+        co_return co_await fail(err_);
+      }
+      if (req_.expect_continue && has_body && in_.empty() && !continue_sent) {
+        continue_sent = true;
+        if (!co_await write_client(asio::buffer(kContinue))) {
+          drop_upstream();
+          co_return Next::kClose;
+        }
+      }
+      SendResult sent = co_await send_request();
+      if (sent == SendResult::kClientFailed) {
+        drop_upstream();
+        co_return Next::kClose;
+      }
+      if (sent == SendResult::kBodyTooLarge) {
+        drop_upstream();
+        co_await send_error({ErrorKind::kBodyTooLarge, Side::kDownstream, false,
+                             "request body larger than the configured limit"},
+                            true);
+        co_return Next::kClose;
+      }
+      if (sent == SendResult::kBadBody) {
+        drop_upstream();
+        co_await send_error(body_error_, true);
+        co_return Next::kClose;
+      }
+      HeadResult head = sent == SendResult::kUpstreamFailed ? HeadResult::kBrokenBeforeAnyByte
+                                                            : co_await read_response_head();
+      if (head == HeadResult::kOk) break;
+      drop_upstream();
+      if (head == HeadResult::kBrokenBeforeAnyByte && reused && replayable && attempt == 0) {
+        continue;  // the pooled connection died under us; nothing reached the client yet
+      }
+      co_return co_await fail(err_);
+    }
+
+    if (res_.status == 101) {
+      if (!req_.upgrade) {
+        err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false,
+                "upstream switched protocols without an upgrade request"};
+        drop_upstream();
+        co_return co_await fail(err_);
+      }
+      co_await tunnel();
+      co_return Next::kClose;
+    }
+    co_return co_await relay_response();
+  }
+
+  // Before anything goes upstream, checks the chunked framing of every body byte already
+  // buffered, reading until at least the first chunk line is complete. A body that is bad from
+  // the start is then rejected with nothing sent; one that turns bad later is cut off without
+  // its last chunk, so the upstream never sees a complete request.
+  awaitable<bool> prevalidate_chunked() {
+    for (;;) {
+      http::ChunkedDecoder probe({lim_.chunk_extension_bytes, lim_.header_bytes});
+      std::string_view rest = in_.data();
+      bool progressed = false;
+      while (!rest.empty()) {
+        http::ChunkedDecoder::Step st = probe.step(rest);
+        if (st.error.status != 0) {
+          body_error_ = error_from_parse(st.error);
+          co_return false;
+        }
+        if (!st.data.empty() || st.done) progressed = true;
+        rest.remove_prefix(st.consumed);
+        if (st.done || st.consumed == 0) break;
+      }
+      if (progressed || in_.size() >= lim_.buffer_bytes) co_return true;
+      if (req_.expect_continue && in_.empty()) co_return true;  // the client waits for 100
+      if (!co_await read_client_body()) {
+        body_error_ = {ErrorKind::kBadRequest, Side::kDownstream, false,
+                       "client closed before sending the body"};
+        co_return false;
+      }
+    }
+  }
+
+  enum class SendResult { kOk, kUpstreamFailed, kClientFailed, kBodyTooLarge, kBadBody };
+
+  // Sends the head, then the body (streamed, re-framed) from the client.
+  awaitable<SendResult> send_request() {
+    dog_.arm(to_.body_idle);
+    if (req_.framing == Framing::kNone) {
+      auto [ec, n] = co_await asio::async_write(*upstream_, asio::buffer(upstream_head_), kUse);
+      co_return ec ? SendResult::kUpstreamFailed : SendResult::kOk;
+    }
+    if (req_.framing == Framing::kLength) {
+      uint64_t remaining = req_.content_length;
+      bool head_pending = true;
+      while (remaining > 0 || head_pending) {
+        if (in_.empty() && remaining > 0) {
+          if (!co_await read_client_body()) co_return SendResult::kClientFailed;
+        }
+        size_t n = static_cast<size_t>(std::min<uint64_t>(in_.size(), remaining));
+        std::array<asio::const_buffer, 2> bufs{
+            head_pending ? asio::buffer(upstream_head_) : asio::const_buffer(),
+            asio::buffer(in_.data().data(), n)};
+        auto [ec, w] = co_await asio::async_write(*upstream_, bufs, kUse);
+        if (ec) co_return SendResult::kUpstreamFailed;
+        head_pending = false;
+        in_.consume(n);
+        remaining -= n;
+        dog_.arm(to_.body_idle);
+      }
+      co_return SendResult::kOk;
+    }
+    // Chunked: decode strictly, re-chunk canonically, forward each chunk as it arrives.
+    {
+      auto [ec, n] = co_await asio::async_write(*upstream_, asio::buffer(upstream_head_), kUse);
+      if (ec) co_return SendResult::kUpstreamFailed;
+    }
+    http::ChunkedDecoder dec({lim_.chunk_extension_bytes, lim_.header_bytes});
+    uint64_t total = 0;
+    for (;;) {
+      if (in_.empty()) {
+        if (!co_await read_client_body()) co_return SendResult::kClientFailed;
+      }
+      http::ChunkedDecoder::Step st = dec.step(in_.data());
+      if (st.error.status != 0) {
+        body_error_ = error_from_parse(st.error);
+        co_return SendResult::kBadBody;
+      }
+      total += st.data.size();
+      if (lim_.body_bytes > 0 && total > lim_.body_bytes) co_return SendResult::kBodyTooLarge;
+      if (!st.data.empty()) {
+        ChunkHeader ch(st.data.size());
+        std::array<asio::const_buffer, 3> bufs{ch.buffer(), asio::buffer(st.data),
+                                               asio::buffer(kCrlf)};
+        auto [ec, w] = co_await asio::async_write(*upstream_, bufs, kUse);
+        if (ec) co_return SendResult::kUpstreamFailed;
+        dog_.arm(to_.body_idle);
+      }
+      in_.consume(st.consumed);
+      if (st.done) {
+        auto [ec, w] = co_await asio::async_write(*upstream_, asio::buffer(kLastChunk), kUse);
+        co_return ec ? SendResult::kUpstreamFailed : SendResult::kOk;
+      }
+    }
+  }
+
+  awaitable<bool> read_client_body() {
+    auto [p, n] = in_.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
+    dog_.arm(to_.body_idle);
+    auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
+    if (ec) co_return false;
+    in_.commit(got);
+    co_return true;
+  }
+
+  enum class HeadResult { kOk, kBrokenBeforeAnyByte, kFailed };
+
+  // Reads the final response head, relaying interim 1xx responses. Sets err_ on failure.
+  awaitable<HeadResult> read_response_head() {
+    const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
+    dog_.arm(to_.upstream_head);
+    bool any_byte = false;
+    for (;;) {
+      if (!up_.empty()) {
+        http::ParseResult r = http::parse_response(up_.data(), plim, req_.method_id, res_);
+        if (r.state == http::ParseState::kError) {
+          err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false, r.error.reason};
+          co_return HeadResult::kFailed;
+        }
+        if (r.state == http::ParseState::kComplete) {
+          if (res_.status >= 200 || res_.status == 101) {
+            upstream_head_len_ = r.consumed;
+            co_return HeadResult::kOk;
+          }
+          // 100 was answered by us already; other interim responses (103) go to the client.
+          if (res_.status != 100) {
+            out_.clear();
+            http::serialize_interim(res_, out_);
+            if (!co_await write_client(asio::buffer(out_))) {
+              err_ = {ErrorKind::kBadRequest, Side::kDownstream, false, "client went away"};
+              co_return HeadResult::kFailed;
+            }
+          }
+          up_.consume(r.consumed);
+          dog_.arm(to_.upstream_head);
+          continue;
+        }
+      }
+      auto [p, n] = up_.prepare(4096, head_limit_);
+      if (n == 0) {
+        err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false,
+                "upstream response head too large"};
+        co_return HeadResult::kFailed;
+      }
+      auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
+      if (ec) {
+        if (dog_.expired()) {
+          err_ = {ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
+                  "upstream did not answer in time"};
+          co_return HeadResult::kFailed;
+        }
+        err_ = {ErrorKind::kUpstreamBroken, Side::kUpstream, !any_byte,
+                "upstream closed the connection before responding"};
+        co_return any_byte ? HeadResult::kFailed : HeadResult::kBrokenBeforeAnyByte;
+      }
+      any_byte = true;
+      up_.commit(got);
+    }
+  }
+
+  // Streams the response body to the client in the framing chosen for it.
+  awaitable<Next> relay_response() {
+    const bool client10 = req_.version_minor == 0;
+    http::ResponseFraming f;
+    f.client_http10 = client10;
+    switch (res_.framing) {
+      case Framing::kNone:
+        f.framing = Framing::kNone;
+        break;
+      case Framing::kLength:
+        f.framing = Framing::kLength;
+        break;
+      case Framing::kChunked:
+      case Framing::kUntilClose:
+        // HTTP/1.0 clients cannot read chunked: they get a close-delimited body instead.
+        f.framing = client10 ? Framing::kUntilClose : Framing::kChunked;
+        break;
+    }
+    f.keep_alive = req_.keep_alive && !w_.draining() && f.framing != Framing::kUntilClose;
+    out_.clear();
+    http::serialize_response(res_, f, out_);
+    up_.consume(upstream_head_len_);
+
+    bool upstream_reusable = res_.keep_alive && res_.framing != Framing::kUntilClose;
+    bool complete = false;
+    switch (res_.framing) {
+      case Framing::kNone: {
+        complete = co_await write_client(asio::buffer(out_));
+        break;
+      }
+      case Framing::kLength:
+        complete = co_await relay_length(res_.content_length);
+        break;
+      case Framing::kChunked:
+        complete = co_await relay_chunked(f.framing == Framing::kChunked);
+        break;
+      case Framing::kUntilClose:
+        complete = co_await relay_until_close(f.framing == Framing::kChunked);
+        break;
+    }
+    // Leftover bytes after a complete response mean the upstream is out of step.
+    if (complete && upstream_reusable && up_.empty() && upstream_ && !w_.draining()) {
+      w_.pool().put(pool_key_, std::move(*upstream_));
+      upstream_.reset();
+      dog_.watch(&client_);
+    } else {
+      drop_upstream();
+    }
+    up_.release_if_empty();
+    if (!complete) co_return Next::kClose;
+    co_return f.keep_alive ? Next::kKeepAlive : Next::kClose;
+  }
+
+  // Writes the pending response head (once) together with `data`.
+  awaitable<bool> write_with_head(std::string_view data, bool& head_pending,
+                                  std::string_view prefix = {}, std::string_view suffix = {}) {
+    std::array<asio::const_buffer, 4> bufs{
+        head_pending ? asio::buffer(out_) : asio::const_buffer(), asio::buffer(prefix),
+        asio::buffer(data), asio::buffer(suffix)};
+    dog_.arm(to_.body_idle);
+    auto [ec, n] = co_await asio::async_write(client_, bufs, kUse);
+    head_pending = false;
+    co_return !ec;
+  }
+
+  awaitable<bool> read_upstream_body() {
+    auto [p, n] = up_.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
+    dog_.arm(to_.body_idle);
+    auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
+    if (ec) co_return false;
+    up_.commit(got);
+    co_return true;
+  }
+
+  awaitable<bool> relay_length(uint64_t remaining) {
+    bool head_pending = true;
+    while (remaining > 0) {
+      if (up_.empty() && !co_await read_upstream_body()) {
+        // Truncated: the client must see a short body and a close, never a complete response.
+        if (head_pending) {
+          err_ = {ErrorKind::kUpstreamBroken, Side::kUpstream, false,
+                  "upstream closed the connection mid-response"};
+          co_await send_error(err_, true);
+        }
+        co_return false;
+      }
+      size_t n = static_cast<size_t>(std::min<uint64_t>(up_.size(), remaining));
+      if (!co_await write_with_head(up_.data().substr(0, n), head_pending)) co_return false;
+      up_.consume(n);
+      remaining -= n;
+    }
+    co_return true;
+  }
+
+  awaitable<bool> relay_chunked(bool rechunk) {
+    http::ChunkedDecoder dec({lim_.chunk_extension_bytes, lim_.header_bytes});
+    bool head_pending = true;
+    for (;;) {
+      if (up_.empty() && !co_await read_upstream_body()) break;
+      http::ChunkedDecoder::Step st = dec.step(up_.data());
+      if (st.error.status != 0) {
+        err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false, st.error.reason};
+        break;
+      }
+      if (st.done) {
+        up_.consume(st.consumed);
+        co_return co_await write_with_head({}, head_pending, rechunk ? kLastChunk : "");
+      }
+      if (!st.data.empty()) {
+        // Each chunk is written as soon as it is decoded: event streams are never held back.
+        ChunkHeader ch(st.data.size());
+        bool ok = rechunk ? co_await write_with_head(st.data, head_pending,
+                                                     {ch.buf, ch.len}, kCrlf)
+                          : co_await write_with_head(st.data, head_pending);
+        if (!ok) co_return false;
+      }
+      up_.consume(st.consumed);
+    }
+    if (head_pending) co_await send_error(err_, true);
+    co_return false;
+  }
+
+  awaitable<bool> relay_until_close(bool rechunk) {
+    bool head_pending = true;
+    for (;;) {
+      if (up_.empty()) {
+        if (!co_await read_upstream_body()) {
+          // EOF is the end of this body; a reset or timeout is a truncation we cannot express
+          // except by closing without the last chunk.
+          if (dog_.expired()) co_return false;
+          co_return co_await write_with_head({}, head_pending, rechunk ? kLastChunk : "");
+        }
+      }
+      ChunkHeader ch(up_.size());
+      bool ok = rechunk ? co_await write_with_head(up_.data(), head_pending, {ch.buf, ch.len},
+                                                   kCrlf)
+                        : co_await write_with_head(up_.data(), head_pending);
+      if (!ok) co_return false;
+      up_.consume(up_.size());
+    }
+  }
+
+  // ---- tunnel -----------------------------------------------------------------------------
+
+  awaitable<void> tunnel() {
+    out_.clear();
+    http::ResponseFraming f;
+    http::serialize_response(res_, f, out_);
+    up_.consume(upstream_head_len_);
+    bool head_pending = true;
+    if (!co_await write_with_head(up_.data(), head_pending)) {
+      drop_upstream();
+      co_return;
+    }
+    up_.consume(up_.size());
+    up_.release_if_empty();
+    in_.release_if_empty();
+    dog_.arm(to_.tunnel_idle);
+    using namespace asio::experimental::awaitable_operators;
+    co_await (pump(client_, *upstream_, in_) && pump(*upstream_, client_, up_));
+    drop_upstream();
+  }
+
+  // One direction of a tunnel. Holds a buffer only while bytes are moving.
+  awaitable<void> pump(tcp::socket& from, tcp::socket& to, Buffer& buf) {
+    boost::system::error_code ignored;
+    for (;;) {
+      if (!buf.empty()) {
+        auto [ec, n] = co_await asio::async_write(to, asio::buffer(buf.data()), kUse);
+        if (ec) break;
+        buf.consume(n);
+        dog_.arm(to_.tunnel_idle);
+      }
+      buf.release_if_empty();
+      auto [wec] = co_await from.async_wait(tcp::socket::wait_read, kUse);
+      if (wec) break;
+      auto [p, n] = buf.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
+      auto [ec, got] = co_await from.async_read_some(asio::buffer(p, n), kUse);
+      if (ec == asio::error::eof) {
+        to.shutdown(tcp::socket::shutdown_send, ignored);  // pass the half-close on
+        co_return;
+      }
+      if (ec) break;
+      buf.commit(got);
+    }
+    // An error or timeout on one side ends both directions.
+    from.close(ignored);
+    to.close(ignored);
+  }
+
+  // ---- responses and closing ----------------------------------------------------------
+
+  awaitable<bool> write_client(asio::const_buffer b) {
+    dog_.arm(to_.body_idle);
+    auto [ec, n] = co_await asio::async_write(client_, b, kUse);
+    co_return !ec;
+  }
+
+  awaitable<Next> fail(const Error& e) {
+    co_await send_error(e, !req_.keep_alive || req_.framing != Framing::kNone);
+    co_return Next::kClose;
+  }
+
+  awaitable<void> send_error(const Error& e, bool close) {
+    out_.clear();
+    http::Page page = error_page(e);
+    http::render_page(page, html_, close, out_);
+    co_await write_client(asio::buffer(out_));
+  }
+
+  // Lingering close: stop sending, then drain briefly so the peer reads our last response
+  // instead of a reset caused by its unread request bytes.
+  awaitable<void> close_client() {
+    boost::system::error_code ignored;
+    if (!client_.is_open()) co_return;
+    client_.shutdown(tcp::socket::shutdown_send, ignored);
+    dog_.arm(std::chrono::seconds(1));
+    char sink[4096];
+    size_t drained = 0;
+    while (drained < 65536) {
+      auto [ec, n] = co_await client_.async_read_some(asio::buffer(sink), kUse);
+      if (ec) break;
+      drained += n;
+    }
+    client_.close(ignored);
+  }
+
+  Worker& w_;
+  const Runtime& rt_;
+  const Limits& lim_;
+  const Timeouts& to_;
+  tcp::socket client_;
+  std::optional<tcp::socket> upstream_;
+  net::Watchdog dog_;
+  Buffer in_;
+  Buffer up_;
+  http::RequestHead req_;
+  http::ResponseHead res_;
+  std::string out_;
+  std::string upstream_head_;
+  std::string client_ip_;
+  bool client_v6_ = false;
+  bool html_ = false;
+  size_t head_len_ = 0;
+  size_t upstream_head_len_ = 0;
+  size_t head_limit_ = 0;
+  Error err_;
+  Error body_error_;
+  net::PoolKey pool_key_;
+};
+
+}  // namespace
+
+awaitable<void> serve_connection(Worker& worker, tcp::socket client) {
+  Connection conn(worker, std::move(client));
+  co_await conn.run();
+}
+
+}  // namespace sg::proxy

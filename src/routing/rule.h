@@ -1,0 +1,50 @@
+// Routing rules: ordered by priority, first match wins (like load-balancer listener rules).
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sg::routing {
+
+enum class ActionType { kUpstream, kFixed, kRedirect };
+
+// How the Host header is sent upstream.
+enum class HostHeader { kKeep, kUpstream };
+
+struct Action {
+  ActionType type = ActionType::kUpstream;
+  // upstream
+  boost::asio::ip::tcp::endpoint address;
+  std::string address_text;  // "127.0.0.1:9000", also the Host for HostHeader::kUpstream
+  HostHeader host_header = HostHeader::kKeep;
+  // fixed / redirect
+  int status = 0;
+  std::string page;          // a built-in page name, or empty
+  std::string body;          // literal body for fixed responses
+  std::string content_type;  // of `body`
+  std::string location;      // redirect target; "{path}" and "{query}" are substituted
+};
+
+struct Rule {
+  int priority = 0;
+  std::string name;  // "rule[2]" or the configured name; appears in logs and pages
+  std::string host;  // pattern, empty = any
+  std::string path;  // pattern, empty = any
+  Action action;
+};
+
+class RuleTable {
+ public:
+  explicit RuleTable(std::vector<Rule> rules);
+  // First rule in priority order whose host and path patterns match, or nullptr.
+  const Rule* match(std::string_view host, std::string_view path) const;
+  const std::vector<Rule>& rules() const { return rules_; }
+
+ private:
+  std::vector<Rule> rules_;
+};
+
+}  // namespace sg::routing

@@ -1,0 +1,420 @@
+"""Test harness: starts the real sessiongate binary and real upstream servers on loopback.
+
+Only the standard library is used, so the tests run on a bare Debian python3.
+"""
+import base64
+import hashlib
+import os
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("SESSIONGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/release/sessiongate"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"port {port} did not open")
+
+
+class Proxy:
+    """The real binary with a generated config. `rules` is YAML text for the rules key."""
+
+    def __init__(self, rules, extra="", workers=1):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="sg-test-")
+        self.config = os.path.join(self.dir, "config.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"workers: {workers}\nlisteners:\n  - address: 127.0.0.1:{self.port}\n{extra}\nrules:\n{rules}\n")
+        self.log = open(os.path.join(self.dir, "stderr.log"), "w+")
+        self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], stdout=self.log, stderr=self.log)
+        try:
+            wait_port(self.port)
+        except RuntimeError:
+            self.proc.kill()
+            self.log.seek(0)
+            raise RuntimeError("proxy did not start: " + self.log.read())
+
+    def rss_kib(self, field="VmRSS"):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.seek(0)
+        return self.proc.returncode
+
+    def stderr(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+def upstream_rule(port, priority=10, host=None, path=None, extra=""):
+    match = ""
+    if host or path:
+        parts = []
+        if host:
+            parts.append(f'host: "{host}"')
+        if path:
+            parts.append(f'path: "{path}"')
+        match = "    match: {" + ", ".join(parts) + "}\n"
+    return (f"  - priority: {priority}\n{match}"
+            f"    action: {{type: upstream, address: 127.0.0.1:{port}{extra}}}\n")
+
+
+# ---- raw client helpers -------------------------------------------------------------------
+
+def connect(port, timeout=10.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def recv_until_close(s, limit=1 << 26):
+    data = b""
+    while len(data) < limit:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class Reader:
+    """Reads HTTP/1.1 responses off a socket, one at a time (keep-alive aware)."""
+
+    def __init__(self, sock):
+        self.s = sock
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.s.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def exactly(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def head(self):
+        status_line = self.line()
+        parts = status_line.split(b" ", 2)
+        status = int(parts[1])
+        headers = []
+        while True:
+            line = self.line()
+            if not line:
+                break
+            k, v = line.split(b":", 1)
+            headers.append((k.decode().lower(), v.strip().decode()))
+        return status, headers
+
+    def response(self, method="GET"):
+        status, headers = self.head()
+        while 100 <= status < 200 and status != 101:
+            status, headers = self.head()
+        h = dict(headers)
+        body = b""
+        if method == "HEAD" or status in (204, 304) or status == 101:
+            pass
+        elif h.get("transfer-encoding") == "chunked":
+            while True:
+                size = int(self.line().split(b";")[0], 16)
+                if size == 0:
+                    while self.line():
+                        pass
+                    break
+                body += self.exactly(size)
+                assert self.exactly(2) == b"\r\n"
+        elif "content-length" in h:
+            body = self.exactly(int(h["content-length"]))
+        else:
+            try:
+                while True:
+                    self._fill()
+            except EOFError:
+                pass
+            body, self.buf = self.buf, b""
+        return status, h, body
+
+
+def request(port, method="GET", path="/", headers=None, body=b"", host="app.test"):
+    with connect(port) as s:
+        hs = {"Host": host, "Connection": "close"}
+        hs.update(headers or {})
+        if body:
+            hs.setdefault("Content-Length", str(len(body)))
+        head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n"
+        s.sendall(head.encode() + body)
+        return Reader(s).response(method)
+
+
+# ---- upstream servers -----------------------------------------------------------------------
+
+class Upstream:
+    """A threaded TCP server; `handler(conn, server)` serves one accepted connection."""
+
+    def __init__(self, handler, port=None):
+        self.handler = handler
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port or 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(512)
+        self.received = bytearray()
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            self.handler(conn, self)
+        except (OSError, EOFError, ValueError):
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def record(self, data):
+        with self.lock:
+            self.received += data
+
+    def close(self):
+        self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+class ConnReader:
+    """Request reader for upstream handlers."""
+
+    def __init__(self, conn, server=None):
+        self.c = conn
+        self.server = server
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.c.recv(1 << 20)
+        if not chunk:
+            raise EOFError
+        if self.server is not None:
+            self.server.record(chunk)
+        self.buf += chunk
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def exactly(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def discard(self, n):
+        """Reads and drops n body bytes without keeping them (for huge bodies)."""
+        take = min(n, len(self.buf))
+        self.buf = self.buf[take:]
+        n -= take
+        view = bytearray(1 << 20)
+        while n > 0:
+            got = self.c.recv_into(view, min(n, len(view)))
+            if not got:
+                raise EOFError
+            n -= got
+
+    def request(self, read_body=True):
+        line = self.line()
+        method, target, version = line.decode().split(" ")
+        headers = []
+        while True:
+            l = self.line()
+            if not l:
+                break
+            k, v = l.split(b":", 1)
+            headers.append((k.decode().lower(), v.strip().decode()))
+        h = dict(headers)
+        body = b""
+        if read_body:
+            if h.get("transfer-encoding") == "chunked":
+                while True:
+                    size = int(self.line(), 16)
+                    if size == 0:
+                        self.line()
+                        break
+                    body += self.exactly(size)
+                    self.exactly(2)
+            elif "content-length" in h:
+                body = self.exactly(int(h["content-length"]))
+        return method, target, headers, body
+
+
+def respond(conn, status=200, body=b"ok", headers=None, reason="OK"):
+    hs = {"Content-Length": str(len(body)), "Content-Type": "text/plain"}
+    hs.update(headers or {})
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n"
+    conn.sendall(head.encode() + body)
+
+
+def keepalive_server(app):
+    """An upstream handler serving requests in a loop: app(method, target, headers, body, conn)
+    returns (status, body, headers) or None when it answered by itself."""
+
+    def handler(conn, server):
+        r = ConnReader(conn, server)
+        while True:
+            method, target, headers, body = r.request()
+            out = app(method, target, headers, body, conn)
+            if out is not None:
+                status, rbody, rheaders = out
+                if method == "HEAD":
+                    hs = {"Content-Length": str(len(rbody))}
+                    hs.update(rheaders or {})
+                    conn.sendall((f"HTTP/1.1 {status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())
+                else:
+                    respond(conn, status, rbody, rheaders)
+            if dict(headers).get("connection") == "close":
+                return
+
+    return handler
+
+
+# ---- WebSocket (RFC 6455) ---------------------------------------------------------------------
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def ws_accept(key):
+    return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+
+
+def ws_frame(opcode, payload, fin=True, mask=True):
+    b0 = (0x80 if fin else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", b0, (0x80 if mask else 0) | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", b0, (0x80 if mask else 0) | 126, n)
+    else:
+        head = struct.pack("!BBQ", b0, (0x80 if mask else 0) | 127, n)
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def ws_read_frame(reader):
+    """reader: an object with exactly(n). Returns (fin, opcode, payload)."""
+    b0, b1 = reader.exactly(2)
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", reader.exactly(2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", reader.exactly(8))[0]
+    key = reader.exactly(4) if b1 & 0x80 else None
+    payload = reader.exactly(n)
+    if key:
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bool(b0 & 0x80), b0 & 0x0F, payload
+
+
+def ws_echo_handler(conn, server):
+    """Upgrades, then echoes every frame back unmasked (fragments kept as fragments)."""
+    r = ConnReader(conn, server)
+    method, target, headers, _ = r.request(read_body=False)
+    h = dict(headers)
+    if h.get("upgrade", "").lower() != "websocket":
+        respond(conn, 400, b"not a websocket request")
+        return
+    extra = ""
+    if "sec-websocket-protocol" in h:
+        extra = f"Sec-WebSocket-Protocol: {h['sec-websocket-protocol'].split(',')[0].strip()}\r\n"
+    conn.sendall((f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Accept: {ws_accept(h['sec-websocket-key'])}\r\n{extra}"
+                  f"X-Target: {target}\r\n\r\n").encode())
+    while True:
+        fin, op, payload = ws_read_frame(r)
+        if op == 8:
+            conn.sendall(ws_frame(8, payload, mask=False))
+            return
+        conn.sendall(ws_frame(op, payload, fin=fin, mask=False))
+
+
+def ws_connect(port, path="/ws", host="app.test", protocol=None):
+    s = connect(port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = f"Sec-WebSocket-Protocol: {protocol}\r\n" if protocol else ""
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n{extra}\r\n").encode())
+    r = Reader(s)
+    status, headers = r.head()
+    return s, r, status, dict(headers), key

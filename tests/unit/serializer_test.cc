@@ -1,0 +1,55 @@
+#include "http/serializer.h"
+
+#include <gtest/gtest.h>
+
+#include "http/parser.h"
+
+namespace sg::http {
+namespace {
+
+TEST(Serializer, RequestDropsHopByHopAndSetsForwarding) {
+  std::string in =
+      "POST /p?q=1 HTTP/1.1\r\nHost: app.example.com\r\nConnection: keep-alive, X-Secret\r\n"
+      "X-Secret: s\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nX-Forwarded-For: 6.6.6.6\r\n"
+      "Forwarded: for=6.6.6.6\r\nAccept: */*\r\nTransfer-Encoding: chunked\r\n"
+      "Expect: 100-continue\r\n\r\n";
+  RequestHead req;
+  ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
+  std::string out;
+  ForwardInfo info{"10.1.2.3", false, "http", req.host, req.target};
+  serialize_request(req, info, out);
+  EXPECT_EQ(out,
+            "POST /p?q=1 HTTP/1.1\r\nHost: app.example.com\r\nAccept: */*\r\n"
+            "Forwarded: for=10.1.2.3;proto=http;host=\"app.example.com\"\r\n"
+            "X-Forwarded-For: 10.1.2.3\r\nX-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: app.example.com\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+TEST(Serializer, UpgradeKeepsUpgradeHeaders) {
+  std::string in =
+      "GET /?token=abc HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+      "Sec-WebSocket-Key: k\r\nSec-WebSocket-Protocol: vite-hmr\r\n\r\n";
+  RequestHead req;
+  ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
+  std::string out;
+  serialize_request(req, {"::1", true, "http", "a", req.target}, out);
+  EXPECT_NE(out.find("GET /?token=abc HTTP/1.1\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Sec-WebSocket-Protocol: vite-hmr\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Connection: upgrade\r\nUpgrade: websocket\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Forwarded: for=\"[::1]\""), std::string::npos);
+}
+
+TEST(Serializer, ResponseReframes) {
+  std::string in = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n";
+  ResponseHead res;
+  ASSERT_EQ(parse_response(in, {}, Method::kGet, res).state, ParseState::kComplete);
+  std::string out;
+  serialize_response(res, {Framing::kChunked, true, false}, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  out.clear();
+  serialize_response(res, {Framing::kUntilClose, false, true}, out);
+  EXPECT_EQ(out, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace sg::http
