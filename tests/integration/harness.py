@@ -205,7 +205,8 @@ class Upstream:
         self.sock.bind(("127.0.0.1", port or 0))
         self.port = self.sock.getsockname()[1]
         self.sock.listen(512)
-        self.received = bytearray()
+        self.received = bytearray()  # the first 4 MiB, for inspection
+        self.nbytes = 0
         self.connections = 0
         self.lock = threading.Lock()
         self.stopped = False
@@ -235,7 +236,9 @@ class Upstream:
 
     def record(self, data):
         with self.lock:
-            self.received += data
+            self.nbytes += len(data)
+            if len(self.received) < (4 << 20):
+                self.received += data
 
     def close(self):
         self.stopped = True
@@ -290,6 +293,9 @@ class ConnReader:
             got = self.c.recv_into(view, min(n, len(view)))
             if not got:
                 raise EOFError
+            if self.server is not None:
+                with self.server.lock:
+                    self.server.nbytes += got
             n -= got
 
     def request(self, read_body=True):
@@ -314,7 +320,11 @@ class ConnReader:
                     body += self.exactly(size)
                     self.exactly(2)
             elif "content-length" in h:
-                body = self.exactly(int(h["content-length"]))
+                n = int(h["content-length"])
+                if n > (16 << 20):
+                    self.discard(n)  # huge bodies are counted, not kept
+                else:
+                    body = self.exactly(n)
         return method, target, headers, body
 
 

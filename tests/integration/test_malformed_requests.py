@@ -124,10 +124,10 @@ class MalformedRequests(unittest.TestCase):
         results = []
         for name, raw, status in CASES:
             with self.subTest(name=name):
-                before = len(self.upstream.received)
+                before = self.upstream.nbytes
                 data, closed = self.send(raw.encode("latin-1"))
                 got = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else None
-                forwarded = len(self.upstream.received) - before
+                forwarded = self.upstream.nbytes - before
                 results.append((name, status, got, closed, forwarded))
                 self.assertEqual(got, status, f"{name}: {data[:200]!r}")
                 self.assertTrue(closed, f"{name}: connection left open")

@@ -1,0 +1,2 @@
+import { message } from './message.js';
+document.querySelector('#title').textContent = message;

@@ -1,0 +1,114 @@
+"""Slow clients are cut off at the head timeout while others are served; idle keep-alive
+connections close; SIGTERM drains in-flight requests and exits 0; connection limits hold."""
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (ConnReader, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
+                     recv_until_close, request, respond, upstream_rule)
+
+
+def hello(method, target, headers, body, conn):
+    if target == "/slow":
+        time.sleep(1.0)
+    return 200, b"hello", None
+
+
+class Timeouts(unittest.TestCase):
+    def test_slowloris_cut_off_while_others_served(self):
+        with Upstream(keepalive_server(hello)) as up, \
+                Proxy(upstream_rule(up.port), extra="timeouts: {request_head: 2s}") as p:
+            slow = connect(p.port, timeout=10)
+            head = b"GET / HTTP/1.1\r\nHost: app.test\r\nX-Slow: " + b"a" * 100
+            cut_at = None
+            t0 = time.time()
+            latencies = []
+            for i, byte in enumerate(head):
+                try:
+                    slow.sendall(bytes([byte]))
+                except OSError:
+                    cut_at = time.time() - t0
+                    break
+                # a well-behaved client in between
+                t1 = time.time()
+                status, _, body = request(p.port)
+                latencies.append(time.time() - t1)
+                self.assertEqual((status, body), (200, b"hello"))
+                slow.settimeout(0.3)
+                try:
+                    data = slow.recv(4096)
+                    if data.startswith(b"HTTP/1.1 408") or data == b"":
+                        cut_at = time.time() - t0
+                        break
+                except socket.timeout:
+                    pass
+                if time.time() - t0 > 8:
+                    break
+            self.assertIsNotNone(cut_at, "slow client was never cut off")
+            self.assertLess(cut_at, 4.0)
+            print(f"\nslowloris cut after {cut_at:.2f}s; other clients' max latency "
+                  f"{max(latencies) * 1000:.1f} ms over {len(latencies)} requests")
+
+    def test_keepalive_idle_timeout(self):
+        with Upstream(keepalive_server(hello)) as up, \
+                Proxy(upstream_rule(up.port), extra="timeouts: {keepalive_idle: 500ms}") as p:
+            s = connect(p.port)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            Reader(s).response()
+            t0 = time.time()
+            self.assertEqual(s.recv(10), b"")
+            self.assertLess(time.time() - t0, 3)
+
+    def test_connection_limit_answers_503(self):
+        with Upstream(keepalive_server(hello)) as up, \
+                Proxy(upstream_rule(up.port), extra="limits: {max_connections: 5}") as p:
+            held = [connect(p.port) for _ in range(5)]
+            time.sleep(0.2)
+            s = connect(p.port)
+            data = recv_until_close(s)
+            self.assertTrue(data.startswith(b"HTTP/1.1 503"), data)
+            for h in held:
+                h.close()
+            time.sleep(0.2)
+            self.assertEqual(request(p.port)[0], 200)
+
+    def test_body_limit_413(self):
+        with Upstream(keepalive_server(hello)) as up, \
+                Proxy(upstream_rule(up.port), extra="limits: {body_bytes: 1KiB}") as p:
+            status, _, _ = request(p.port, method="POST", body=b"x" * 2000)
+            self.assertEqual(status, 413)
+            s = connect(p.port)
+            s.sendall(b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      + b"400\r\n" + b"x" * 1024 + b"\r\n" + b"10\r\n" + b"y" * 16 + b"\r\n0\r\n\r\n")
+            self.assertEqual(Reader(s).response()[0], 413)
+            self.assertEqual(request(p.port, method="POST", body=b"x" * 1000)[0], 200)
+
+
+class GracefulShutdown(unittest.TestCase):
+    def test_sigterm_finishes_in_flight_and_exits_zero(self):
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            idle = connect(p.port)
+            idle.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            Reader(idle).response()
+            busy = connect(p.port)
+            busy.sendall(b"GET /slow HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            time.sleep(0.2)
+            p.proc.send_signal(signal.SIGTERM)
+            status, headers, body = Reader(busy).response()
+            self.assertEqual((status, body), (200, b"hello"))
+            self.assertEqual(headers.get("connection"), "close")
+            self.assertEqual(idle.recv(10), b"")  # idle keep-alive connection closed
+            self.assertEqual(p.proc.wait(10), 0)
+            with self.assertRaises(OSError):
+                connect(p.port, timeout=1)
+            p.stop()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
