@@ -24,7 +24,7 @@ int serve(const Config& config) {
 
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (int i = 0; i < n; ++i) {
-    auto w = std::make_unique<proxy::Worker>(i, rt);
+    auto w = std::make_unique<proxy::Worker>(rt);
     std::string error;
     if (!w->listen(error)) {
       std::cerr << "sessiongate: " << error << "\n";

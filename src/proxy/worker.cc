@@ -12,9 +12,8 @@ namespace sg::proxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Worker::Worker(int index, std::shared_ptr<const Runtime> rt)
-    : index_(index),
-      runtime_(std::move(rt)),
+Worker::Worker(std::shared_ptr<const Runtime> rt)
+    : runtime_(std::move(rt)),
       pool_(io_.get_executor(), runtime_->settings.limits.upstream_idle_per_host,
             runtime_->settings.timeouts.upstream_keepalive_idle) {}
 

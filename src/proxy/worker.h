@@ -25,7 +25,7 @@ struct Runtime {
 
 class Worker {
  public:
-  Worker(int index, std::shared_ptr<const Runtime> rt);
+  explicit Worker(std::shared_ptr<const Runtime> rt);
   ~Worker();
 
   // Binds this worker's acceptors. Errors name the address.
@@ -48,7 +48,6 @@ class Worker {
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
 
-  int index_;
   boost::asio::io_context io_{1};
   std::shared_ptr<const Runtime> runtime_;
   net::UpstreamPool pool_;

@@ -133,7 +133,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"long_line", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
         Bad{"long_line_incomplete", "GET /" + std::string(9000, 'a'), 414},
         Bad{"big_headers", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(40000, 'a') + "\r\n\r\n", 431},
-        Bad{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400}));
+        Bad{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400}),
+    [](const ::testing::TestParamInfo<Bad>& info) { return std::string(info.param.name); });
 
 TEST(RequestParser, TooManyFields) {
   std::string in = "GET / HTTP/1.1\r\nHost: a\r\n";
