@@ -4,10 +4,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "net/address.h"
 #include "routing/pattern.h"
 
 namespace sg::app {
@@ -107,7 +112,7 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
     }
     if (!r.scalar(item["address"], "address", addr)) continue;
     ListenerConfig l;
-    if (!parse_endpoint(addr, l.endpoint)) {
+    if (!net::parse_endpoint(addr, l.endpoint)) {
       r.error(item["address"], "listener address '" + addr +
                                    "' is not IP:PORT (an IP literal; names are not resolved)");
       continue;
@@ -136,7 +141,7 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
     if (!n["address"]) {
       r.error(n, "upstream action needs an address (IP:PORT)");
     } else if (r.scalar(n["address"], "address", addr)) {
-      if (!parse_endpoint(addr, a.address)) {
+      if (!net::parse_endpoint(addr, a.address)) {
         r.error(n["address"], "upstream address '" + addr + "' is not IP:PORT");
       }
       a.address_text = addr;
@@ -193,12 +198,50 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
         break;
       }
     }
+  } else if (type == "session") {
+    a.type = ActionType::kSession;
+    if (!r.mapping(n, "session action", {"type", "from", "strip_prefix", "affinity", "host_header"})) {
+      return;
+    }
+    std::string from = "path";
+    if (n["from"]) r.scalar(n["from"], "from", from);
+    if (from == "path") {
+      a.from = routing::SessionFrom::kPath;
+    } else if (from == "host") {
+      a.from = routing::SessionFrom::kHost;
+    } else {
+      r.error(n["from"], "from must be 'path' or 'host', not '" + from + "'");
+    }
+    for (const char* key : {"strip_prefix", "affinity"}) {
+      if (!n[key]) continue;
+      std::string v;
+      r.scalar(n[key], key, v);
+      if (v != "true" && v != "false") {
+        r.error(n[key], std::string(key) + " must be true or false");
+        continue;
+      }
+      (std::string_view(key) == "strip_prefix" ? a.strip_prefix : a.affinity) = v == "true";
+    }
+    if (n["host_header"]) {
+      std::string h;
+      if (r.scalar(n["host_header"], "host_header", h)) {
+        if (h == "keep") {
+          a.host_header = routing::HostHeader::kKeep;
+        } else if (h == "upstream") {
+          a.host_header = routing::HostHeader::kUpstream;
+        } else {
+          r.error(n["host_header"], "host_header must be 'keep' or 'upstream', not '" + h + "'");
+        }
+      }
+    }
   } else {
-    r.error(n["type"], "unknown action type '" + type + "' (known: upstream, fixed, redirect)");
+    r.error(n["type"],
+            "unknown action type '" + type + "' (known: upstream, fixed, redirect, session)");
   }
 }
 
-void read_rules(Reader& r, const YAML::Node& n, Config& cfg) {
+void read_rules(Reader& r, const YAML::Node& n, Config& cfg,
+                const std::unordered_map<std::string, std::string>& pages) {
   if (!n.IsSequence()) {
     r.error(n, "rules must be a list");
     return;
@@ -236,7 +279,143 @@ void read_rules(Reader& r, const YAML::Node& n, Config& cfg) {
     } else {
       read_action(r, item["action"], rule);
     }
+    auto& a = rule.action;
+    if (a.type == ActionType::kSession && a.from == routing::SessionFrom::kPath) {
+      // The id is the path segment that the final '*' stands for: "/session/*".
+      const std::string& p = rule.path;
+      if (p.size() < 3 || p.back() != '*' || p[p.size() - 2] != '/' ||
+          p.find_first_of("*?") != p.size() - 1) {
+        r.error(item["match"] ? item["match"] : item,
+                rule.name + ": a session rule with from: path needs a path like \"/session/*\" "
+                            "(a literal prefix ending in \"/*\")");
+      }
+      a.prefix = p.substr(0, p.size() - 1);
+    }
+    if (a.type == ActionType::kSession && a.from == routing::SessionFrom::kHost &&
+        rule.host.substr(0, 2) != "*.") {
+      r.error(item["match"] ? item["match"] : item,
+              rule.name + ": a session rule with from: host needs a host like "
+                          "\"*.preview.example.com\" (the id is the first label)");
+    }
+    if (a.type == ActionType::kFixed && !a.page.empty() && a.page != "edit-help" &&
+        !pages.count(a.page)) {
+      r.error(item["action"]["page"], rule.name + ": unknown page '" + a.page +
+                                          "' (define it under pages:, or use edit-help)");
+    }
     cfg.rules.push_back(std::move(rule));
+  }
+}
+
+void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
+  if (const YAML::Node a = root["admin"]) {
+    if (r.mapping(a, "admin", {"address", "token", "token_env"})) {
+      std::string addr;
+      if (!a["address"] || !r.scalar(a["address"], "address", addr) ||
+          !net::parse_endpoint(addr, cfg.admin.endpoint)) {
+        r.error(a["address"] ? a["address"] : a, "admin.address must be IP:PORT");
+      }
+      cfg.admin.address_text = addr;
+      cfg.admin.enabled = true;
+      if (a["token"] && a["token_env"]) r.error(a, "admin takes token or token_env, not both");
+      if (a["token"]) r.scalar(a["token"], "token", cfg.admin.token);
+      if (a["token_env"]) {
+        std::string var;
+        if (r.scalar(a["token_env"], "token_env", var)) {
+          const char* v = std::getenv(var.c_str());
+          if (!v || !*v) {
+            r.error(a["token_env"], "admin.token_env: environment variable " + var + " is not set");
+          } else {
+            cfg.admin.token = v;
+          }
+        }
+      }
+      if (!a["token"] && !a["token_env"]) {
+        r.error(a, "admin needs a token (or token_env): the admin API is never open");
+      } else if (!cfg.admin.token.empty() && cfg.admin.token.size() < 8) {
+        r.error(a["token"] ? a["token"] : a["token_env"],
+                "admin token must be at least 8 characters");
+      }
+    }
+  }
+  if (const YAML::Node st = root["store"]) {
+    if (r.mapping(st, "store", {"type", "path", "synchronous"})) {
+      if (st["type"] && r.scalar(st["type"], "type", cfg.store.type) && cfg.store.type != "sqlite") {
+        r.error(st["type"], "store.type '" + cfg.store.type + "' is not available (known: sqlite)");
+      }
+      if (st["path"]) r.scalar(st["path"], "path", cfg.store.path);
+      if (st["synchronous"]) {
+        std::string v;
+        r.scalar(st["synchronous"], "synchronous", v);
+        if (v == "full") {
+          cfg.store.synchronous_full = true;
+        } else if (v == "normal") {
+          cfg.store.synchronous_full = false;
+        } else {
+          r.error(st["synchronous"], "store.synchronous must be full or normal");
+        }
+      }
+    }
+  }
+  if (const YAML::Node sec = root["security"]) {
+    if (r.mapping(sec, "security", {"upstream_allow_cidrs"})) {
+      if (const YAML::Node list = sec["upstream_allow_cidrs"]) {
+        if (!list.IsSequence()) {
+          r.error(list, "security.upstream_allow_cidrs must be a list of CIDRs");
+        } else {
+          for (const auto& item : list) {
+            std::string text;
+            net::Cidr c;
+            if (r.scalar(item, "cidr", text) && !net::parse_cidr(text, c)) {
+              r.error(item, "'" + text + "' is not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)");
+              continue;
+            }
+            cfg.security.upstream_allow_cidrs.push_back(c);
+          }
+        }
+      }
+    }
+  }
+  if (const YAML::Node se = root["sessions"]) {
+    if (r.mapping(se, "sessions",
+                  {"cookie_name", "activity_interval", "sweep_interval", "default_lease",
+                   "starting_retry_after"})) {
+      if (se["cookie_name"]) {
+        std::string v;
+        r.scalar(se["cookie_name"], "cookie_name", v);
+        bool ok = !v.empty() && v.size() <= 64;
+        for (char c : v) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+        if (!ok) r.error(se["cookie_name"], "cookie_name must be 1-64 letters, digits, '-' or '_'");
+        cfg.sessions.cookie_name = v;
+      }
+      r.duration(se, "activity_interval", "sessions", cfg.sessions.activity_interval);
+      r.duration(se, "sweep_interval", "sessions", cfg.sweep_interval);
+      r.duration(se, "default_lease", "sessions", cfg.default_lease);
+      Millis retry{cfg.sessions.starting_retry_after * 1000};
+      r.duration(se, "starting_retry_after", "sessions", retry);
+      cfg.sessions.starting_retry_after = static_cast<int>(std::max<int64_t>(1, retry.count() / 1000));
+    }
+  }
+  if (const YAML::Node pg = root["pages"]) {
+    if (!pg.IsMap()) {
+      r.error(pg, "pages must map page names to HTML template files");
+    } else {
+      for (auto it = pg.begin(); it != pg.end(); ++it) {
+        std::string name = it->first.Scalar();
+        std::string file;
+        if (!r.scalar(it->second, name, file)) continue;
+        // Relative paths are relative to the configuration file.
+        std::filesystem::path path(file);
+        if (path.is_relative()) path = std::filesystem::path(cfg.path).parent_path() / path;
+        std::ifstream in(path);
+        if (!in) {
+          r.error(it->second, "pages." + name + ": cannot read " + path.string());
+          continue;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        cfg.pages[name] = ss.str();
+      }
+    }
   }
 }
 
@@ -283,28 +462,6 @@ bool parse_size(std::string_view s, size_t& out) {
   return true;
 }
 
-bool parse_endpoint(std::string_view s, boost::asio::ip::tcp::endpoint& out) {
-  std::string_view host, port;
-  if (!s.empty() && s[0] == '[') {
-    size_t close = s.find(']');
-    if (close == s.npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
-    host = s.substr(1, close - 1);
-    port = s.substr(close + 2);
-  } else {
-    size_t colon = s.rfind(':');
-    if (colon == s.npos || s.find(':') != colon) return false;
-    host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-  }
-  uint64_t p = 0;
-  if (port.empty() || port.size() > 5 || !parse_uint(port, p) || p > 65535) return false;
-  boost::system::error_code ec;
-  auto addr = boost::asio::ip::make_address(std::string(host), ec);
-  if (ec) return false;
-  out = {addr, static_cast<unsigned short>(p)};
-  return true;
-}
-
 bool parse_config(const std::string& text, const std::string& name, Config& cfg,
                   std::vector<ConfigError>& errors) {
   cfg = Config{};
@@ -322,7 +479,8 @@ bool parse_config(const std::string& text, const std::string& name, Config& cfg,
     return false;
   }
   if (!r.mapping(root, "the configuration",
-                 {"workers", "listeners", "limits", "timeouts", "rules"})) {
+                 {"workers", "listeners", "limits", "timeouts", "rules", "admin", "store",
+                  "security", "sessions", "pages"})) {
     return false;
   }
   if (const YAML::Node w = root["workers"]) {
@@ -369,7 +527,8 @@ bool parse_config(const std::string& text, const std::string& name, Config& cfg,
       r.duration(t, "shutdown_drain", "timeouts", to.shutdown_drain);
     }
   }
-  if (const YAML::Node rules = root["rules"]) read_rules(r, rules, cfg);
+  read_sections(r, root, cfg);
+  if (const YAML::Node rules = root["rules"]) read_rules(r, rules, cfg, cfg.pages);
   return errors.empty();
 }
 

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "net/cidr.h"
 #include "proxy/settings.h"
+#include "proxy/worker.h"
 #include "routing/rule.h"
 
 namespace sg::app {
@@ -22,8 +25,32 @@ struct ListenerConfig {
 using proxy::Limits;
 using proxy::Timeouts;
 
+struct AdminConfig {
+  bool enabled = false;
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::string address_text;
+  std::string token;  // from `token` or the environment variable named by `token_env`
+};
+
+struct StoreConfig {
+  std::string type = "sqlite";
+  std::string path = "var/sessiongate.db";
+  bool synchronous_full = true;
+};
+
+struct SecurityConfig {
+  std::vector<net::Cidr> upstream_allow_cidrs;  // empty = any address may register
+};
+
 struct Config {
   std::string path;
+  AdminConfig admin;
+  StoreConfig store;
+  SecurityConfig security;
+  proxy::SessionSettings sessions;
+  Millis sweep_interval{1000};
+  Millis default_lease{30000};
+  std::unordered_map<std::string, std::string> pages;  // name -> HTML template text
   int workers = 0;  // 0 = one per core
   std::vector<ListenerConfig> listeners;
   Limits limits;
@@ -46,7 +73,6 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
 bool parse_duration(std::string_view s, Millis& out);
 // "32768", "32KiB", "1MiB" -> bytes.
 bool parse_size(std::string_view s, size_t& out);
-// "127.0.0.1:8080" or "[::1]:8080" (IP literals only; names are never resolved).
-bool parse_endpoint(std::string_view s, boost::asio::ip::tcp::endpoint& out);
+
 
 }  // namespace sg::app

@@ -1,44 +1,118 @@
 #include "app/server.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include "admin/api.h"
+#include "admin/http_server.h"
 #include "proxy/worker.h"
+#include "registry/registry.h"
+#include "registry/sqlite_store.h"
 
 namespace sg::app {
 
 namespace asio = boost::asio;
 
-int serve(const Config& config) {
-  auto rt = std::make_shared<proxy::Runtime>(proxy::Runtime{
-      proxy::Settings{config.limits, config.timeouts}, routing::RuleTable(config.rules), {}});
-  for (const auto& l : config.listeners) rt->listeners.push_back(l.endpoint);
+namespace {
 
-  int n = config.workers > 0 ? config.workers
-                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+void log(const std::string& line) { std::cerr << "sessiongate: " << line << "\n"; }
+
+}  // namespace
+
+int serve(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
+  // ---- registry (control plane) -------------------------------------------------------------
+  std::filesystem::path db(config.store.path);
+  if (db.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(db.parent_path(), ec);
+  }
+  std::string error;
+  registry::SqliteStore store(config.store.path, config.store.synchronous_full, error);
+  if (!error.empty()) {
+    log("store: " + error);
+    return 1;
+  }
+  log("store: sqlite " + config.store.path + " (journal_mode=" + store.journal_mode() +
+      ", synchronous=" + (store.synchronous() == 2 ? "full" : "normal") + ")");
+
+  auto rt = std::make_shared<proxy::Runtime>(
+      proxy::Runtime{proxy::Settings{config.limits, config.timeouts},
+                     routing::RuleTable(config.rules), {}, config.sessions, config.pages});
+  for (const auto& l : config.listeners) rt->listeners.push_back(l.endpoint);
+
+  const int n = config.workers > 0
+                    ? config.workers
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<proxy::Worker>(rt);
-    std::string error;
     if (!w->listen(error)) {
-      std::cerr << "sessiongate: " << error << "\n";
+      log(error);
       return 1;
     }
     workers.push_back(std::move(w));
   }
 
   asio::io_context main_io{1};
+  registry::Registry reg(store, [&](const std::string& id, registry::RoutePtr route) {
+    for (auto& w : workers) w->post_route(id, route);
+  });
+  auto routes = reg.load();
+  log("registry: " + std::to_string(routes.size()) + " sessions loaded");
+  for (auto& w : workers) {
+    w->load_routes(routes);
+    w->set_activity_sink([&main_io, &reg](std::vector<std::pair<std::string, int64_t>> batch) {
+      asio::post(main_io, [&reg, b = std::move(batch)] {
+        for (const auto& [id, at] : b) reg.record_activity(id, at);
+      });
+    });
+  }
+  routes.clear();
+
+  std::unique_ptr<admin::Api> api;
+  std::unique_ptr<admin::HttpServer> admin_server;
+  if (config.admin.enabled) {
+    api = std::make_unique<admin::Api>(
+        reg, admin::ApiSettings{config.admin.token, config.security.upstream_allow_cidrs,
+                                config.default_lease.count()});
+    admin_server = std::make_unique<admin::HttpServer>(
+        main_io, [&](const admin::Request& r) { return api->handle(r); });
+    if (!admin_server->listen(config.admin.endpoint, error)) {
+      log(error);
+      return 1;
+    }
+    admin_server->start();
+  }
+
+  // ---- lifecycle: activity to the store, expiry sweeps ----------------------------------------
+  asio::steady_timer sweeper(main_io);
+  std::function<void()> sweep = [&] {
+    sweeper.expires_after(config.sweep_interval);
+    sweeper.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto e = reg.flush_activity()) log("store: activity not saved: " + e.message);
+      auto swept = reg.sweep(registry::now_ms());
+      for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
+      for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
+      sweep();
+    });
+  };
+  sweep();
+
   asio::signal_set signals(main_io, SIGTERM, SIGINT);
   for (auto& w : workers) w->start();
-  std::cerr << "sessiongate: serving on";
-  for (const auto& l : config.listeners) std::cerr << " http://" << l.text;
-  std::cerr << " with " << n << " worker" << (n == 1 ? "" : "s") << "\n";
+  std::string where;
+  for (const auto& l : config.listeners) where += " http://" + l.text;
+  log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
+      (config.admin.enabled ? "; admin API on http://" + config.admin.address_text : ""));
 
   asio::steady_timer poll(main_io);
   auto deadline = std::chrono::steady_clock::now();
@@ -46,8 +120,10 @@ int serve(const Config& config) {
     size_t open = 0;
     for (auto& w : workers) open += w->connections();
     if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
-      if (open > 0) std::cerr << "sessiongate: drain time over, closing " << open << " connections\n";
+      if (open > 0) log("drain time over, closing " + std::to_string(open) + " connections");
       for (auto& w : workers) w->stop();
+      reg.flush_activity();
+      main_io.stop();
       return;
     }
     poll.expires_after(std::chrono::milliseconds(20));
@@ -55,15 +131,17 @@ int serve(const Config& config) {
   };
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    std::cerr << "sessiongate: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-              << ", draining (up to " << config.timeouts.shutdown_drain.count() << " ms)\n";
+    log(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining (up to " +
+        std::to_string(config.timeouts.shutdown_drain.count()) + " ms)");
     deadline = std::chrono::steady_clock::now() + config.timeouts.shutdown_drain;
+    sweeper.cancel();
+    if (admin_server) admin_server->stop();
     for (auto& w : workers) w->begin_drain();
     wait_drained();
   });
   main_io.run();
   for (auto& w : workers) w->join();
-  std::cerr << "sessiongate: stopped\n";
+  log("stopped");
   return 0;
 }
 

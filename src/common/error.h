@@ -16,6 +16,10 @@ enum class ErrorKind : uint8_t {
   kVersionNotSupported,
   kExpectationFailed,
   kNoRule,            // no routing rule matched
+  kBadSessionPath,    // encoded or ambiguous path, or an invalid session id
+  kUnknownSession,    // no such session in the registry
+  kContainerStarting, // the session's container is not ready yet (or not registered)
+  kContainerDown,     // stopped, failed, or its lease ran out
   kUpstreamRefused,   // connect failed
   kUpstreamTimeout,   // connect or response head took too long
   kUpstreamBroken,    // the upstream closed or reset before a complete response head

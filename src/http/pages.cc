@@ -71,13 +71,60 @@ void append_json_escaped(std::string& out, std::string_view s) {
   }
 }
 
+namespace {
+
+std::string refresh_meta(const Page& page) {
+  if (page.refresh <= 0) return {};
+  return "<meta http-equiv=\"refresh\" content=\"" + std::to_string(page.refresh) + "\">";
+}
+
+void fill_template(const std::string& tmpl, const Page& page, std::string& body) {
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    size_t open = tmpl.find("{{", i);
+    if (open == std::string::npos) {
+      body.append(tmpl, i, std::string::npos);
+      break;
+    }
+    body.append(tmpl, i, open - i);
+    size_t close = tmpl.find("}}", open + 2);
+    if (close == std::string::npos) {
+      body.append(tmpl, open, std::string::npos);
+      break;
+    }
+    std::string_view key(tmpl.data() + open + 2, close - open - 2);
+    if (key == "status") {
+      body += std::to_string(page.status);
+    } else if (key == "title") {
+      append_html_escaped(body, page.title);
+    } else if (key == "message") {
+      append_html_escaped(body, page.message);
+    } else if (key == "detail") {
+      append_html_escaped(body, page.detail);
+    } else if (key == "session") {
+      append_html_escaped(body, page.session);
+    } else if (key == "refresh_meta") {
+      body += refresh_meta(page);
+    } else {
+      body.append(tmpl, open, close + 2 - open);
+    }
+    i = close + 2;
+  }
+}
+
+}  // namespace
+
 void render_page(const Page& page, bool html, bool close, std::string& out,
-                 std::string_view extra_headers) {
+                 std::string_view extra_headers, const std::string* tmpl) {
   std::string body;
-  if (html) {
+  if (html && tmpl) {
+    fill_template(*tmpl, page, body);
+  } else if (html) {
     body.reserve(1024);
     body += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>";
+            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">";
+    body += refresh_meta(page);
+    body += "<title>";
     append_html_escaped(body, page.title);
     body += "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem "
             "auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f3f3f3;padding:"
@@ -86,11 +133,17 @@ void render_page(const Page& page, bool html, bool close, std::string& out,
     body += "</h1><p>";
     append_html_escaped(body, page.message);
     body += "</p>";
+    if (!page.session.empty()) {
+      body += "<p>Session: <code>";
+      append_html_escaped(body, page.session);
+      body += "</code></p>";
+    }
     if (!page.detail.empty()) {
       body += "<p><code>";
       append_html_escaped(body, page.detail);
       body += "</code></p>";
     }
+    if (page.refresh > 0) body += "<p class=\"s\">This page reloads by itself.</p>";
     body += "<p class=\"s\">";
     body += std::to_string(page.status);
     body += " &middot; sessiongate</p></body></html>\n";
@@ -105,6 +158,11 @@ void render_page(const Page& page, bool html, bool close, std::string& out,
     if (!page.detail.empty()) {
       body += ",\"detail\":\"";
       append_json_escaped(body, page.detail);
+      body += "\"";
+    }
+    if (!page.session.empty()) {
+      body += ",\"session\":\"";
+      append_json_escaped(body, page.session);
       body += "\"";
     }
     body += "}\n";

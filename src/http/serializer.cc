@@ -109,6 +109,7 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
     default:
       break;
   }
+  out.append(f.extra);
   if (upgrade) {
     append_header(out, "Connection", "upgrade");
     append_header(out, "Upgrade", res.header("upgrade"));

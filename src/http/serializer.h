@@ -24,6 +24,7 @@ struct ResponseFraming {
   Framing framing = Framing::kNone;  // how the body is sent downstream
   bool keep_alive = true;            // downstream connection stays open after this response
   bool client_http10 = false;
+  std::string_view extra;  // complete header lines added by the proxy (e.g. Set-Cookie)
 };
 
 void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::string& out);

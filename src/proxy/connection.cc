@@ -18,6 +18,9 @@
 #include "net/watchdog.h"
 #include "proxy/error_page.h"
 #include "proxy/worker.h"
+#include "registry/route.h"
+#include "routing/pattern.h"
+#include "routing/session_id.h"
 
 namespace sg::proxy {
 
@@ -46,6 +49,16 @@ struct ChunkHeader {
     len = static_cast<size_t>(p + 2 - buf);
   }
   asio::const_buffer buffer() const { return {buf, len}; }
+};
+
+// Where and how one request is forwarded.
+struct UpstreamTarget {
+  tcp::endpoint address;
+  std::string_view address_text;
+  uint64_t generation = 0;
+  routing::HostHeader host_header = routing::HostHeader::kKeep;
+  std::string_view target;      // request-target to send
+  std::string_view set_cookie;  // a Set-Cookie header line to add to the response, or empty
 };
 
 class Connection {
@@ -140,6 +153,8 @@ class Connection {
 
   awaitable<Next> handle() {
     html_ = http::wants_html(req_.header("accept"));
+    route_.reset();
+    set_cookie_ = {};
     if (lim_.body_bytes > 0 && req_.framing == Framing::kLength &&
         req_.content_length > lim_.body_bytes) {
       co_await send_error({ErrorKind::kBodyTooLarge, Side::kDownstream, false,
@@ -147,20 +162,102 @@ class Connection {
                           true);
       co_return Next::kClose;
     }
-    const routing::Rule* rule = rt_.rules.match(req_.host, req_.path);
-    if (rule == nullptr) {
+    routing::RuleMatch m = rt_.rules.match(req_.host, req_.path, req_.header("cookie"),
+                                           req_.header("referer"), rt_.sessions.cookie_name);
+    if (m.rule == nullptr) {
       co_return co_await local_response(
           error_page({ErrorKind::kNoRule, Side::kDownstream, false, ""}), {});
     }
-    switch (rule->action.type) {
-      case routing::ActionType::kUpstream:
-        co_return co_await forward(rule->action);
+    const routing::Action& a = m.rule->action;
+    switch (a.type) {
+      case routing::ActionType::kUpstream: {
+        UpstreamTarget t{a.address, a.address_text, 0, a.host_header, req_.target, {}};
+        co_return co_await forward(t);
+      }
+      case routing::ActionType::kSession:
+        co_return co_await session(a, m);
       case routing::ActionType::kFixed:
-        co_return co_await fixed(rule->action);
+        co_return co_await fixed(a);
       case routing::ActionType::kRedirect:
-        co_return co_await redirect(rule->action);
+        co_return co_await redirect(a);
     }
     co_return Next::kClose;
+  }
+
+  // Session routing: find the id, resolve the route in this worker's table (memory only),
+  // answer with the page for the route's state or forward to the container.
+  awaitable<Next> session(const routing::Action& a, const routing::RuleMatch& m) {
+    std::string_view id;
+    std::string_view rest;
+    bool from_prefix = false;
+    if (a.from == routing::SessionFrom::kPath) {
+      if (routing::ambiguous_path(req_.path)) {
+        co_return co_await local_response(
+            error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
+                        "encoded or ambiguous path"}),
+            {});
+      }
+      if (m.by_affinity) {
+        id = m.affinity_id;
+      } else {
+        routing::IdResult r = routing::id_from_path(req_.path, a.prefix, id, rest);
+        if (r != routing::IdResult::kFound) {
+          co_return co_await local_response(
+              error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
+                          r == routing::IdResult::kInvalid ? "invalid session id"
+                                                           : "missing session id"}),
+              {});
+        }
+        from_prefix = true;
+      }
+    } else {
+      routing::IdResult r = routing::id_from_host(routing::host_without_port(req_.host), id);
+      if (r != routing::IdResult::kFound) {
+        co_return co_await local_response(
+            error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
+                        r == routing::IdResult::kInvalid ? "invalid session id in host"
+                                                         : "missing session id in host"}),
+            {});
+      }
+    }
+    route_ = w_.routes().find_shared(id);
+    if (!route_) {
+      http::Page page = error_page({ErrorKind::kUnknownSession, Side::kDownstream, false, ""});
+      page.session = id;
+      co_return co_await local_response(page, {});
+    }
+    const registry::Millis now = registry::now_ms();
+    w_.note_activity(route_->session_id, now);
+    registry::RouteState state = registry::state_of(*route_, now);
+    if (state != registry::RouteState::kReady) {
+      const bool starting = state == registry::RouteState::kNoContainer ||
+                            state == registry::RouteState::kStarting;
+      http::Page page = error_page({starting ? ErrorKind::kContainerStarting
+                                             : ErrorKind::kContainerDown,
+                                    Side::kUpstream, true, registry::to_string(state).data()});
+      page.session = route_->session_id;
+      std::string extra;
+      if (starting) {
+        page.refresh = rt_.sessions.starting_retry_after;
+        extra = "Retry-After: " + std::to_string(rt_.sessions.starting_retry_after) + "\r\n";
+      }
+      co_return co_await local_response(page, extra);
+    }
+    UpstreamTarget t{route_->address, route_->address_text, route_->generation, a.host_header,
+                     req_.target, {}};
+    if (from_prefix && a.strip_prefix) {
+      target_buf_.assign(rest.empty() ? std::string_view("/") : rest);
+      if (!req_.query.empty()) target_buf_.append("?").append(req_.query);
+      t.target = target_buf_;
+    }
+    // Affinity for the dev server's root-level requests: remember the session per origin.
+    if (from_prefix && a.affinity &&
+        routing::cookie_value(req_.header("cookie"), rt_.sessions.cookie_name) != id) {
+      cookie_buf_ = "Set-Cookie: " + rt_.sessions.cookie_name + "=" + std::string(id) +
+                    "; Path=/; HttpOnly; SameSite=Lax\r\n";
+      t.set_cookie = cookie_buf_;
+    }
+    co_return co_await forward(t);
   }
 
   // A response the proxy makes itself. A request body it did not read ends the connection:
@@ -168,7 +265,7 @@ class Connection {
   awaitable<Next> local_response(const http::Page& page, std::string_view extra_headers) {
     const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
     out_.clear();
-    http::render_page(page, html_, close, out_, extra_headers);
+    http::render_page(page, html_, close, out_, extra_headers, page_template(page.code));
     if (req_.method_id == http::Method::kHead) out_.resize(out_.find("\r\n\r\n") + 4);
     in_.consume(head_len_);
     if (!co_await write_client(asio::buffer(out_))) co_return Next::kClose;
@@ -177,10 +274,7 @@ class Connection {
 
   awaitable<Next> fixed(const routing::Action& a) {
     if (a.body.empty()) {
-      http::Page page{a.status, "fixed", http::status_text(a.status),
-                      a.page.empty() ? std::string_view("This address has no content.")
-                                     : std::string_view(a.page),
-                      {}};
+      http::Page page = named_page(a.page, a.status);
       co_return co_await local_response(page, {});
     }
     const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
@@ -221,8 +315,8 @@ class Connection {
     }
     location += rest;
     std::string headers = "Location: " + location + "\r\n";
-    http::Page page{a.status, "redirect", http::status_text(a.status), "This page has moved.",
-                    location};
+    http::Page page = http::make_page(a.status, "redirect", http::status_text(a.status),
+                                      "This page has moved.", location);
     co_return co_await local_response(page, headers);
   }
 
@@ -274,8 +368,8 @@ class Connection {
     dog_.watch(&client_);
   }
 
-  awaitable<Next> forward(const routing::Action& a) {
-    pool_key_ = {a.address, 0};
+  awaitable<Next> forward(const UpstreamTarget& a) {
+    pool_key_ = {a.address, a.generation};
     const net::PoolKey& key = pool_key_;
     in_.consume(head_len_);  // what follows the head is body (and maybe the next request)
     const bool has_body = req_.framing != Framing::kNone;
@@ -287,7 +381,8 @@ class Connection {
     info.host = a.host_header == routing::HostHeader::kUpstream || req_.host.empty()
                     ? std::string_view(a.address_text)
                     : req_.host;
-    info.target = req_.target;
+    info.target = a.target;
+    set_cookie_ = a.set_cookie;
     upstream_head_.clear();
     http::serialize_request(req_, info, upstream_head_);
 
@@ -524,6 +619,7 @@ class Connection {
         break;
     }
     f.keep_alive = req_.keep_alive && !w_.draining() && f.framing != Framing::kUntilClose;
+    f.extra = set_cookie_;
     out_.clear();
     http::serialize_response(res_, f, out_);
     up_.consume(upstream_head_len_);
@@ -652,6 +748,7 @@ class Connection {
   awaitable<void> tunnel() {
     out_.clear();
     http::ResponseFraming f;
+    f.extra = set_cookie_;
     http::serialize_response(res_, f, out_);
     up_.consume(upstream_head_len_);
     bool head_pending = true;
@@ -663,8 +760,17 @@ class Connection {
     up_.release_if_empty();
     in_.release_if_empty();
     dog_.arm(to_.tunnel_idle);
+    // A deleted or re-pointed session takes its tunnels down with it.
+    TunnelHandle handle{[this] {
+      boost::system::error_code ignored;
+      client_.cancel(ignored);
+      if (upstream_) upstream_->cancel(ignored);
+    }};
+    registry::RoutePtr route = route_;
+    if (route) w_.add_tunnel(route->session_id, &handle);
     using namespace asio::experimental::awaitable_operators;
     co_await (pump(client_, *upstream_, in_) && pump(*upstream_, client_, up_));
+    if (route) w_.remove_tunnel(route->session_id, &handle);
     drop_upstream();
   }
 
@@ -711,8 +817,28 @@ class Connection {
   awaitable<void> send_error(const Error& e, bool close) {
     out_.clear();
     http::Page page = error_page(e);
-    http::render_page(page, html_, close, out_);
+    if (route_) page.session = route_->session_id;
+    http::render_page(page, html_, close, out_, {}, page_template(page.code));
     co_await write_client(asio::buffer(out_));
+  }
+
+  const std::string* page_template(std::string_view code) const {
+    if (!html_ || rt_.pages.empty()) return nullptr;
+    auto it = rt_.pages.find(std::string(code));
+    return it == rt_.pages.end() ? nullptr : &it->second;
+  }
+
+  // A page named by a fixed action: configured template, or a built-in message.
+  http::Page named_page(std::string_view name, int status) const {
+    http::Page page = http::make_page(status, name.empty() ? std::string_view("fixed") : name,
+                                      http::status_text(status), "This address has no content.");
+    if (name == "edit-help") {
+      page.title = "Nothing to preview here";
+      page.message =
+          "This is the editor address. A preview lives under /session/<thread id>/ on this "
+          "host; open it from your workspace, or check that the link you followed is complete.";
+    }
+    return page;
   }
 
   // Lingering close: stop sending, then drain briefly so the peer reads our last response
@@ -754,6 +880,10 @@ class Connection {
   Error err_;
   Error body_error_;
   net::PoolKey pool_key_;
+  registry::RoutePtr route_;  // held while a session request is in flight
+  std::string target_buf_;
+  std::string cookie_buf_;
+  std::string_view set_cookie_;
 };
 
 }  // namespace

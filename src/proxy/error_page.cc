@@ -7,69 +7,84 @@ http::Page error_page(const Error& e) {
   p.detail = e.detail;
   switch (e.kind) {
     case ErrorKind::kBadRequest:
-      p = {400, "bad_request", "Bad request",
-           "The request could not be understood by the proxy.", e.detail};
+      p = http::make_page(400, "bad_request", "Bad request",
+           "The request could not be understood by the proxy.", e.detail);
       break;
     case ErrorKind::kRequestTimeout:
-      p = {408, "request_timeout", "Request timeout",
-           "The request was not received in time. Please try again.", e.detail};
+      p = http::make_page(408, "request_timeout", "Request timeout",
+           "The request was not received in time. Please try again.", e.detail);
       break;
     case ErrorKind::kBodyTooLarge:
-      p = {413, "body_too_large", "Request body too large",
-           "The request body is larger than this proxy accepts.", e.detail};
+      p = http::make_page(413, "body_too_large", "Request body too large",
+           "The request body is larger than this proxy accepts.", e.detail);
       break;
     case ErrorKind::kUriTooLong:
-      p = {414, "uri_too_long", "Address too long",
-           "The request line is longer than this proxy accepts.", e.detail};
+      p = http::make_page(414, "uri_too_long", "Address too long",
+           "The request line is longer than this proxy accepts.", e.detail);
       break;
     case ErrorKind::kHeadersTooLarge:
-      p = {431, "headers_too_large", "Request headers too large",
+      p = http::make_page(431, "headers_too_large", "Request headers too large",
            "The request headers are larger than this proxy accepts. Clearing cookies for this "
-           "site may help.",
-           e.detail};
+           "site may help.", e.detail);
       break;
     case ErrorKind::kNotImplemented:
-      p = {501, "not_implemented", "Not implemented",
-           "The request uses a feature this proxy does not support.", e.detail};
+      p = http::make_page(501, "not_implemented", "Not implemented",
+           "The request uses a feature this proxy does not support.", e.detail);
       break;
     case ErrorKind::kVersionNotSupported:
-      p = {505, "version_not_supported", "HTTP version not supported",
-           "Only HTTP/1.0 and HTTP/1.1 are spoken here.", e.detail};
+      p = http::make_page(505, "version_not_supported", "HTTP version not supported",
+           "Only HTTP/1.0 and HTTP/1.1 are spoken here.", e.detail);
       break;
     case ErrorKind::kExpectationFailed:
-      p = {417, "expectation_failed", "Expectation failed",
-           "Only 'Expect: 100-continue' is supported.", e.detail};
+      p = http::make_page(417, "expectation_failed", "Expectation failed",
+           "Only 'Expect: 100-continue' is supported.", e.detail);
       break;
     case ErrorKind::kNoRule:
-      p = {404, "no_rule", "Nothing is served here",
-           "No routing rule matches this host and path. Check the address you opened.",
-           e.detail};
+      p = http::make_page(404, "no_rule", "Nothing is served here",
+           "No routing rule matches this host and path. Check the address you opened.", e.detail);
+      break;
+    case ErrorKind::kBadSessionPath:
+      p = http::make_page(400, "bad_session_path", "Bad preview address",
+           "This preview address is malformed (encoded or ambiguous path, or an invalid session "
+           "id). Session ids use letters, digits, '-' and '_'.", e.detail);
+      break;
+    case ErrorKind::kUnknownSession:
+      p = http::make_page(404, "unknown_session", "Preview not found",
+           "There is no preview session with this id. Check that the link is complete and that "
+           "the session has not expired; starting a new chat creates a new preview.", e.detail);
+      break;
+    case ErrorKind::kContainerStarting:
+      p = http::make_page(503, "starting", "Your preview is starting",
+           "The dev server for this session is starting. This page reloads by itself and turns "
+           "into your preview as soon as it is ready.", e.detail);
+      break;
+    case ErrorKind::kContainerDown:
+      p = http::make_page(503, "unavailable", "Preview unavailable",
+           "The dev server for this session is not running right now. It may have been stopped "
+           "or stopped responding; try again in a moment, or restart it from your workspace.", e.detail);
       break;
     case ErrorKind::kUpstreamRefused:
-      p = {502, "upstream_refused", "The server is not reachable",
+      p = http::make_page(502, "upstream_refused", "The server is not reachable",
            "The proxy could not connect to the server behind this address. It may be restarting; "
-           "try again in a moment.",
-           e.detail};
+           "try again in a moment.", e.detail);
       break;
     case ErrorKind::kUpstreamBroken:
-      p = {502, "upstream_unavailable", "The server closed the connection",
-           "The server behind this address closed the connection before answering.", e.detail};
+      p = http::make_page(502, "upstream_unavailable", "The server closed the connection",
+           "The server behind this address closed the connection before answering.", e.detail);
       break;
     case ErrorKind::kUpstreamInvalid:
-      p = {502, "upstream_invalid", "The server sent an invalid response",
-           "The server behind this address answered with a malformed response.", e.detail};
+      p = http::make_page(502, "upstream_invalid", "The server sent an invalid response",
+           "The server behind this address answered with a malformed response.", e.detail);
       break;
     case ErrorKind::kUpstreamTimeout:
-      p = {504, "upstream_timeout", "The server took too long",
-           "The server behind this address did not answer in time.", e.detail};
+      p = http::make_page(504, "upstream_timeout", "The server took too long",
+           "The server behind this address did not answer in time.", e.detail);
       break;
     case ErrorKind::kOverloaded:
-      p = {503, "overloaded", "Too busy", "The proxy is at capacity. Try again shortly.",
-           e.detail};
+      p = http::make_page(503, "overloaded", "Too busy", "The proxy is at capacity. Try again shortly.", e.detail);
       break;
     case ErrorKind::kShuttingDown:
-      p = {503, "shutting_down", "Restarting", "The proxy is restarting. Try again shortly.",
-           e.detail};
+      p = http::make_page(503, "shutting_down", "Restarting", "The proxy is restarting. Try again shortly.", e.detail);
       break;
   }
   return p;

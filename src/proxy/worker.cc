@@ -48,6 +48,7 @@ bool Worker::listen(std::string& error) {
 
 void Worker::start() {
   for (auto& acc : acceptors_) accept(*acc);
+  if (activity_sink_) schedule_activity_flush();
   thread_ = std::thread([this] {
     io_.run();
   });
@@ -88,6 +89,93 @@ void Worker::begin_drain() {
       s->cancel(ignored);
     }
     pool_.close_all();
+    activity_timer_.cancel();
+  });
+}
+
+void Worker::post_route(std::string session_id, registry::RoutePtr route) {
+  asio::post(io_, [this, id = std::move(session_id), r = std::move(route)]() mutable {
+    apply_route(id, std::move(r));
+  });
+}
+
+void Worker::post_all_routes(std::vector<registry::RoutePtr> routes) {
+  asio::post(io_, [this, all = std::move(routes)] {
+    registry::RouteTable next;
+    next.replace_all(all);
+    // Sessions that vanish or move in a resync lose their tunnels, like any other change.
+    std::vector<std::string> moved;
+    for (const auto& [id, list] : tunnels_) {
+      const registry::Route* a = routes_.find(id);
+      const registry::Route* b = next.find(id);
+      if (!a || !b || a->container_id != b->container_id || a->generation != b->generation ||
+          a->address != b->address) {
+        moved.push_back(id);
+      }
+    }
+    routes_ = std::move(next);
+    for (const auto& id : moved) close_tunnels(id);
+  });
+}
+
+void Worker::apply_route(const std::string& session_id, registry::RoutePtr route) {
+  registry::RoutePtr old = routes_.set(session_id, route);
+  if (!old) return;
+  const bool moved = !route || route->container_id != old->container_id ||
+                     route->generation != old->generation || route->address != old->address;
+  if (moved) close_tunnels(session_id);
+  if (!route) last_reported_.erase(session_id);
+}
+
+void Worker::add_tunnel(const std::string& session_id, TunnelHandle* t) {
+  tunnels_[session_id].push_back(t);
+  ++tunnel_count_;
+}
+
+void Worker::remove_tunnel(const std::string& session_id, TunnelHandle* t) {
+  auto it = tunnels_.find(session_id);
+  if (it == tunnels_.end()) return;
+  auto& list = it->second;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (list[i] == t) {
+      list.erase(list.begin() + static_cast<long>(i));
+      --tunnel_count_;
+      break;
+    }
+  }
+  if (list.empty()) tunnels_.erase(it);
+}
+
+void Worker::close_tunnels(const std::string& session_id) {
+  auto it = tunnels_.find(session_id);
+  if (it == tunnels_.end()) return;
+  // close() makes each tunnel end on its own; they unregister when their coroutines finish.
+  for (TunnelHandle* t : std::vector<TunnelHandle*>(it->second)) t->close();
+}
+
+void Worker::note_activity(std::string_view session_id, int64_t now_ms) {
+  if (!activity_sink_) return;
+  auto it = last_reported_.find(std::string(session_id));
+  const int64_t interval = runtime_->sessions.activity_interval.count();
+  if (it != last_reported_.end() && now_ms - it->second < interval) return;
+  last_reported_[std::string(session_id)] = now_ms;
+  pending_activity_.emplace_back(std::string(session_id), now_ms);
+}
+
+void Worker::schedule_activity_flush() {
+  activity_timer_.expires_after(runtime_->sessions.activity_interval);
+  activity_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    const int64_t now = registry::now_ms();
+    // An open tunnel is activity, even when no bytes move.
+    for (const auto& [id, list] : tunnels_) {
+      if (!list.empty()) pending_activity_.emplace_back(id, now);
+    }
+    if (!pending_activity_.empty()) {
+      activity_sink_(std::move(pending_activity_));
+      pending_activity_.clear();
+    }
+    schedule_activity_flush();
   });
 }
 

@@ -10,18 +10,39 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <string>
+#include <unordered_map>
+
 #include "net/upstream_pool.h"
 #include "proxy/settings.h"
+#include "registry/route.h"
 #include "routing/rule.h"
 
 namespace sg::proxy {
 
 // What the data plane reads on every request; immutable once published.
+struct SessionSettings {
+  std::string cookie_name = "sg_session";
+  Millis activity_interval{5000};  // a session's activity is reported at most this often
+  int starting_retry_after = 2;    // seconds, on the "starting" page (which refreshes itself)
+};
+
 struct Runtime {
   Settings settings;
   routing::RuleTable rules;
   std::vector<boost::asio::ip::tcp::endpoint> listeners;
+  SessionSettings sessions;
+  std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
 };
+
+// An open tunnel, closable when its session is deleted or re-pointed.
+struct TunnelHandle {
+  std::function<void()> close;
+};
+
+using ActivitySink = std::function<void(std::vector<std::pair<std::string, int64_t>>)>;
 
 class Worker {
  public:
@@ -45,8 +66,25 @@ class Worker {
   void remove_idle(boost::asio::ip::tcp::socket* s) { idle_.erase(s); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
+  // Routes: replaced wholesale before start, then changed one by one on this worker's thread.
+  const registry::RouteTable& routes() const { return routes_; }
+  void load_routes(const std::vector<registry::RoutePtr>& routes) { routes_.replace_all(routes); }
+  void post_route(std::string session_id, registry::RoutePtr route);  // thread-safe
+  void post_all_routes(std::vector<registry::RoutePtr> routes);       // thread-safe
+
+  void add_tunnel(const std::string& session_id, TunnelHandle* t);
+  void remove_tunnel(const std::string& session_id, TunnelHandle* t);
+  size_t tunnels() const { return tunnel_count_; }
+
+  // Activity: throttled per session, reported in batches (and for every open tunnel).
+  void set_activity_sink(ActivitySink sink) { activity_sink_ = std::move(sink); }
+  void note_activity(std::string_view session_id, int64_t now_ms);
+
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void apply_route(const std::string& session_id, registry::RoutePtr route);
+  void close_tunnels(const std::string& session_id);
+  void schedule_activity_flush();
 
   boost::asio::io_context io_{1};
   std::shared_ptr<const Runtime> runtime_;
@@ -55,6 +93,13 @@ class Worker {
   std::unordered_set<boost::asio::ip::tcp::socket*> idle_;
   std::atomic<size_t> connections_{0};
   bool draining_ = false;
+  registry::RouteTable routes_;
+  std::unordered_map<std::string, std::vector<TunnelHandle*>> tunnels_;
+  size_t tunnel_count_ = 0;
+  ActivitySink activity_sink_;
+  std::unordered_map<std::string, int64_t> last_reported_;
+  std::vector<std::pair<std::string, int64_t>> pending_activity_;
+  boost::asio::steady_timer activity_timer_{io_};
   std::thread thread_;
 };
 

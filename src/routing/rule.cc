@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "routing/pattern.h"
+#include "registry/records.h"
+#include "routing/session_id.h"
 
 namespace sg::routing {
 
@@ -16,6 +18,27 @@ const Rule* RuleTable::match(std::string_view host, std::string_view path) const
     if (match_host(r.host, host) && match_path(r.path, path)) return &r;
   }
   return nullptr;
+}
+
+RuleMatch RuleTable::match(std::string_view host, std::string_view path,
+                           std::string_view cookie_header, std::string_view referer,
+                           std::string_view cookie_name) const {
+  for (const auto& r : rules_) {
+    if (!match_host(r.host, host)) continue;
+    if (match_path(r.path, path)) return {&r, false, {}};
+    const Action& a = r.action;
+    if (a.type != ActionType::kSession || a.from != SessionFrom::kPath || !a.affinity) continue;
+    // The Referer names the tab's own session, so it wins over the (per-origin) cookie.
+    std::string_view id;
+    if (!referer.empty() && id_from_referer(referer, a.prefix, id) == IdResult::kFound) {
+      return {&r, true, id};
+    }
+    if (!cookie_header.empty()) {
+      id = cookie_value(cookie_header, cookie_name);
+      if (!id.empty() && registry::valid_id(id)) return {&r, true, id};
+    }
+  }
+  return {};
 }
 
 }  // namespace sg::routing

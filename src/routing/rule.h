@@ -9,7 +9,9 @@
 
 namespace sg::routing {
 
-enum class ActionType { kUpstream, kFixed, kRedirect };
+enum class ActionType { kUpstream, kFixed, kRedirect, kSession };
+
+enum class SessionFrom { kPath, kHost };
 
 // How the Host header is sent upstream.
 enum class HostHeader { kKeep, kUpstream };
@@ -26,6 +28,11 @@ struct Action {
   std::string body;          // literal body for fixed responses
   std::string content_type;  // of `body`
   std::string location;      // redirect target; "{path}" and "{query}" are substituted
+  // session
+  SessionFrom from = SessionFrom::kPath;
+  bool strip_prefix = false;  // path mode: forward "/rest" instead of "/session/<id>/rest"
+  bool affinity = true;       // path mode: route root-level requests by cookie / Referer
+  std::string prefix;         // path mode: the rule's path pattern without its final '*'
 };
 
 struct Rule {
@@ -36,11 +43,22 @@ struct Rule {
   Action action;
 };
 
+// Where the session id of a request comes from, when a session rule matched.
+struct RuleMatch {
+  const Rule* rule = nullptr;
+  bool by_affinity = false;    // matched through the affinity cookie / Referer, not the pattern
+  std::string_view affinity_id;  // the id named by the cookie / Referer
+};
+
 class RuleTable {
  public:
   explicit RuleTable(std::vector<Rule> rules);
   // First rule in priority order whose host and path patterns match, or nullptr.
   const Rule* match(std::string_view host, std::string_view path) const;
+  // Like match(), but a path-mode session rule whose host matches also takes a request outside
+  // its prefix when the Referer points under the prefix or the affinity cookie names a session.
+  RuleMatch match(std::string_view host, std::string_view path, std::string_view cookie_header,
+                  std::string_view referer, std::string_view cookie_name) const;
   const std::vector<Rule>& rules() const { return rules_; }
 
  private:

@@ -40,6 +40,9 @@ class Proxy:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="sg-test-")
         self.config = os.path.join(self.dir, "config.yaml")
+        self.db = os.path.join(self.dir, "sessiongate.db")
+        if "store:" not in extra:
+            extra += f"\nstore: {{path: {self.db}}}\n"
         with open(self.config, "w") as f:
             f.write(f"workers: {workers}\nlisteners:\n  - address: 127.0.0.1:{self.port}\n{extra}\nrules:\n{rules}\n")
         self.log = open(os.path.join(self.dir, "stderr.log"), "w+")

@@ -1,0 +1,38 @@
+// The admin REST API (/v1/...): containers, sessions, routes, health. JSON in and out,
+// bearer-token auth, field-level validation errors. Runs on the control-plane thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "admin/http_server.h"
+#include "net/cidr.h"
+#include "registry/registry.h"
+
+namespace sg::admin {
+
+struct ApiSettings {
+  std::string token;
+  std::vector<net::Cidr> allow_cidrs;  // empty = any address
+  registry::Millis default_lease = 30000;
+};
+
+class Api {
+ public:
+  Api(registry::Registry& registry, ApiSettings settings);
+  Response handle(const Request& req);
+
+  // Constant-time comparison of the presented bearer token.
+  static bool token_matches(std::string_view presented, std::string_view expected);
+
+ private:
+  Response containers(const Request& req, const std::vector<std::string>& parts);
+  Response sessions(const Request& req, const std::vector<std::string>& parts);
+  Response routes(const Request& req, const std::vector<std::string>& parts);
+
+  registry::Registry& registry_;
+  ApiSettings settings_;
+};
+
+}  // namespace sg::admin

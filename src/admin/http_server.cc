@@ -1,0 +1,153 @@
+#include "admin/http_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/buffer.h"
+#include "http/pages.h"
+#include "http/parser.h"
+#include "net/watchdog.h"
+
+namespace sg::admin {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kMaxBody = 1 << 20;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string serialize(const Response& r, bool close) {
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " ";
+  out += http::status_text(r.status);
+  out += "\r\nContent-Type: " + r.content_type;
+  out += "\r\nContent-Length: " + std::to_string(r.body.size());
+  out += "\r\nCache-Control: no-store\r\n";
+  for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += r.body;
+  return out;
+}
+
+Response error(int status, std::string_view code, std::string_view message) {
+  Response r;
+  r.status = status;
+  r.body = "{\"error\":\"";
+  http::append_json_escaped(r.body, code);
+  r.body += "\",\"message\":\"";
+  http::append_json_escaped(r.body, message);
+  r.body += "\"}\n";
+  return r;
+}
+
+asio::awaitable<void> serve(tcp::socket sock, Handler& handler) {
+  net::Watchdog dog(sock.get_executor());
+  dog.watch(&sock);
+  Buffer in;
+  http::RequestHead head;
+  const http::ParseLimits limits{8192, 32768, 100};
+  for (;;) {
+    dog.arm(std::chrono::seconds(30));
+    http::ParseResult pr;
+    for (;;) {
+      if (!in.empty()) {
+        pr = http::parse_request(in.data(), limits, head);
+        if (pr.state != http::ParseState::kIncomplete) break;
+      }
+      auto [p, n] = in.prepare(4096, 8192 + 32768 + 8);
+      if (n == 0) co_return;
+      auto [ec, got] = co_await sock.async_read_some(asio::buffer(p, n), kUse);
+      if (ec) co_return;
+      in.commit(got);
+    }
+    if (pr.state == http::ParseState::kError) {
+      std::string out = serialize(error(pr.error.status, "bad_request", pr.error.reason), true);
+      co_await asio::async_write(sock, asio::buffer(out), kUse);
+      co_return;
+    }
+    Request req;
+    req.method = std::string(head.method);
+    req.path = std::string(head.path);
+    req.query = std::string(head.query);
+    for (const auto& h : head.headers) req.headers.emplace_back(lower(h.name), std::string(h.value));
+    const bool keep_alive = head.keep_alive;
+    const auto framing = head.framing;
+    const uint64_t length = head.content_length;
+    in.consume(pr.consumed);
+    Response res;
+    if (framing == http::Framing::kChunked) {
+      res = error(411, "length_required", "send the body with Content-Length");
+    } else if (length > kMaxBody) {
+      res = error(413, "body_too_large", "request bodies are limited to 1 MiB");
+    } else {
+      while (in.size() < length) {
+        auto [p, n] = in.prepare(static_cast<size_t>(length - in.size()),
+                                 static_cast<size_t>(length) + 8192 + 32768);
+        auto [ec, got] = co_await sock.async_read_some(asio::buffer(p, n), kUse);
+        if (ec) co_return;
+        in.commit(got);
+      }
+      req.body.assign(in.data().substr(0, static_cast<size_t>(length)));
+      in.consume(static_cast<size_t>(length));
+      res = handler(req);
+    }
+    const bool close = !keep_alive || res.status == 411 || res.status == 413;
+    std::string out = serialize(res, close);
+    auto [ec, n] = co_await asio::async_write(sock, asio::buffer(out), kUse);
+    if (ec || close) co_return;
+  }
+}
+
+}  // namespace
+
+std::string Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+HttpServer::HttpServer(asio::io_context& io, Handler handler)
+    : io_(io), handler_(std::move(handler)), acceptor_(io) {}
+
+bool HttpServer::listen(const tcp::endpoint& ep, std::string& error) {
+  boost::system::error_code ec;
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(128, ec);
+  if (ec) {
+    error = "cannot listen on admin address " + ep.address().to_string() + ":" +
+            std::to_string(ep.port()) + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::start() { accept(); }
+
+void HttpServer::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) asio::co_spawn(io_, serve(std::move(s), handler_), asio::detached);
+    accept();
+  });
+}
+
+}  // namespace sg::admin

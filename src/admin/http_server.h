@@ -1,0 +1,48 @@
+// A small HTTP/1.1 server for the admin API: strict head parsing (the data plane's parser),
+// Content-Length bodies up to a limit, keep-alive, a timeout on every read. It runs on the
+// control-plane thread, never on a data-plane worker.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace sg::admin {
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::string query;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string body;
+  std::string header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, Handler handler);
+  bool listen(const boost::asio::ip::tcp::endpoint& ep, std::string& error);
+  void start();
+  void stop();
+
+ private:
+  void accept();
+  boost::asio::io_context& io_;
+  Handler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace sg::admin

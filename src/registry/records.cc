@@ -1,0 +1,43 @@
+#include "registry/records.h"
+
+#include <chrono>
+
+namespace sg::registry {
+
+std::string_view to_string(ContainerStatus s) {
+  switch (s) {
+    case ContainerStatus::kStarting: return "starting";
+    case ContainerStatus::kReady: return "ready";
+    case ContainerStatus::kDraining: return "draining";
+    case ContainerStatus::kStopped: return "stopped";
+    case ContainerStatus::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+std::optional<ContainerStatus> parse_status(std::string_view s) {
+  if (s == "starting") return ContainerStatus::kStarting;
+  if (s == "ready") return ContainerStatus::kReady;
+  if (s == "draining") return ContainerStatus::kDraining;
+  if (s == "stopped") return ContainerStatus::kStopped;
+  if (s == "failed") return ContainerStatus::kFailed;
+  return std::nullopt;
+}
+
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Millis now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace sg::registry

@@ -1,0 +1,62 @@
+// A route: what a request for a session reaches. Built by the control plane from a session and
+// its container, published to every worker, and read there without locks.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "registry/records.h"
+
+namespace sg::registry {
+
+struct Route {
+  std::string session_id;
+  std::string container_id;
+  bool has_container = false;
+  ContainerStatus status = ContainerStatus::kStarting;
+  boost::asio::ip::tcp::endpoint address;
+  std::string address_text;
+  uint64_t generation = 0;
+  Millis lease_deadline = 0;  // the container counts as alive only before this
+  uint64_t version = 0;
+};
+using RoutePtr = std::shared_ptr<const Route>;
+
+// What a request finds at a route right now.
+enum class RouteState : uint8_t {
+  kReady,         // forward
+  kNoContainer,   // the session's container has not registered yet: starting page
+  kStarting,      // registered, not ready yet: starting page
+  kStopped,       // stopped or failed: unavailable page
+  kFailed,
+  kLeaseExpired,  // missed heartbeats: unavailable page, data kept
+};
+RouteState state_of(const Route& r, Millis now);
+std::string_view to_string(RouteState s);
+
+// Per-worker session -> route map. Single-threaded: owned by one worker.
+class RouteTable {
+ public:
+  const Route* find(std::string_view session_id) const {
+    auto it = map_.find(session_id);
+    return it == map_.end() ? nullptr : it->second.get();
+  }
+  RoutePtr find_shared(std::string_view session_id) const {
+    auto it = map_.find(session_id);
+    return it == map_.end() ? nullptr : it->second;
+  }
+  // Installs `r` (or removes the session when `r` is null); returns the previous route.
+  RoutePtr set(std::string_view session_id, RoutePtr r);
+  void replace_all(const std::vector<RoutePtr>& routes);
+  size_t size() const { return map_.size(); }
+
+ private:
+  // Keys view the session id inside the route they map to.
+  std::unordered_map<std::string_view, RoutePtr> map_;
+};
+
+}  // namespace sg::registry

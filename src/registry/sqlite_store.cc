@@ -1,0 +1,379 @@
+#include "registry/sqlite_store.h"
+
+#include <boost/json.hpp>
+
+#include "net/address.h"
+
+namespace sg::registry {
+
+namespace {
+
+// A prepared statement that finalises itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return s_ != nullptr; }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
+  std::string text(int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+constexpr const char* kContainerCols =
+    "id, address, status, generation, lease_ttl, heartbeat_at, created_at, updated_at, version";
+constexpr const char* kSessionCols =
+    "id, container_id, labels, idle_ttl, expires_at, last_active_at, created_at, updated_at, "
+    "version";
+
+Container container_from(Stmt& st) {
+  Container c;
+  c.id = st.text(0);
+  c.address_text = st.text(1);
+  net::parse_endpoint(c.address_text, c.address);
+  c.status = parse_status(st.text(2)).value_or(ContainerStatus::kFailed);
+  c.generation = static_cast<uint64_t>(st.i64(3));
+  c.lease_ttl = st.i64(4);
+  c.heartbeat_at = st.i64(5);
+  c.created_at = st.i64(6);
+  c.updated_at = st.i64(7);
+  c.version = static_cast<uint64_t>(st.i64(8));
+  return c;
+}
+
+Session session_from(Stmt& st) {
+  Session s;
+  s.id = st.text(0);
+  s.container_id = st.text(1);
+  boost::system::error_code ec;
+  auto labels = boost::json::parse(st.text(2), ec);
+  if (!ec && labels.is_object()) {
+    for (const auto& kv : labels.as_object()) {
+      if (kv.value().is_string()) {
+        s.labels[std::string(kv.key())] = std::string(kv.value().as_string());
+      }
+    }
+  }
+  s.idle_ttl = st.i64(3);
+  s.expires_at = st.i64(4);
+  s.last_active_at = st.i64(5);
+  s.created_at = st.i64(6);
+  s.updated_at = st.i64(7);
+  s.version = static_cast<uint64_t>(st.i64(8));
+  return s;
+}
+
+std::string labels_json(const std::map<std::string, std::string>& labels) {
+  boost::json::object o;
+  for (const auto& [k, v] : labels) o[k] = v;
+  return boost::json::serialize(o);
+}
+
+// Migrations, indexed by the schema version they produce.
+constexpr const char* kMigrations[] = {
+    nullptr,
+    "CREATE TABLE containers ("
+    "  id TEXT PRIMARY KEY, address TEXT NOT NULL, status TEXT NOT NULL,"
+    "  generation INTEGER NOT NULL, lease_ttl INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);"
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY, container_id TEXT NOT NULL, labels TEXT NOT NULL,"
+    "  idle_ttl INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);"
+    "CREATE INDEX sessions_container ON sessions(container_id);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES ('version', 0);",
+};
+
+}  // namespace
+
+bool SqliteStore::exec(const char* sql, std::string& error) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    error = msg ? msg : sqlite3_errmsg(db_);
+    sqlite3_free(msg);
+    return false;
+  }
+  return true;
+}
+
+SqliteStore::SqliteStore(const std::string& path, bool synchronous_full, std::string& error) {
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    error = "cannot open " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+    return;
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  if (!exec("PRAGMA journal_mode=WAL;", error)) return;
+  if (!exec(synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;", error)) {
+    return;
+  }
+  if (journal_mode() != "wal") {
+    error = path + ": the database refused WAL mode (journal_mode=" + journal_mode() + ")";
+    return;
+  }
+  if (synchronous() != (synchronous_full ? 2 : 1)) {
+    error = path + ": the database did not accept the synchronous setting";
+    return;
+  }
+  int version = 0;
+  {
+    Stmt st(db_, "PRAGMA user_version;");
+    if (st.step() == SQLITE_ROW) version = static_cast<int>(st.i64(0));
+  }
+  if (version > kSchemaVersion) {
+    error = path + ": schema version " + std::to_string(version) +
+            " is newer than this sessiongate understands (" + std::to_string(kSchemaVersion) + ")";
+    return;
+  }
+  for (int v = version + 1; v <= kSchemaVersion; ++v) {
+    std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                      "PRAGMA user_version=" + std::to_string(v) + ";COMMIT;";
+    if (!exec(sql.c_str(), error)) {
+      std::string ignored;
+      exec("ROLLBACK;", ignored);
+      error = path + ": migration to schema " + std::to_string(v) + " failed: " + error;
+      return;
+    }
+  }
+}
+
+SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+
+std::string SqliteStore::journal_mode() {
+  Stmt st(db_, "PRAGMA journal_mode;");
+  return st.step() == SQLITE_ROW ? st.text(0) : "";
+}
+
+int SqliteStore::synchronous() {
+  Stmt st(db_, "PRAGMA synchronous;");
+  return st.step() == SQLITE_ROW ? static_cast<int>(st.i64(0)) : -1;
+}
+
+uint64_t SqliteStore::next_version() {
+  Stmt st(db_, "UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value;");
+  return st.step() == SQLITE_ROW ? static_cast<uint64_t>(st.i64(0)) : 0;
+}
+
+std::optional<Container> SqliteStore::read_container(const std::string& id) {
+  Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers WHERE id = ?").c_str());
+  st.bind(1, id);
+  if (st.step() != SQLITE_ROW) return std::nullopt;
+  return container_from(st);
+}
+
+std::optional<Session> SqliteStore::read_session(const std::string& id) {
+  Stmt st(db_, (std::string("SELECT ") + kSessionCols + " FROM sessions WHERE id = ?").c_str());
+  st.bind(1, id);
+  if (st.step() != SQLITE_ROW) return std::nullopt;
+  return session_from(st);
+}
+
+StoreError SqliteStore::put_container(Container& c) {
+  std::lock_guard lock(mu_);
+  std::string err;
+  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
+  auto prev = read_container(c.id);
+  const Millis now = now_ms();
+  c.generation = prev ? prev->generation + 1 : 1;
+  c.created_at = prev ? prev->created_at : now;
+  c.updated_at = now;
+  c.heartbeat_at = now;
+  c.version = next_version();
+  Stmt st(db_, "INSERT OR REPLACE INTO containers VALUES (?,?,?,?,?,?,?,?,?)");
+  st.bind(1, c.id).bind(2, c.address_text).bind(3, std::string(to_string(c.status)));
+  st.bind(4, static_cast<int64_t>(c.generation)).bind(5, c.lease_ttl).bind(6, c.heartbeat_at);
+  st.bind(7, c.created_at).bind(8, c.updated_at).bind(9, static_cast<int64_t>(c.version));
+  if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
+    err = err.empty() ? sqlite3_errmsg(db_) : err;
+    std::string ignored;
+    exec("ROLLBACK;", ignored);
+    return {err};
+  }
+  announce({Change::Kind::kContainerPut, c.id, c, std::nullopt, c.version});
+  return {};
+}
+
+StoreError SqliteStore::heartbeat(const std::string& id, Millis now, Container& out,
+                                  bool& found) {
+  std::lock_guard lock(mu_);
+  std::string err;
+  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
+  auto prev = read_container(id);
+  found = prev.has_value();
+  if (!found) {
+    exec("ROLLBACK;", err);
+    return {};
+  }
+  out = *prev;
+  out.heartbeat_at = now;
+  out.updated_at = now;
+  out.version = next_version();
+  Stmt st(db_, "UPDATE containers SET heartbeat_at = ?, updated_at = ?, version = ? WHERE id = ?");
+  st.bind(1, now).bind(2, now).bind(3, static_cast<int64_t>(out.version)).bind(4, id);
+  if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
+    err = err.empty() ? sqlite3_errmsg(db_) : err;
+    std::string ignored;
+    exec("ROLLBACK;", ignored);
+    return {err};
+  }
+  announce({Change::Kind::kContainerPut, id, out, std::nullopt, out.version});
+  return {};
+}
+
+StoreError SqliteStore::delete_container(const std::string& id, bool& found) {
+  std::lock_guard lock(mu_);
+  std::string err;
+  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
+  uint64_t version = next_version();
+  Stmt st(db_, "DELETE FROM containers WHERE id = ?");
+  st.bind(1, id);
+  bool ok = st.step() == SQLITE_DONE;
+  found = sqlite3_changes(db_) > 0;
+  if (!ok || !exec(found ? "COMMIT;" : "ROLLBACK;", err)) {
+    err = err.empty() ? sqlite3_errmsg(db_) : err;
+    std::string ignored;
+    exec("ROLLBACK;", ignored);
+    return {err};
+  }
+  if (found) announce({Change::Kind::kContainerDeleted, id, std::nullopt, std::nullopt, version});
+  return {};
+}
+
+std::optional<Container> SqliteStore::get_container(const std::string& id) {
+  std::lock_guard lock(mu_);
+  return read_container(id);
+}
+
+std::vector<Container> SqliteStore::list_containers() {
+  std::lock_guard lock(mu_);
+  std::vector<Container> out;
+  Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers ORDER BY id").c_str());
+  while (st.step() == SQLITE_ROW) out.push_back(container_from(st));
+  return out;
+}
+
+StoreError SqliteStore::put_session(Session& s) {
+  std::lock_guard lock(mu_);
+  std::string err;
+  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
+  auto prev = read_session(s.id);
+  const Millis now = now_ms();
+  s.created_at = prev ? prev->created_at : now;
+  s.last_active_at = prev ? std::max(prev->last_active_at, now) : now;
+  s.updated_at = now;
+  s.version = next_version();
+  Stmt st(db_, "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?)");
+  st.bind(1, s.id).bind(2, s.container_id).bind(3, labels_json(s.labels));
+  st.bind(4, s.idle_ttl).bind(5, s.expires_at).bind(6, s.last_active_at);
+  st.bind(7, s.created_at).bind(8, s.updated_at).bind(9, static_cast<int64_t>(s.version));
+  if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
+    err = err.empty() ? sqlite3_errmsg(db_) : err;
+    std::string ignored;
+    exec("ROLLBACK;", ignored);
+    return {err};
+  }
+  announce({Change::Kind::kSessionPut, s.id, std::nullopt, s, s.version});
+  return {};
+}
+
+StoreError SqliteStore::delete_session(const std::string& id, bool& found) {
+  std::lock_guard lock(mu_);
+  std::string err;
+  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
+  uint64_t version = next_version();
+  Stmt st(db_, "DELETE FROM sessions WHERE id = ?");
+  st.bind(1, id);
+  bool ok = st.step() == SQLITE_DONE;
+  found = sqlite3_changes(db_) > 0;
+  if (!ok || !exec(found ? "COMMIT;" : "ROLLBACK;", err)) {
+    err = err.empty() ? sqlite3_errmsg(db_) : err;
+    std::string ignored;
+    exec("ROLLBACK;", ignored);
+    return {err};
+  }
+  if (found) announce({Change::Kind::kSessionDeleted, id, std::nullopt, std::nullopt, version});
+  return {};
+}
+
+std::optional<Session> SqliteStore::get_session(const std::string& id) {
+  std::lock_guard lock(mu_);
+  return read_session(id);
+}
+
+std::vector<Session> SqliteStore::list_sessions(const SessionQuery& q) {
+  std::lock_guard lock(mu_);
+  std::string sql = std::string("SELECT ") + kSessionCols + " FROM sessions WHERE id > ?";
+  if (!q.label_key.empty()) sql += " AND json_extract(labels, ?) = ?";
+  sql += " ORDER BY id LIMIT ?";
+  Stmt st(db_, sql.c_str());
+  int i = 1;
+  st.bind(i++, q.after);
+  if (!q.label_key.empty()) {
+    // Quote the key so dots or brackets in it are not read as a JSON path.
+    std::string key = "$.\"";
+    for (char c : q.label_key) {
+      if (c == '"' || c == '\\') key += '\\';
+      key += c;
+    }
+    key += '"';
+    st.bind(i, key);
+    st.bind(i + 1, q.label_value);
+    i += 2;
+  }
+  st.bind(i++, static_cast<int64_t>(q.limit));
+  std::vector<Session> out;
+  while (st.step() == SQLITE_ROW) out.push_back(session_from(st));
+  return out;
+}
+
+StoreError SqliteStore::touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) {
+  if (seen.empty()) return {};
+  std::lock_guard lock(mu_);
+  std::string err;
+  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
+  Stmt st(db_, "UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?");
+  for (const auto& [id, at] : seen) {
+    st.bind(1, at).bind(2, id);
+    st.step();
+    st.reset();
+  }
+  if (!exec("COMMIT;", err)) {
+    std::string ignored;
+    exec("ROLLBACK;", ignored);
+    return {err};
+  }
+  return {};
+}
+
+void SqliteStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions) {
+  std::lock_guard lock(mu_);
+  {
+    Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers").c_str());
+    while (st.step() == SQLITE_ROW) containers.push_back(container_from(st));
+  }
+  Stmt st(db_, (std::string("SELECT ") + kSessionCols + " FROM sessions").c_str());
+  while (st.step() == SQLITE_ROW) sessions.push_back(session_from(st));
+}
+
+}  // namespace sg::registry

@@ -1,0 +1,49 @@
+// The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a write
+// is on disk before it is acknowledged. Schema versioned through PRAGMA user_version.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <string>
+
+#include "registry/store.h"
+
+namespace sg::registry {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating and migrating as needed). On failure `error` is set and the store unusable.
+  SqliteStore(const std::string& path, bool synchronous_full, std::string& error);
+  ~SqliteStore() override;
+
+  StoreError put_container(Container& c) override;
+  StoreError heartbeat(const std::string& id, Millis now, Container& out, bool& found) override;
+  StoreError delete_container(const std::string& id, bool& found) override;
+  std::optional<Container> get_container(const std::string& id) override;
+  std::vector<Container> list_containers() override;
+
+  StoreError put_session(Session& s) override;
+  StoreError delete_session(const std::string& id, bool& found) override;
+  std::optional<Session> get_session(const std::string& id) override;
+  std::vector<Session> list_sessions(const SessionQuery& q) override;
+  StoreError touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) override;
+
+  void load_all(std::vector<Container>& containers, std::vector<Session>& sessions) override;
+
+  // What the database reports back, for the startup log and tests.
+  std::string journal_mode();
+  int synchronous();
+  static constexpr int kSchemaVersion = 1;
+
+ private:
+  bool exec(const char* sql, std::string& error);
+  uint64_t next_version();
+  std::optional<Container> read_container(const std::string& id);
+  std::optional<Session> read_session(const std::string& id);
+
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+};
+
+}  // namespace sg::registry

@@ -1,0 +1,72 @@
+// The registry's storage interface. Implementations: SqliteStore (embedded, default) and, for
+// several router instances, a Redis store. Every acknowledged write is durable, and every write
+// is announced on the change stream after it is durable.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "registry/records.h"
+
+namespace sg::registry {
+
+struct Change {
+  enum class Kind : uint8_t { kContainerPut, kContainerDeleted, kSessionPut, kSessionDeleted };
+  Kind kind;
+  std::string id;
+  std::optional<Container> container;  // for kContainerPut
+  std::optional<Session> session;      // for kSessionPut
+  uint64_t version = 0;
+};
+
+struct StoreError {
+  std::string message;  // empty = success
+  explicit operator bool() const { return !message.empty(); }
+};
+
+struct SessionQuery {
+  std::string label_key;    // filter: labels[label_key] == label_value, when key is set
+  std::string label_value;
+  std::string after;        // paging: ids strictly greater than this
+  size_t limit = 100;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Registers (or re-registers) a container: the store assigns generation = previous + 1 and
+  // the timestamps; `c` is updated with what was stored.
+  virtual StoreError put_container(Container& c) = 0;
+  virtual StoreError heartbeat(const std::string& id, Millis now, Container& out,
+                               bool& found) = 0;
+  virtual StoreError delete_container(const std::string& id, bool& found) = 0;
+  virtual std::optional<Container> get_container(const std::string& id) = 0;
+  virtual std::vector<Container> list_containers() = 0;
+
+  virtual StoreError put_session(Session& s) = 0;
+  virtual StoreError delete_session(const std::string& id, bool& found) = 0;
+  virtual std::optional<Session> get_session(const std::string& id) = 0;
+  virtual std::vector<Session> list_sessions(const SessionQuery& q) = 0;
+  // Batched activity: raises last_active_at (never lowers it). Not announced as changes.
+  virtual StoreError touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) = 0;
+
+  // Whole registry, for building a route table at start or after a gap.
+  virtual void load_all(std::vector<Container>& containers, std::vector<Session>& sessions) = 0;
+
+  // Called after each durable write, on the writing thread.
+  void on_change(std::function<void(const Change&)> f) { listener_ = std::move(f); }
+
+ protected:
+  void announce(const Change& c) {
+    if (listener_) listener_(c);
+  }
+
+ private:
+  std::function<void(const Change&)> listener_;
+};
+
+}  // namespace sg::registry
