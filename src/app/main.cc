@@ -1,7 +1,8 @@
-// sessiongate command line: serve, config check.
+// sessiongate command line: serve, config check, and the admin API client commands.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/cli.h"
 #include "app/config.h"
 #include "app/server.h"
 #include "app/version.h"
@@ -22,39 +23,61 @@ int main(int argc, char** argv) {
   CLI::App app{"sessiongate: a session router for preview environments"};
   app.set_version_flag("--version", std::string("sessiongate ") + sg::app::kVersion);
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 runtime failure or unreachable admin API, 2 invalid configuration or "
+      "arguments, 3 not found, 4 request rejected by the admin API.\n"
+      "Environment: SESSIONGATE_ADMIN (admin API URL), SESSIONGATE_TOKEN (admin token).");
+
+  std::function<int()> run;
 
   std::string serve_config;
   auto* serve = app.add_subcommand("serve", "Run the proxy");
   serve->add_option("-c,--config", serve_config, "Configuration file (YAML)")->required();
+  serve->callback([&] {
+    run = [&] {
+      sg::app::Config cfg;
+      std::vector<sg::app::ConfigError> errors;
+      if (!sg::app::load_config(serve_config, cfg, errors)) {
+        print_errors(serve_config, errors);
+        return 2;
+      }
+      return sg::app::serve(cfg);
+    };
+  });
 
   auto* config = app.add_subcommand("config", "Work with configuration files");
   config->require_subcommand(1);
   std::string check_path;
   auto* check = config->add_subcommand("check", "Validate a configuration file and exit");
   check->add_option("file", check_path, "Configuration file (YAML)")->required();
+  check->callback([&] {
+    run = [&] {
+      sg::app::Config cfg;
+      std::vector<sg::app::ConfigError> errors;
+      if (!sg::app::load_config(check_path, cfg, errors)) {
+        print_errors(check_path, errors);
+        return 2;
+      }
+      std::cout << check_path << ": ok (" << cfg.listeners.size() << " listener"
+                << (cfg.listeners.size() == 1 ? "" : "s") << ", " << cfg.rules.size() << " rule"
+                << (cfg.rules.size() == 1 ? "" : "s") << ")\n";
+      return 0;
+    };
+  });
 
-  CLI11_PARSE(app, argc, argv);
+  sg::app::add_admin_commands(app, run);
 
-  if (*serve) {
-    sg::app::Config cfg;
-    std::vector<sg::app::ConfigError> errors;
-    if (!sg::app::load_config(serve_config, cfg, errors)) {
-      print_errors(serve_config, errors);
-      return 2;
-    }
-    return sg::app::serve(cfg);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
   }
-  if (*check) {
-    sg::app::Config cfg;
-    std::vector<sg::app::ConfigError> errors;
-    if (!sg::app::load_config(check_path, cfg, errors)) {
-      print_errors(check_path, errors);
-      return 2;
-    }
-    std::cout << check_path << ": ok (" << cfg.listeners.size() << " listener"
-              << (cfg.listeners.size() == 1 ? "" : "s") << ", " << cfg.rules.size() << " rule"
-              << (cfg.rules.size() == 1 ? "" : "s") << ")\n";
-    return 0;
-  }
-  return 0;
+  return run ? run() : 2;
 }

@@ -1,0 +1,22 @@
+// The CLI's side of the admin API: one blocking HTTP/1.1 request per call, with timeouts.
+#pragma once
+
+#include <string>
+
+namespace sg::app {
+
+struct AdminTarget {
+  std::string url = "http://127.0.0.1:9901";  // --admin, or SESSIONGATE_ADMIN
+  std::string token;                          // SESSIONGATE_TOKEN
+};
+
+struct AdminReply {
+  int status = 0;      // 0 when no HTTP answer was received
+  std::string body;
+  std::string error;   // transport problem, when status == 0
+};
+
+AdminReply admin_call(const AdminTarget& target, const std::string& method,
+                      const std::string& path, const std::string& body = {});
+
+}  // namespace sg::app
