@@ -33,26 +33,83 @@ def wait_port(port, timeout=10.0):
     raise RuntimeError(f"port {port} did not open")
 
 
+
+SESSION_RULES = """  - priority: 5
+    match: {host: "edit.*.example.com", path: "/session/*"}
+    action: {type: session, from: path}
+  - priority: 10
+    match: {host: "*.preview.example.com"}
+    action: {type: session, from: host}
+  - priority: 20
+    match: {host: "strip.example.com", path: "/s/*"}
+    action: {type: session, from: path, strip_prefix: true, host_header: upstream}
+  - priority: 90
+    match: {host: "edit.*.example.com"}
+    action: {type: fixed, status: 404, page: edit-help}
+"""
+
 class Proxy:
     """The real binary with a generated config. `rules` is YAML text for the rules key."""
 
-    def __init__(self, rules, extra="", workers=1):
+    TOKEN = "test-admin-token-0123456789"
+
+    def __init__(self, rules, extra="", workers=1, admin=True, directory=None, start=True):
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="sg-test-")
+        self.admin_port = free_port() if admin else None
+        self.dir = directory or tempfile.mkdtemp(prefix="sg-test-")
+        if admin:
+            extra += f"\nadmin: {{address: 127.0.0.1:{self.admin_port}, token: {self.TOKEN}}}\n"
         self.config = os.path.join(self.dir, "config.yaml")
         self.db = os.path.join(self.dir, "sessiongate.db")
         if "store:" not in extra:
             extra += f"\nstore: {{path: {self.db}}}\n"
         with open(self.config, "w") as f:
             f.write(f"workers: {workers}\nlisteners:\n  - address: 127.0.0.1:{self.port}\n{extra}\nrules:\n{rules}\n")
-        self.log = open(os.path.join(self.dir, "stderr.log"), "w+")
+
+        self.log = open(os.path.join(self.dir, "stderr.log"), "a+")
+        self.proc = None
+        if start:
+            self.start()
+
+    def start(self):
         self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], stdout=self.log, stderr=self.log)
         try:
             wait_port(self.port)
+            if self.admin_port:
+                wait_port(self.admin_port)
         except RuntimeError:
             self.proc.kill()
             self.log.seek(0)
             raise RuntimeError("proxy did not start: " + self.log.read())
+
+    def admin(self, method, path, body=None, token=None, raw=None):
+        """One admin API call; returns (status, parsed JSON or None)."""
+        import json as _json
+        with connect(self.admin_port) as s:
+            data = b"" if body is None else (body if isinstance(body, bytes) else _json.dumps(body).encode())
+            tok = self.TOKEN if token is None else token
+            head = f"{method} {path} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n"
+            if tok:
+                head += f"Authorization: Bearer {tok}\r\n"
+            if data or method in ("PUT", "POST"):
+                head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+            s.sendall(raw if raw is not None else head.encode() + b"\r\n" + data)
+            status, headers, rbody = Reader(s).response()
+            try:
+                return status, (_json.loads(rbody) if rbody else None)
+            except ValueError:
+                return status, rbody
+
+    def register(self, cid, port, status="ready", lease="1h", host="127.0.0.1"):
+        st, body = self.admin("PUT", f"/v1/containers/{cid}",
+                              {"address": f"{host}:{port}", "status": status, "lease_ttl": lease})
+        assert st in (200, 201), (st, body)
+        return body
+
+    def session(self, sid, cid, **fields):
+        st, body = self.admin("PUT", f"/v1/sessions/{sid}", dict(container_id=cid, **fields))
+        assert st in (200, 201), (st, body)
+        return body
 
     def rss_kib(self, field="VmRSS"):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -62,6 +119,8 @@ class Proxy:
         return 0
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None:
+            return None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
