@@ -324,20 +324,16 @@ std::optional<Session> SqliteStore::get_session(const std::string& id) {
 std::vector<Session> SqliteStore::list_sessions(const SessionQuery& q) {
   std::lock_guard lock(mu_);
   std::string sql = std::string("SELECT ") + kSessionCols + " FROM sessions WHERE id > ?";
-  if (!q.label_key.empty()) sql += " AND json_extract(labels, ?) = ?";
+  // json_each matches any key exactly, whatever characters it holds (no JSON-path quoting).
+  if (!q.label_key.empty()) {
+    sql += " AND EXISTS (SELECT 1 FROM json_each(sessions.labels) WHERE key = ? AND value = ?)";
+  }
   sql += " ORDER BY id LIMIT ?";
   Stmt st(db_, sql.c_str());
   int i = 1;
   st.bind(i++, q.after);
   if (!q.label_key.empty()) {
-    // Quote the key so dots or brackets in it are not read as a JSON path.
-    std::string key = "$.\"";
-    for (char c : q.label_key) {
-      if (c == '"' || c == '\\') key += '\\';
-      key += c;
-    }
-    key += '"';
-    st.bind(i, key);
+    st.bind(i, q.label_key);
     st.bind(i + 1, q.label_value);
     i += 2;
   }

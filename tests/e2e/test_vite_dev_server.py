@@ -1,6 +1,11 @@
-"""End to end with a real Vite dev server: the page and its modules load through sessiongate,
-and the hot-reload WebSocket (subprotocol vite-hmr, ?token= query) receives an update after a
-source file changes."""
+"""End to end with a real Vite dev server behind sessiongate, in both session modes:
+  - subdomain mode: <id>.preview.example.com
+  - path mode: edit.acme.example.com/session/<id>/ with Vite's base set to that prefix, and
+    session affinity (cookie / Referer) for requests outside the prefix.
+A small crawler plays the browser: it loads the page, follows every script, stylesheet and
+module import the way a browser would (with Referer and the cookie jar), then opens the
+hot-reload WebSocket (subprotocol vite-hmr, ?token=) and checks an edit arrives as an update.
+A static-upstream run (no registry) checks the data plane alone."""
 import json
 import os
 import re
@@ -10,23 +15,66 @@ import sys
 import tempfile
 import time
 import unittest
+from urllib.parse import urljoin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import Proxy, Reader, connect, free_port, upstream_rule, wait_port, ws_connect, ws_frame, ws_read_frame  # noqa: E402
+from harness import (SESSION_RULES, Proxy, Reader, connect, free_port, upstream_rule,  # noqa: E402
+                     wait_port, ws_connect, ws_frame, ws_read_frame)
 
 VITE = os.path.join(HERE, "node_modules", ".bin", "vite")
+SESSION = "thread-e2e"
+
+PATH_RULES = SESSION_RULES.replace("action: {type: session, from: path}",
+                                   "action: {type: session, from: path, host_header: upstream}")
+PATH_RULES = PATH_RULES.replace("action: {type: session, from: host}",
+                                "action: {type: session, from: host, host_header: upstream}")
 
 
-def get(port, path, host="preview.test"):
-    s = connect(port)
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: */*\r\n\r\n".encode())
-    status, headers, body = Reader(s).response()
-    s.close()
-    return status, headers, body
+class Browser:
+    """Just enough of a browser: cookie jar, Referer, module graph crawl."""
+
+    def __init__(self, port, host):
+        self.port, self.host = port, host
+        self.cookies = {}
+        self.log = []  # (path, status, referer)
+
+    def get(self, path, referer=None):
+        hs = {"Host": self.host, "Accept": "*/*", "Connection": "close"}
+        if referer:
+            hs["Referer"] = f"http://{self.host}{referer}"
+        if self.cookies:
+            hs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        with connect(self.port) as s:
+            s.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())
+            status, headers, body = Reader(s).response()
+        if "set-cookie" in headers:
+            k, v = headers["set-cookie"].split(";")[0].split("=", 1)
+            self.cookies[k] = v
+        self.log.append((path, status, referer))
+        return status, headers, body
+
+    def load(self, page):
+        status, _, html = self.get(page)
+        assert status == 200, (page, status)
+        queue = [(u, page) for u in re.findall(rb'(?:src|href)="([^":]+)"', html)]
+        seen = {page}
+        while queue:
+            url, referer = queue.pop(0)
+            url = urljoin(referer, url.decode())  # relative URLs resolve like in a browser
+            if url in seen:
+                continue
+            seen.add(url)
+            status, headers, body = self.get(url, referer)
+            if "javascript" in headers.get("content-type", ""):
+                for dep in re.findall(rb'(?:import|from)\s*\(?\s*"(\.{0,2}/[^"]+)"', body):
+                    queue.append((dep, url))
+        return seen
 
 
-class ViteThroughProxy(unittest.TestCase):
+class ViteBase:
+    MODE = None
+
     @classmethod
     def setUpClass(cls):
         if not os.path.exists(VITE):
@@ -35,12 +83,23 @@ class ViteThroughProxy(unittest.TestCase):
         shutil.copytree(os.path.join(HERE, "site"), cls.site, dirs_exist_ok=True)
         cls.vite_port = free_port()
         cls.log = open(os.path.join(cls.site, "vite.log"), "w+")
-        cls.vite = subprocess.Popen(
-            [VITE, cls.site, "--port", str(cls.vite_port), "--strictPort", "--host", "127.0.0.1",
-             "--clearScreen", "false"],
-            stdout=cls.log, stderr=cls.log, cwd=HERE, start_new_session=True)
+        args = [VITE, cls.site, "--port", str(cls.vite_port), "--strictPort", "--host", "127.0.0.1",
+                "--clearScreen", "false"]
+        if cls.MODE == "path":
+            args += ["--base", f"/session/{SESSION}/"]
+        cls.vite = subprocess.Popen(args, stdout=cls.log, stderr=cls.log, cwd=HERE, start_new_session=True)
         wait_port(cls.vite_port, 30)
-        cls.proxy = Proxy(upstream_rule(cls.vite_port, extra=", host_header: upstream"))
+        if cls.MODE == "static":
+            cls.proxy = Proxy(upstream_rule(cls.vite_port, extra=", host_header: upstream"))
+            cls.host, cls.page = "preview.test", "/"
+        else:
+            cls.proxy = Proxy(PATH_RULES)
+            cls.proxy.register("vite-1", cls.vite_port)
+            cls.proxy.session(SESSION, "vite-1")
+            if cls.MODE == "path":
+                cls.host, cls.page = "edit.acme.example.com", f"/session/{SESSION}/"
+            else:
+                cls.host, cls.page = f"{SESSION}.preview.example.com", "/"
 
     @classmethod
     def tearDownClass(cls):
@@ -50,46 +109,55 @@ class ViteThroughProxy(unittest.TestCase):
         shutil.rmtree(cls.site, ignore_errors=True)
 
     def test_page_modules_and_hot_reload(self):
-        port = self.proxy.port
-        status, headers, page = get(port, "/")
-        self.assertEqual(status, 200)
-        self.assertIn(b'<script type="module" src="/@vite/client"></script>', page)
-        requests = ["/@vite/client", "/main.js", "/message.js", "/@vite/env"]
-        bodies = {}
-        for path in requests:
-            status, headers, body = get(port, path)
-            self.assertEqual(status, 200, path)
-            self.assertIn("javascript", headers.get("content-type", ""), path)
-            bodies[path] = body
-        token = re.search(rb'const wsToken = "([^"]+)"', bodies["/@vite/client"]).group(1).decode()
+        b = Browser(self.proxy.port, self.host)
+        b.load(self.page)
+        failed = [(p, s) for p, s, _ in b.log if s != 200]
+        self.assertEqual(failed, [], "requests the page made that did not succeed")
+        prefix = self.page if self.MODE == "path" else "/"
+        outside = [p for p, _, _ in b.log if not p.startswith(prefix)]
+        # A browser also asks for /favicon.ico at the root: affinity must take it to the session.
+        if self.MODE == "path":
+            status, headers, body = b.get("/favicon.ico")
+            self.assertIn("vary", headers, "the root-level request did not reach the dev server")
+            outside.append("/favicon.ico")
+        print(f"\n[{self.MODE}] the page made {len(b.log)} requests through sessiongate, all reached "
+              f"Vite; {len(outside)} outside the session prefix (routed by affinity): {outside}")
+        self.assertTrue(any("@vite/client" in p for p, _, _ in b.log))
+        client = b.get(prefix + "@vite/client")[2]
+        token = re.search(rb'const wsToken = "([^"]+)"', client).group(1).decode()
 
-        s, r, status, headers, _ = ws_connect(port, path=f"/?token={token}", host="preview.test",
-                                              protocol="vite-hmr")
+        s, r, status, headers, _ = ws_connect(self.proxy.port, path=f"{prefix}?token={token}",
+                                              host=self.host, protocol="vite-hmr")
         self.assertEqual(status, 101, headers)
         self.assertEqual(headers.get("sec-websocket-protocol"), "vite-hmr")
         s.settimeout(15)
-        fin, op, payload = ws_read_frame(r)
-        self.assertEqual(json.loads(payload)["type"], "connected")
-
+        self.assertEqual(json.loads(ws_read_frame(r)[2])["type"], "connected")
         time.sleep(0.5)  # let the watcher settle before the edit
         with open(os.path.join(self.site, "message.js"), "w") as f:
-            f.write("export const message = 'edited through the proxy';\n")
+            f.write(f"export const message = 'edited through the proxy ({self.MODE})';\n")
         deadline = time.time() + 15
         update = None
-        while time.time() < deadline:
+        while time.time() < deadline and update is None:
             fin, op, payload = ws_read_frame(r)
-            if op != 1:
-                continue
-            msg = json.loads(payload)
-            if msg["type"] in ("update", "full-reload"):
-                update = msg
-                break
+            if op == 1 and json.loads(payload)["type"] in ("update", "full-reload"):
+                update = json.loads(payload)
         self.assertIsNotNone(update, "no hot-reload message after the edit")
-        print(f"\nvite hot reload through sessiongate: {update['type']} {json.dumps(update)[:160]}")
-        status, _, body = get(port, "/message.js")
-        self.assertIn(b"edited through the proxy", body)
+        print(f"[{self.MODE}] hot reload through sessiongate: {json.dumps(update)[:140]}")
+        self.assertIn(f"({self.MODE})".encode(), b.get(prefix + "message.js")[2])
         s.sendall(ws_frame(8, b"\x03\xe8"))
         s.close()
+
+
+class ViteStaticUpstream(ViteBase, unittest.TestCase):
+    MODE = "static"
+
+
+class ViteSubdomainMode(ViteBase, unittest.TestCase):
+    MODE = "subdomain"
+
+
+class VitePathMode(ViteBase, unittest.TestCase):
+    MODE = "path"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,175 @@
+"""The admin API and the CLI against the real binary: auth, validation with field-level
+messages, every endpoint, and the admin API never reachable through the proxy listener."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, SESSION_RULES, Proxy, Reader, connect  # noqa: E402
+
+
+class AdminApi(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.p = Proxy(SESSION_RULES, extra='security: {upstream_allow_cidrs: ["127.0.0.0/8", "10.0.0.0/8"]}')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+
+    def test_auth(self):
+        self.assertEqual(self.p.admin("GET", "/v1/containers", token="")[0], 401)
+        self.assertEqual(self.p.admin("GET", "/v1/containers", token="wrong")[0], 401)
+        self.assertEqual(self.p.admin("GET", "/v1/containers", token=Proxy.TOKEN + "x")[0], 401)
+        self.assertEqual(self.p.admin("GET", "/v1/containers")[0], 200)
+        # health endpoints are for load balancers: no token needed
+        self.assertEqual(self.p.admin("GET", "/healthz", token="")[0], 200)
+        self.assertEqual(self.p.admin("GET", "/readyz", token="")[0], 200)
+
+    def test_container_validation(self):
+        cases = [
+            ("bad.id", {"address": "10.0.0.1:80"}, "id"),
+            ("c", {}, "address"),
+            ("c", {"address": "localhost:80"}, "address"),
+            ("c", {"address": "10.0.0.1"}, "address"),
+            ("c", {"address": "10.0.0.1:0"}, "address"),
+            ("c", {"address": "10.0.0.1:99999"}, "address"),
+            ("c", {"address": "192.168.1.5:80"}, "address"),   # outside the allow-list
+            ("c", {"address": "[::ffff:192.168.1.5]:80"}, "address"),
+            ("c", {"address": "10.0.0.1:80", "status": "running"}, "status"),
+            ("c", {"address": "10.0.0.1:80", "lease_ttl": "forever"}, "lease_ttl"),
+            ("c", {"address": "10.0.0.1:80", "lease_ttl": "100ms"}, "lease_ttl"),
+            ("c", {"address": "10.0.0.1:80", "colour": "blue"}, "colour"),
+        ]
+        for cid, body, field in cases:
+            st, res = self.p.admin("PUT", f"/v1/containers/{cid}", body)
+            self.assertEqual(st, 400, (body, res))
+            self.assertEqual(res["field"], field, res)
+            self.assertTrue(res["message"], res)
+        st, res = self.p.admin("PUT", "/v1/containers/c", b"{not json")
+        self.assertEqual((st, res["error"]), (400, "invalid_json"))
+        st, res = self.p.admin("PUT", "/v1/containers/c", b"[1,2]")
+        self.assertEqual(st, 400)
+        self.assertEqual(self.p.admin("GET", "/v1/containers/c")[0], 404)  # nothing half-written
+
+    def test_session_validation(self):
+        cases = [
+            ({}, "container_id"),
+            ({"container_id": "bad id"}, "container_id"),
+            ({"container_id": "c", "idle_ttl": "soon"}, "idle_ttl"),
+            ({"container_id": "c", "labels": ["a"]}, "labels"),
+            ({"container_id": "c", "labels": {"k": 1}}, "labels"),
+            ({"container_id": "c", "expires_at": "tomorrow"}, "expires_at"),
+            ({"container_id": "c", "expires_at": 1, "expires_in": "1h"}, "expires_at"),
+        ]
+        for body, field in cases:
+            st, res = self.p.admin("PUT", "/v1/sessions/s-valid", body)
+            self.assertEqual((st, res["field"]), (400, field), (body, res))
+        self.assertEqual(self.p.admin("GET", "/v1/sessions?limit=0")[0], 400)
+        self.assertEqual(self.p.admin("GET", "/v1/sessions?label=novalue")[0], 400)
+        self.assertEqual(self.p.admin("GET", "/v1/sessions?bogus=1")[0], 400)
+        self.assertEqual(self.p.admin("GET", "/v1/sessions?label=%zz")[0], 400)
+
+    def test_crud_and_routes(self):
+        st, c = self.p.admin("PUT", "/v1/containers/crud-c", {"address": "10.1.2.3:4321", "lease_ttl": "45s"})
+        self.assertEqual((st, c["generation"], c["lease_ttl_ms"], c["status"]), (201, 1, 45000, "ready"))
+        st, c = self.p.admin("PUT", "/v1/containers/crud-c", {"address": "10.1.2.3:4321"})
+        self.assertEqual((st, c["generation"]), (200, 2))
+        st, s = self.p.admin("PUT", "/v1/sessions/crud-s", {"container_id": "crud-c", "labels": {"tenant": "acme"},
+                                                           "idle_ttl": "30m"})
+        self.assertEqual((st, s["idle_ttl_ms"], s["labels"]), (201, 1800000, {"tenant": "acme"}))
+        st, r = self.p.admin("GET", "/v1/routes/crud-s")
+        self.assertEqual((r["state"], r["address"], r["generation"]), ("ready", "10.1.2.3:4321", 2))
+        self.assertIn("forwarded to 10.1.2.3:4321", r["reason"])
+        st, r = self.p.admin("GET", "/v1/routes/nobody")
+        self.assertEqual(r["state"], "unknown_session")
+        self.assertEqual(self.p.admin("DELETE", "/v1/containers/crud-c")[0], 204)
+        self.assertEqual(self.p.admin("GET", "/v1/routes/crud-s")[1]["state"], "no_container")
+        self.assertEqual(self.p.admin("DELETE", "/v1/sessions/crud-s")[0], 204)
+        self.assertEqual(self.p.admin("DELETE", "/v1/sessions/crud-s")[0], 404)
+        self.assertEqual(self.p.admin("POST", "/v1/containers/nope/heartbeat")[0], 404)
+        self.assertEqual(self.p.admin("PATCH", "/v1/sessions/x")[0], 405)
+        self.assertEqual(self.p.admin("GET", "/v2/anything")[0], 404)
+
+    def test_oversized_and_chunked_bodies(self):
+        st, res = self.p.admin("PUT", "/v1/sessions/big", b"{" + b" " * (2 << 20) + b"}")
+        self.assertEqual(st, 413)
+        raw = (f"PUT /v1/sessions/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {Proxy.TOKEN}\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n").encode()
+        self.assertEqual(self.p.admin("PUT", "/", raw=raw)[0], 411)
+
+    def test_admin_not_reachable_through_proxy_listener(self):
+        for host in ("127.0.0.1", f"127.0.0.1:{self.p.admin_port}", "admin", "edit.a.example.com"):
+            with connect(self.p.port) as s:
+                s.sendall(f"GET /v1/containers HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {Proxy.TOKEN}\r\n"
+                          f"Connection: close\r\n\r\n".encode())
+                status, _, body = Reader(s).response()
+                self.assertNotEqual(status, 200, host)
+                self.assertNotIn(b"containers", body)
+
+
+class Cli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.p = Proxy(SESSION_RULES)
+        cls.env = dict(os.environ, SESSIONGATE_ADMIN=f"http://127.0.0.1:{cls.p.admin_port}",
+                       SESSIONGATE_TOKEN=Proxy.TOKEN)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+
+    def sg(self, *args, env=None):
+        r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=20, env=env or self.env)
+        return r.returncode, r.stdout, r.stderr
+
+    def test_container_and_session_commands(self):
+        code, out, err = self.sg("container", "register", "cli-c", "--address", "127.0.0.1:5173", "--lease", "30s")
+        self.assertEqual(code, 0, err)
+        self.assertIn("cli-c", out)
+        self.assertIn("127.0.0.1:5173", out)
+        code, out, err = self.sg("container", "heartbeat", "cli-c")
+        self.assertEqual(code, 0, err)
+        self.assertIn("lease renewed", out)
+        code, out, _ = self.sg("container", "list")
+        self.assertRegex(out, r"ID\s+ADDRESS\s+STATUS")
+        code, out, err = self.sg("session", "create", "cli-s", "--container", "cli-c", "--idle-ttl", "30m",
+                                 "--label", "tenant=acme", "--label", "env=dev")
+        self.assertEqual(code, 0, err)
+        self.assertIn("env=dev,tenant=acme", out)
+        code, out, _ = self.sg("session", "show", "cli-s")
+        self.assertIn("route: ready", out)
+        code, out, _ = self.sg("session", "list", "--label", "tenant=acme", "--json")
+        self.assertEqual(code, 0)
+        self.assertEqual([s["id"] for s in json.loads(out)["sessions"]], ["cli-s"])
+        code, out, _ = self.sg("container", "show", "cli-c", "--json")
+        self.assertEqual(json.loads(out)["address"], "127.0.0.1:5173")
+        self.assertEqual(self.sg("session", "delete", "cli-s")[0], 0)
+        self.assertEqual(self.sg("container", "delete", "cli-c")[0], 0)
+
+    def test_exit_codes(self):
+        code, _, err = self.sg("session", "show", "missing")
+        self.assertEqual(code, 3)
+        self.assertIn("404", err)
+        code, _, err = self.sg("container", "register", "x", "--address", "example.com:80")
+        self.assertEqual(code, 4)
+        self.assertIn("address:", err)
+        code, _, err = self.sg("container", "list", env=dict(self.env, SESSIONGATE_TOKEN="nope"))
+        self.assertEqual(code, 4)
+        self.assertIn("401", err)
+        code, _, err = self.sg("container", "list", "--admin", "http://127.0.0.1:1")
+        self.assertEqual(code, 1)
+        self.assertIn("cannot reach the admin API", err)
+        code, _, err = self.sg("container", "list", "--admin", "https://example.com")
+        self.assertEqual(code, 1)
+        code, _, err = self.sg("session", "create", "s")
+        self.assertEqual(code, 2)
+        self.assertIn("--container", err)
+        code, _, err = self.sg("session", "create", "s", "--container", "c", "--label", "nokey")
+        self.assertEqual(code, 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
