@@ -23,12 +23,22 @@ Response json_response(int status, const json::value& v) {
   return r;
 }
 
+// Messages echo paths and query keys the client sent; only printable ASCII goes back, so the
+// answer is always valid JSON (UTF-8) whatever bytes came in.
+std::string printable(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  }
+  return out;
+}
+
 Response error(int status, std::string_view code, std::string_view message,
                std::string_view field = {}) {
   json::object o;
   o["error"] = code;
-  o["message"] = message;
-  if (!field.empty()) o["field"] = field;
+  o["message"] = printable(message);
+  if (!field.empty()) o["field"] = printable(field);
   return json_response(status, o);
 }
 

@@ -105,7 +105,21 @@ asio::awaitable<void> serve(tcp::socket sock, Handler& handler) {
     const bool close = !keep_alive || res.status == 411 || res.status == 413;
     std::string out = serialize(res, close);
     auto [ec, n] = co_await asio::async_write(sock, asio::buffer(out), kUse);
-    if (ec || close) co_return;
+    if (ec) co_return;
+    if (close) {
+      // Lingering close: let the client finish sending what we will not read, so it sees our
+      // answer rather than a reset.
+      boost::system::error_code ignored;
+      sock.shutdown(tcp::socket::shutdown_send, ignored);
+      dog.arm(std::chrono::seconds(2));
+      char sink[16384];
+      for (size_t drained = 0; drained < (8u << 20);) {
+        auto [rec, got] = co_await sock.async_read_some(asio::buffer(sink), kUse);
+        if (rec) break;
+        drained += got;
+      }
+      co_return;
+    }
   }
 }
 

@@ -462,8 +462,26 @@ bool parse_size(std::string_view s, size_t& out) {
   return true;
 }
 
+namespace {
+bool parse_config_unguarded(const std::string& text, const std::string& name, Config& cfg,
+                            std::vector<ConfigError>& errors);
+}
+
 bool parse_config(const std::string& text, const std::string& name, Config& cfg,
                   std::vector<ConfigError>& errors) {
+  // yaml-cpp reports some structural problems by throwing; they become ordinary errors here.
+  try {
+    return parse_config_unguarded(text, name, cfg, errors);
+  } catch (const YAML::Exception& e) {
+    errors.push_back({e.mark.is_null() ? 0 : e.mark.line + 1,
+                      e.mark.is_null() ? 0 : e.mark.column + 1, "YAML: " + e.msg});
+    return false;
+  }
+}
+
+namespace {
+bool parse_config_unguarded(const std::string& text, const std::string& name, Config& cfg,
+                            std::vector<ConfigError>& errors) {
   cfg = Config{};
   cfg.path = name;
   YAML::Node root;
@@ -531,6 +549,7 @@ bool parse_config(const std::string& text, const std::string& name, Config& cfg,
   if (const YAML::Node rules = root["rules"]) read_rules(r, rules, cfg, cfg.pages);
   return errors.empty();
 }
+}  // namespace
 
 bool load_config(const std::string& path, Config& out, std::vector<ConfigError>& errors) {
   std::ifstream in(path);

@@ -93,6 +93,13 @@ class AdminApi(unittest.TestCase):
         self.assertEqual(self.p.admin("PATCH", "/v1/sessions/x")[0], 405)
         self.assertEqual(self.p.admin("GET", "/v2/anything")[0], 404)
 
+    def test_regression_non_ascii_query_keys_keep_json_valid(self):
+        # Found by fuzz_admin_api: an unknown query key with invalid UTF-8 was echoed raw.
+        st, res = self.p.admin("GET", "/v1/sessions?%ff%fe=1")
+        self.assertEqual(st, 400)
+        self.assertIsInstance(res, dict)
+        self.assertEqual(res["field"], "??")
+
     def test_oversized_and_chunked_bodies(self):
         st, res = self.p.admin("PUT", "/v1/sessions/big", b"{" + b" " * (2 << 20) + b"}")
         self.assertEqual(st, 413)
