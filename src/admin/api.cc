@@ -198,9 +198,11 @@ bool Api::token_matches(std::string_view presented, std::string_view expected) {
 Response Api::handle(const Request& req) {
   if (req.path == "/healthz") return json_response(200, json::object{{"status", "ok"}});
   if (req.path == "/readyz") {
-    return json_response(200, json::object{{"status", "ready"},
-                                           {"routes", registry_.route_count()},
-                                           {"store", "ok"}});
+    const bool ok = !settings_.ready || settings_.ready();
+    return json_response(ok ? 200 : 503,
+                         json::object{{"status", ok ? "ready" : "not_ready"},
+                                      {"routes", registry_.route_count()},
+                                      {"store", ok ? "ok" : "unreachable"}});
   }
   std::string auth = req.header("authorization");
   const std::string_view prefix = "Bearer ";
@@ -208,6 +210,13 @@ Response Api::handle(const Request& req) {
       !token_matches(std::string_view(auth).substr(prefix.size()), settings_.token)) {
     Response r = error(401, "unauthorized", "send Authorization: Bearer <admin token>");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sessiongate\"");
+    return r;
+  }
+  if (req.path == "/metrics") {
+    if (req.method != "GET") return error(405, "method_not_allowed", "allowed: GET");
+    Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = settings_.metrics ? settings_.metrics() : std::string();
     return r;
   }
   std::vector<std::string> parts = split_path(req.path);
@@ -227,7 +236,8 @@ Response method_not_allowed(std::string_view allow) {
   return r;
 }
 
-Response store_failure(const registry::StoreError& e) {
+Response store_failure(const registry::StoreError& e, observe::ControlMetrics* m) {
+  if (m) m->store_errors.add();
   return error(503, "store_unavailable", "the registry store failed: " + e.message);
 }
 
@@ -249,7 +259,9 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
     if (req.method != "POST") return method_not_allowed("POST");
     Container c;
     bool found = false;
-    if (auto e = store.heartbeat(id, registry::now_ms(), c, found)) return store_failure(e);
+    count_write();
+    if (auto e = store.heartbeat(id, registry::now_ms(), c, found)) return store_failure(e, settings_.counters);
+    if (found && settings_.counters) settings_.counters->heartbeats.add();
     if (!found) return error(404, "not_found", "no container '" + id + "'; register it first");
     return json_response(200, container_json(c));
   }
@@ -261,7 +273,8 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
   }
   if (req.method == "DELETE") {
     bool found = false;
-    if (auto e = store.delete_container(id, found)) return store_failure(e);
+    count_write();
+    if (auto e = store.delete_container(id, found)) return store_failure(e, settings_.counters);
     if (!found) return error(404, "not_found", "no container '" + id + "'");
     Response r;
     r.status = 204;
@@ -308,7 +321,9 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
     }
   }
   const bool existed = store.get_container(id).has_value();
-  if (auto e = store.put_container(c)) return store_failure(e);
+  count_write();
+  if (auto e = store.put_container(c)) return store_failure(e, settings_.counters);
+  if (settings_.counters) settings_.counters->container_registrations.add();
   return json_response(existed ? 200 : 201, container_json(c));
 }
 
@@ -359,7 +374,8 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
   }
   if (req.method == "DELETE") {
     bool found = false;
-    if (auto e = store.delete_session(id, found)) return store_failure(e);
+    count_write();
+    if (auto e = store.delete_session(id, found)) return store_failure(e, settings_.counters);
     if (!found) return error(404, "not_found", "no session '" + id + "'");
     Response r;
     r.status = 204;
@@ -413,7 +429,8 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
     s.expires_at = registry::now_ms() + d;
   }
   auto prev = store.get_session(id);
-  if (auto e = store.put_session(s)) return store_failure(e);
+  count_write();
+  if (auto e = store.put_session(s)) return store_failure(e, settings_.counters);
   return json_response(prev ? 200 : 201, session_json(s));
 }
 

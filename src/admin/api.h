@@ -8,6 +8,7 @@
 
 #include "admin/http_server.h"
 #include "net/cidr.h"
+#include "observe/metrics.h"
 #include "registry/registry.h"
 
 namespace sg::admin {
@@ -16,6 +17,9 @@ struct ApiSettings {
   std::string token;
   std::vector<net::Cidr> allow_cidrs;  // empty = any address
   registry::Millis default_lease = 30000;
+  std::function<std::string()> metrics;  // Prometheus text for GET /metrics
+  std::function<bool()> ready;           // listeners up and store reachable
+  observe::ControlMetrics* counters = nullptr;
 };
 
 class Api {
@@ -30,6 +34,10 @@ class Api {
   Response containers(const Request& req, const std::vector<std::string>& parts);
   Response sessions(const Request& req, const std::vector<std::string>& parts);
   Response routes(const Request& req, const std::vector<std::string>& parts);
+
+  void count_write() {
+    if (settings_.counters) settings_.counters->store_ops.add();
+  }
 
   registry::Registry& registry_;
   ApiSettings settings_;

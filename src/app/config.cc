@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "net/address.h"
+#include "observe/access_log.h"
 #include "routing/pattern.h"
 
 namespace sg::app {
@@ -337,6 +338,29 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
       }
     }
   }
+  if (const YAML::Node al = root["access_log"]) {
+    if (r.mapping(al, "access_log", {"path", "fields"})) {
+      cfg.access_log.enabled = true;
+      if (al["path"]) r.scalar(al["path"], "path", cfg.access_log.path);
+      if (const YAML::Node fields = al["fields"]) {
+        if (!fields.IsSequence() || fields.size() == 0) {
+          r.error(fields, "access_log.fields must be a non-empty list of field names");
+        } else {
+          cfg.access_log.fields = 0;
+          for (const auto& f : fields) {
+            std::string name;
+            observe::AccessField field;
+            if (!r.scalar(f, "field", name)) continue;
+            if (!observe::parse_access_field(name, field)) {
+              r.error(f, "unknown access_log field '" + name + "'");
+              continue;
+            }
+            cfg.access_log.fields |= 1u << static_cast<unsigned>(field);
+          }
+        }
+      }
+    }
+  }
   if (const YAML::Node st = root["store"]) {
     if (r.mapping(st, "store", {"type", "path", "synchronous"})) {
       if (st["type"] && r.scalar(st["type"], "type", cfg.store.type) && cfg.store.type != "sqlite") {
@@ -498,7 +522,7 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
   }
   if (!r.mapping(root, "the configuration",
                  {"workers", "listeners", "limits", "timeouts", "rules", "admin", "store",
-                  "security", "sessions", "pages"})) {
+                  "security", "sessions", "pages", "access_log"})) {
     return false;
   }
   if (const YAML::Node w = root["workers"]) {

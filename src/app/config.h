@@ -42,8 +42,15 @@ struct SecurityConfig {
   std::vector<net::Cidr> upstream_allow_cidrs;  // empty = any address may register
 };
 
+struct AccessLogConfig {
+  bool enabled = false;
+  std::string path = "stdout";
+  uint32_t fields = ~0u;  // bit per observe::AccessField
+};
+
 struct Config {
   std::string path;
+  AccessLogConfig access_log;
   AdminConfig admin;
   StoreConfig store;
   SecurityConfig security;

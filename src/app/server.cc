@@ -11,6 +11,8 @@
 
 #include "admin/api.h"
 #include "admin/http_server.h"
+#include "observe/access_log.h"
+#include "observe/metrics.h"
 #include "proxy/worker.h"
 #include "registry/registry.h"
 #include "registry/sqlite_store.h"
@@ -43,10 +45,21 @@ int serve(const Config& config) {
   log("store: sqlite " + config.store.path + " (journal_mode=" + store.journal_mode() +
       ", synchronous=" + (store.synchronous() == 2 ? "full" : "normal") + ")");
 
+  std::unique_ptr<observe::AccessLog> access_log;
+  if (config.access_log.enabled) {
+    access_log = std::make_unique<observe::AccessLog>(config.access_log.path,
+                                                      config.access_log.fields, error);
+    if (!error.empty()) {
+      log(error);
+      return 1;
+    }
+  }
+
   auto rt = std::make_shared<proxy::Runtime>(
       proxy::Runtime{proxy::Settings{config.limits, config.timeouts},
                      routing::RuleTable(config.rules), {}, config.sessions, config.pages});
   for (const auto& l : config.listeners) rt->listeners.push_back(l.endpoint);
+  rt->access_log = access_log.get();
 
   const int n = config.workers > 0
                     ? config.workers
@@ -62,7 +75,9 @@ int serve(const Config& config) {
   }
 
   asio::io_context main_io{1};
+  observe::ControlMetrics control;
   registry::Registry reg(store, [&](const std::string& id, registry::RoutePtr route) {
+    control.route_changes_published.add();
     for (auto& w : workers) w->post_route(id, route);
   });
   auto routes = reg.load();
@@ -80,9 +95,17 @@ int serve(const Config& config) {
   std::unique_ptr<admin::Api> api;
   std::unique_ptr<admin::HttpServer> admin_server;
   if (config.admin.enabled) {
-    api = std::make_unique<admin::Api>(
-        reg, admin::ApiSettings{config.admin.token, config.security.upstream_allow_cidrs,
-                                config.default_lease.count()});
+    admin::ApiSettings settings{config.admin.token, config.security.upstream_allow_cidrs,
+                                config.default_lease.count(), nullptr, nullptr, &control};
+    settings.metrics = [&] {
+      std::vector<const observe::WorkerMetrics*> ws;
+      for (const auto& w : workers) ws.push_back(&w->metrics());
+      std::string out;
+      observe::render_prometheus(ws, control, reg.route_count(), store.ping(), out);
+      return out;
+    };
+    settings.ready = [&] { return store.ping(); };
+    api = std::make_unique<admin::Api>(reg, std::move(settings));
     admin_server = std::make_unique<admin::HttpServer>(
         main_io, [&](const admin::Request& r) { return api->handle(r); });
     if (!admin_server->listen(config.admin.endpoint, error)) {
@@ -102,12 +125,23 @@ int serve(const Config& config) {
       auto swept = reg.sweep(registry::now_ms());
       for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
       for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
+      control.sessions_expired_idle.add(swept.idle.size());
+      control.sessions_expired_absolute.add(swept.expired.size());
       sweep();
     });
   };
   sweep();
 
   asio::signal_set signals(main_io, SIGTERM, SIGINT);
+  asio::signal_set rotate(main_io, SIGUSR1);
+  std::function<void()> on_rotate = [&] {
+    rotate.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (access_log) access_log->reopen();
+      on_rotate();
+    });
+  };
+  on_rotate();
   for (auto& w : workers) w->start();
   std::string where;
   for (const auto& l : config.listeners) where += " http://" + l.text;
@@ -135,6 +169,7 @@ int serve(const Config& config) {
         std::to_string(config.timeouts.shutdown_drain.count()) + " ms)");
     deadline = std::chrono::steady_clock::now() + config.timeouts.shutdown_drain;
     sweeper.cancel();
+    rotate.cancel();
     if (admin_server) admin_server->stop();
     for (auto& w : workers) w->begin_drain();
     wait_drained();

@@ -16,6 +16,7 @@
 #include "http/parser.h"
 #include "http/serializer.h"
 #include "net/watchdog.h"
+#include "observe/metrics.h"
 #include "proxy/error_page.h"
 #include "proxy/worker.h"
 #include "registry/route.h"
@@ -30,6 +31,29 @@ using asio::awaitable;
 using http::Framing;
 
 namespace {
+
+using observe::Outcome;
+using Clock = std::chrono::steady_clock;
+
+int64_t us_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count();
+}
+
+Outcome outcome_of(ErrorKind k) {
+  switch (k) {
+    case ErrorKind::kNoRule: return Outcome::k_no_rule;
+    case ErrorKind::kUnknownSession: return Outcome::k_unknown_session;
+    case ErrorKind::kContainerStarting: return Outcome::k_starting;
+    case ErrorKind::kContainerDown:
+    case ErrorKind::kShuttingDown: return Outcome::k_unavailable;
+    case ErrorKind::kUpstreamRefused: return Outcome::k_upstream_refused;
+    case ErrorKind::kUpstreamTimeout: return Outcome::k_upstream_timeout;
+    case ErrorKind::kUpstreamBroken:
+    case ErrorKind::kUpstreamInvalid: return Outcome::k_upstream_invalid;
+    case ErrorKind::kOverloaded: return Outcome::k_rate_limited;
+    default: return Outcome::k_bad_request;
+  }
+}
 
 constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -83,16 +107,26 @@ class Connection {
     }
     client_.set_option(tcp::no_delay(true), ec);
     head_limit_ = lim_.request_line + lim_.header_bytes + 8;
+    w_.metrics().connections_active.add();
   }
 
-  ~Connection() { w_.connection_closed(); }
+  ~Connection() {
+    w_.metrics().connections_active.sub();
+    w_.connection_closed();
+  }
 
   awaitable<void> run() {
     bool first = true;
     for (;;) {
-      if (!co_await read_head(first)) break;
+      begin_request();
+      if (!co_await read_head(first)) {
+        if (status_ != 0) finish_request();  // a rejected head was answered: it is a request too
+        break;
+      }
       first = false;
+      head_valid_ = true;
       Next next = co_await handle();
+      finish_request();
       if (next == Next::kClose || w_.draining()) break;
     }
     co_await close_client();
@@ -113,6 +147,7 @@ class Connection {
       w_.remove_idle(&client_);
       if (ec || w_.draining()) co_return false;
     }
+    t_start_ = Clock::now();
     dog_.arm(to_.request_head);
     const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
     for (;;) {
@@ -137,6 +172,7 @@ class Connection {
         co_return false;
       }
       auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
+      bytes_in_ += got;
       if (ec) {
         if (dog_.expired() && !in_.empty()) {
           co_await send_error({ErrorKind::kRequestTimeout, Side::kDownstream, false,
@@ -166,8 +202,9 @@ class Connection {
                                            req_.header("referer"), rt_.sessions.cookie_name);
     if (m.rule == nullptr) {
       co_return co_await local_response(
-          error_page({ErrorKind::kNoRule, Side::kDownstream, false, ""}), {});
+          error_page({ErrorKind::kNoRule, Side::kDownstream, false, ""}), {}, Outcome::k_no_rule);
     }
+    rule_ = m.rule;
     const routing::Action& a = m.rule->action;
     switch (a.type) {
       case routing::ActionType::kUpstream: {
@@ -195,7 +232,7 @@ class Connection {
         co_return co_await local_response(
             error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
                         "encoded or ambiguous path"}),
-            {});
+            {}, Outcome::k_bad_request);
       }
       if (m.by_affinity) {
         id = m.affinity_id;
@@ -206,7 +243,7 @@ class Connection {
               error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
                           r == routing::IdResult::kInvalid ? "invalid session id"
                                                            : "missing session id"}),
-              {});
+              {}, Outcome::k_bad_request);
         }
         from_prefix = true;
       }
@@ -217,14 +254,14 @@ class Connection {
             error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
                         r == routing::IdResult::kInvalid ? "invalid session id in host"
                                                          : "missing session id in host"}),
-            {});
+            {}, Outcome::k_bad_request);
       }
     }
     route_ = w_.routes().find_shared(id);
     if (!route_) {
       http::Page page = error_page({ErrorKind::kUnknownSession, Side::kDownstream, false, ""});
       page.session = id;
-      co_return co_await local_response(page, {});
+      co_return co_await local_response(page, {}, Outcome::k_unknown_session);
     }
     const registry::Millis now = registry::now_ms();
     w_.note_activity(route_->session_id, now);
@@ -241,7 +278,8 @@ class Connection {
         page.refresh = rt_.sessions.starting_retry_after;
         extra = "Retry-After: " + std::to_string(rt_.sessions.starting_retry_after) + "\r\n";
       }
-      co_return co_await local_response(page, extra);
+      co_return co_await local_response(page, extra,
+                                        starting ? Outcome::k_starting : Outcome::k_unavailable);
     }
     UpstreamTarget t{route_->address, route_->address_text, route_->generation, a.host_header,
                      req_.target, {}};
@@ -262,7 +300,10 @@ class Connection {
 
   // A response the proxy makes itself. A request body it did not read ends the connection:
   // skipping an unread body is how request smuggling starts.
-  awaitable<Next> local_response(const http::Page& page, std::string_view extra_headers) {
+  awaitable<Next> local_response(const http::Page& page, std::string_view extra_headers,
+                                 Outcome outcome) {
+    outcome_ = outcome;
+    status_ = page.status;
     const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
     out_.clear();
     http::render_page(page, html_, close, out_, extra_headers, page_template(page.code));
@@ -275,9 +316,11 @@ class Connection {
   awaitable<Next> fixed(const routing::Action& a) {
     if (a.body.empty()) {
       http::Page page = named_page(a.page, a.status);
-      co_return co_await local_response(page, {});
+      co_return co_await local_response(page, {}, Outcome::k_fixed);
     }
     const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
+    outcome_ = Outcome::k_fixed;
+    status_ = a.status;
     out_.clear();
     out_ += "HTTP/1.1 " + std::to_string(a.status) + " ";
     out_ += http::status_text(a.status);
@@ -317,7 +360,7 @@ class Connection {
     std::string headers = "Location: " + location + "\r\n";
     http::Page page = http::make_page(a.status, "redirect", http::status_text(a.status),
                                       "This page has moved.", location);
-    co_return co_await local_response(page, headers);
+    co_return co_await local_response(page, headers, Outcome::k_redirect);
   }
 
   // ---- upstream ---------------------------------------------------------------------------
@@ -327,7 +370,10 @@ class Connection {
     upstream_.emplace(client_.get_executor());
     dog_.watch(&client_, &*upstream_);
     dog_.arm(to_.upstream_connect);
+    const auto t0 = Clock::now();
     auto [ec] = co_await upstream_->async_connect(ep, kUse);
+    connect_us_ = us_since(t0);
+    w_.metrics().upstream_connect.observe_us(static_cast<uint64_t>(connect_us_));
     if (ec) {
       err_ = dog_.expired()
                  ? Error{ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
@@ -352,6 +398,8 @@ class Connection {
         upstream_.emplace(std::move(*s));
         dog_.watch(&client_, &*upstream_);
         reused = true;
+        connect_us_ = 0;
+        w_.metrics().upstream_pool_idle.set(w_.pool().idle_count());
         co_return true;
       }
     }
@@ -426,6 +474,7 @@ class Connection {
       if (head == HeadResult::kOk) break;
       drop_upstream();
       if (head == HeadResult::kBrokenBeforeAnyByte && reused && replayable && attempt == 0) {
+        w_.metrics().upstream_retries.add();
         continue;  // the pooled connection died under us; nothing reached the client yet
       }
       co_return co_await fail(err_);
@@ -541,6 +590,8 @@ class Connection {
     dog_.arm(to_.body_idle);
     auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
     if (ec) co_return false;
+    bytes_in_ += got;
+    head_valid_ = false;  // the buffer may move: the head's views are no longer usable
     in_.commit(got);
     co_return true;
   }
@@ -551,6 +602,7 @@ class Connection {
   awaitable<HeadResult> read_response_head() {
     const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
     dog_.arm(to_.upstream_head);
+    const auto sent_at = Clock::now();
     bool any_byte = false;
     for (;;) {
       if (!up_.empty()) {
@@ -562,6 +614,8 @@ class Connection {
         if (r.state == http::ParseState::kComplete) {
           if (res_.status >= 200 || res_.status == 101) {
             upstream_head_len_ = r.consumed;
+            first_byte_us_ = us_since(sent_at);
+            w_.metrics().upstream_first_byte.observe_us(static_cast<uint64_t>(first_byte_us_));
             co_return HeadResult::kOk;
           }
           // 100 was answered by us already; other interim responses (103) go to the client.
@@ -623,6 +677,8 @@ class Connection {
     out_.clear();
     http::serialize_response(res_, f, out_);
     up_.consume(upstream_head_len_);
+    outcome_ = Outcome::k_routed;
+    status_ = res_.status;
 
     bool upstream_reusable = res_.keep_alive && res_.framing != Framing::kUntilClose;
     bool complete = false;
@@ -644,6 +700,7 @@ class Connection {
     // Leftover bytes after a complete response mean the upstream is out of step.
     if (complete && upstream_reusable && up_.empty() && upstream_ && !w_.draining()) {
       w_.pool().put(pool_key_, std::move(*upstream_));
+      w_.metrics().upstream_pool_idle.set(w_.pool().idle_count());
       upstream_.reset();
       dog_.watch(&client_);
     } else {
@@ -662,6 +719,7 @@ class Connection {
         asio::buffer(data), asio::buffer(suffix)};
     dog_.arm(to_.body_idle);
     auto [ec, n] = co_await asio::async_write(client_, bufs, kUse);
+    bytes_out_ += n;
     head_pending = false;
     co_return !ec;
   }
@@ -768,8 +826,22 @@ class Connection {
     }};
     registry::RoutePtr route = route_;
     if (route) w_.add_tunnel(route->session_id, &handle);
+    outcome_ = Outcome::k_routed;
+    status_ = 101;
+    tunnel_ = true;
+    if (rt_.access_log && head_valid_) {
+      // The tunnel reuses the read buffer: keep what the access-log line needs.
+      snap_method_ = req_.method;
+      snap_host_ = req_.host;
+      snap_path_ = req_.path;
+      snap_agent_ = req_.header("user-agent");
+    }
+    head_valid_ = false;
+    w_.metrics().tunnels_active.add();
+    w_.metrics().tunnels_total.add();
     using namespace asio::experimental::awaitable_operators;
     co_await (pump(client_, *upstream_, in_) && pump(*upstream_, client_, up_));
+    w_.metrics().tunnels_active.sub();
     if (route) w_.remove_tunnel(route->session_id, &handle);
     drop_upstream();
   }
@@ -794,6 +866,11 @@ class Connection {
         co_return;
       }
       if (ec) break;
+      if (&from == &client_) {
+        bytes_in_ += got;
+      } else {
+        bytes_out_ += got;
+      }
       buf.commit(got);
     }
     // An error or timeout on one side ends both directions.
@@ -806,6 +883,7 @@ class Connection {
   awaitable<bool> write_client(asio::const_buffer b) {
     dog_.arm(to_.body_idle);
     auto [ec, n] = co_await asio::async_write(client_, b, kUse);
+    bytes_out_ += n;
     co_return !ec;
   }
 
@@ -817,9 +895,65 @@ class Connection {
   awaitable<void> send_error(const Error& e, bool close) {
     out_.clear();
     http::Page page = error_page(e);
+    outcome_ = outcome_of(e.kind);
+    status_ = page.status;
     if (route_) page.session = route_->session_id;
     http::render_page(page, html_, close, out_, {}, page_template(page.code));
     co_await write_client(asio::buffer(out_));
+  }
+
+  void begin_request() {
+    outcome_ = Outcome::k_client_closed;
+    status_ = 0;
+    bytes_in_ = bytes_out_ = 0;
+    connect_us_ = first_byte_us_ = -1;
+    rule_ = nullptr;
+    route_.reset();
+    tunnel_ = false;
+    head_valid_ = false;
+    t_start_ = Clock::now();
+  }
+
+  // Metrics and the access-log line for the request that just ended.
+  void finish_request() {
+    auto& m = w_.metrics();
+    const int64_t total = us_since(t_start_);
+    m.requests[static_cast<size_t>(outcome_)].add();
+    if (status_ >= 100 && status_ < 600) m.status_class[static_cast<size_t>(status_ / 100)].add();
+    if (!tunnel_) m.request_duration.observe_us(static_cast<uint64_t>(total));
+    m.bytes_in.add(bytes_in_);
+    m.bytes_out.add(bytes_out_);
+    if (rt_.access_log) {
+      observe::AccessRecord r;
+      r.time_ms = registry::now_ms();
+      r.client = client_ip_;
+      if (head_valid_) {
+        r.method = req_.method;
+        r.host = req_.host;
+        r.path = req_.path;
+        r.user_agent = req_.header("user-agent");
+      } else if (tunnel_) {
+        r.method = snap_method_;
+        r.host = snap_host_;
+        r.path = snap_path_;
+        r.user_agent = snap_agent_;
+      }
+      r.status = status_;
+      r.outcome = observe::to_string(outcome_);
+      r.rule = rule_ ? std::string_view(rule_->name) : std::string_view();
+      if (route_) {
+        r.session = route_->session_id;
+        r.container = route_->container_id;
+        r.generation = route_->generation;
+      }
+      r.bytes_in = bytes_in_;
+      r.bytes_out = bytes_out_;
+      r.duration_us = total;
+      r.connect_us = connect_us_;
+      r.first_byte_us = first_byte_us_;
+      r.tunnel = tunnel_;
+      w_.access(r);
+    }
   }
 
   const std::string* page_template(std::string_view code) const {
@@ -880,6 +1014,18 @@ class Connection {
   Error err_;
   Error body_error_;
   net::PoolKey pool_key_;
+  // Per-request accounting for metrics and the access log.
+  Clock::time_point t_start_;
+  Outcome outcome_ = Outcome::k_client_closed;
+  int status_ = 0;
+  uint64_t bytes_in_ = 0;
+  uint64_t bytes_out_ = 0;
+  int64_t connect_us_ = -1;
+  int64_t first_byte_us_ = -1;
+  const routing::Rule* rule_ = nullptr;
+  bool tunnel_ = false;
+  bool head_valid_ = false;
+  std::string snap_method_, snap_host_, snap_path_, snap_agent_;
   registry::RoutePtr route_;  // held while a session request is in flight
   std::string target_buf_;
   std::string cookie_buf_;

@@ -49,6 +49,7 @@ bool Worker::listen(std::string& error) {
 void Worker::start() {
   for (auto& acc : acceptors_) accept(*acc);
   if (activity_sink_) schedule_activity_flush();
+  if (runtime_->access_log) schedule_log_flush();
   thread_ = std::thread([this] {
     io_.run();
   });
@@ -68,8 +69,10 @@ void Worker::accept(tcp::acceptor& acceptor) {
         s.non_blocking(true, ignored);
         asio::write(s, asio::buffer(kBusy, sizeof kBusy - 1), ignored);
         s.close(ignored);
+        metrics_.connections_rejected.add();
       } else {
         connections_.fetch_add(1, std::memory_order_relaxed);
+        metrics_.connections_total.add();
         asio::co_spawn(io_, serve_connection(*this, std::move(s)), asio::detached);
       }
     }
@@ -90,6 +93,31 @@ void Worker::begin_drain() {
     }
     pool_.close_all();
     activity_timer_.cancel();
+  });
+}
+
+void Worker::access(const observe::AccessRecord& r) {
+  if (!runtime_->access_log) return;
+  observe::format_access_line(r, runtime_->access_log->fields(), log_buf_);
+  if (log_buf_.size() >= 32768) flush_log();
+}
+
+void Worker::flush_log() {
+  if (log_buf_.empty()) return;
+  std::string batch;
+  batch.reserve(40000);
+  batch.swap(log_buf_);
+  if (!runtime_->access_log->submit(std::move(batch))) metrics_.access_log_dropped.add();
+}
+
+void Worker::schedule_log_flush() {
+  log_timer_.expires_after(std::chrono::milliseconds(200));
+  log_timer_.async_wait([this](const boost::system::error_code& ec) {
+    flush_log();
+    // Keep flushing through a drain so the last requests are logged; stop when told to stop.
+    if (ec) return;
+    if (draining_ && connections_.load(std::memory_order_relaxed) == 0) return;
+    schedule_log_flush();
   });
 }
 
@@ -119,6 +147,7 @@ void Worker::post_all_routes(std::vector<registry::RoutePtr> routes) {
 }
 
 void Worker::apply_route(const std::string& session_id, registry::RoutePtr route) {
+  metrics_.route_changes_applied.add();
   registry::RoutePtr old = routes_.set(session_id, route);
   if (!old) return;
   const bool moved = !route || route->container_id != old->container_id ||
@@ -150,7 +179,10 @@ void Worker::close_tunnels(const std::string& session_id) {
   auto it = tunnels_.find(session_id);
   if (it == tunnels_.end()) return;
   // close() makes each tunnel end on its own; they unregister when their coroutines finish.
-  for (TunnelHandle* t : std::vector<TunnelHandle*>(it->second)) t->close();
+  for (TunnelHandle* t : std::vector<TunnelHandle*>(it->second)) {
+    metrics_.tunnels_closed_by_route_change.add();
+    t->close();
+  }
 }
 
 void Worker::note_activity(std::string_view session_id, int64_t now_ms) {
@@ -183,6 +215,7 @@ void Worker::stop() { io_.stop(); }
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
+  if (runtime_->access_log) flush_log();  // the loop is gone: lines still buffered go out now
 }
 
 }  // namespace sg::proxy

@@ -16,6 +16,8 @@
 #include <unordered_map>
 
 #include "net/upstream_pool.h"
+#include "observe/access_log.h"
+#include "observe/metrics.h"
 #include "proxy/settings.h"
 #include "registry/route.h"
 #include "routing/rule.h"
@@ -35,6 +37,7 @@ struct Runtime {
   std::vector<boost::asio::ip::tcp::endpoint> listeners;
   SessionSettings sessions;
   std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
+  observe::AccessLog* access_log = nullptr;             // null: no access log
 };
 
 // An open tunnel, closable when its session is deleted or re-pointed.
@@ -76,6 +79,11 @@ class Worker {
   void remove_tunnel(const std::string& session_id, TunnelHandle* t);
   size_t tunnels() const { return tunnel_count_; }
 
+  observe::WorkerMetrics& metrics() { return metrics_; }
+  const observe::WorkerMetrics& metrics() const { return metrics_; }
+  // Appends one access-log line to this worker's buffer (flushed in batches).
+  void access(const observe::AccessRecord& r);
+
   // Activity: throttled per session, reported in batches (and for every open tunnel).
   void set_activity_sink(ActivitySink sink) { activity_sink_ = std::move(sink); }
   void note_activity(std::string_view session_id, int64_t now_ms);
@@ -85,6 +93,8 @@ class Worker {
   void apply_route(const std::string& session_id, registry::RoutePtr route);
   void close_tunnels(const std::string& session_id);
   void schedule_activity_flush();
+  void schedule_log_flush();
+  void flush_log();
 
   boost::asio::io_context io_{1};
   std::shared_ptr<const Runtime> runtime_;
@@ -100,6 +110,9 @@ class Worker {
   std::unordered_map<std::string, int64_t> last_reported_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};
+  observe::WorkerMetrics metrics_;
+  std::string log_buf_;
+  boost::asio::steady_timer log_timer_{io_};
   std::thread thread_;
 };
 

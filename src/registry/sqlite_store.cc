@@ -362,6 +362,12 @@ StoreError SqliteStore::touch_sessions(const std::vector<std::pair<std::string, 
   return {};
 }
 
+bool SqliteStore::ping() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT count(*) FROM meta;");
+  return st.ok() && st.step() == SQLITE_ROW;
+}
+
 void SqliteStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions) {
   std::lock_guard lock(mu_);
   {

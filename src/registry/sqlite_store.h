@@ -30,6 +30,7 @@ class SqliteStore final : public Store {
   StoreError touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) override;
 
   void load_all(std::vector<Container>& containers, std::vector<Session>& sessions) override;
+  bool ping() override;
 
   // What the database reports back, for the startup log and tests.
   std::string journal_mode();

@@ -54,6 +54,9 @@ class Store {
   // Batched activity: raises last_active_at (never lowers it). Not announced as changes.
   virtual StoreError touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) = 0;
 
+  // True when the store answers a trivial query now.
+  virtual bool ping() = 0;
+
   // Whole registry, for building a route table at start or after a gap.
   virtual void load_all(std::vector<Container>& containers, std::vector<Session>& sessions) = 0;
 

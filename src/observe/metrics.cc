@@ -1,0 +1,151 @@
+#include "observe/metrics.h"
+
+#include <cstdio>
+
+namespace sg::observe {
+
+std::string_view to_string(Outcome o) {
+  switch (o) {
+#define SG_NAME(name) \
+  case Outcome::k_##name: return #name;
+    SG_OUTCOMES(SG_NAME)
+#undef SG_NAME
+    case Outcome::kCount: break;
+  }
+  return "unknown";
+}
+
+namespace {
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void sample(std::string& out, std::string_view name, std::string_view labels, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  out.append(name);
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  out.append(" ").append(buf).append("\n");
+}
+
+template <typename F>
+uint64_t sum(const std::vector<const WorkerMetrics*>& ws, F f) {
+  uint64_t total = 0;
+  for (const auto* w : ws) total += f(*w);
+  return total;
+}
+
+void histogram(std::string& out, std::string_view name, std::string_view help,
+               const std::vector<const WorkerMetrics*>& ws,
+               const Histogram& (*pick)(const WorkerMetrics&)) {
+  header(out, name, "histogram", help);
+  uint64_t cumulative = 0;
+  std::string bucket_name = std::string(name) + "_bucket";
+  for (size_t i = 0; i <= Histogram::kBounds.size(); ++i) {
+    cumulative += sum(ws, [&](const WorkerMetrics& w) { return pick(w).bucket(i); });
+    char le[32];
+    if (i < Histogram::kBounds.size()) {
+      std::snprintf(le, sizeof le, "le=\"%g\"", Histogram::kBounds[i]);
+    } else {
+      std::snprintf(le, sizeof le, "le=\"+Inf\"");
+    }
+    sample(out, bucket_name, le, static_cast<double>(cumulative));
+  }
+  sample(out, std::string(name) + "_sum", "",
+         static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return pick(w).sum_us(); })) / 1e6);
+  sample(out, std::string(name) + "_count", "", static_cast<double>(cumulative));
+}
+
+}  // namespace
+
+void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const ControlMetrics& c,
+                       size_t route_table_size, bool store_ok, std::string& out) {
+  header(out, "sessiongate_requests_total", "counter", "Requests by how they ended.");
+  for (size_t i = 0; i < static_cast<size_t>(Outcome::kCount); ++i) {
+    std::string labels = "outcome=\"" + std::string(to_string(static_cast<Outcome>(i))) + "\"";
+    sample(out, "sessiongate_requests_total", labels,
+           static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.requests[i].get(); })));
+  }
+  header(out, "sessiongate_responses_total", "counter", "Responses by status class.");
+  for (size_t i = 1; i <= 5; ++i) {
+    std::string labels = "class=\"" + std::to_string(i) + "xx\"";
+    sample(out, "sessiongate_responses_total", labels,
+           static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.status_class[i].get(); })));
+  }
+  histogram(out, "sessiongate_request_duration_seconds",
+            "Time from a complete request head to the end of the response.", ws,
+            [](const WorkerMetrics& w) -> const Histogram& { return w.request_duration; });
+  histogram(out, "sessiongate_upstream_connect_seconds", "Time to connect to an upstream.", ws,
+            [](const WorkerMetrics& w) -> const Histogram& { return w.upstream_connect; });
+  histogram(out, "sessiongate_upstream_first_byte_seconds",
+            "Time from the request sent upstream to its response head.", ws,
+            [](const WorkerMetrics& w) -> const Histogram& { return w.upstream_first_byte; });
+
+  struct Simple {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t (*get)(const WorkerMetrics&);
+  };
+  static const Simple kSimple[] = {
+      {"sessiongate_connections_active", "gauge", "Open downstream connections.",
+       [](const WorkerMetrics& w) { return w.connections_active.get(); }},
+      {"sessiongate_connections_total", "counter", "Accepted downstream connections.",
+       [](const WorkerMetrics& w) { return w.connections_total.get(); }},
+      {"sessiongate_connections_rejected_total", "counter",
+       "Connections refused by a connection limit.",
+       [](const WorkerMetrics& w) { return w.connections_rejected.get(); }},
+      {"sessiongate_tunnels_active", "gauge", "Open upgraded (WebSocket) tunnels.",
+       [](const WorkerMetrics& w) { return w.tunnels_active.get(); }},
+      {"sessiongate_tunnels_total", "counter", "Tunnels opened.",
+       [](const WorkerMetrics& w) { return w.tunnels_total.get(); }},
+      {"sessiongate_tunnels_closed_by_route_change_total", "counter",
+       "Tunnels closed because their session was deleted or re-pointed.",
+       [](const WorkerMetrics& w) { return w.tunnels_closed_by_route_change.get(); }},
+      {"sessiongate_received_bytes_total", "counter", "Bytes received from clients.",
+       [](const WorkerMetrics& w) { return w.bytes_in.get(); }},
+      {"sessiongate_sent_bytes_total", "counter", "Bytes sent to clients.",
+       [](const WorkerMetrics& w) { return w.bytes_out.get(); }},
+      {"sessiongate_upstream_pool_idle", "gauge", "Idle pooled upstream connections.",
+       [](const WorkerMetrics& w) { return w.upstream_pool_idle.get(); }},
+      {"sessiongate_upstream_retries_total", "counter",
+       "Idempotent requests retried after a pooled connection failed before any byte.",
+       [](const WorkerMetrics& w) { return w.upstream_retries.get(); }},
+      {"sessiongate_route_changes_applied_total", "counter",
+       "Route changes applied by workers (each worker counts its own).",
+       [](const WorkerMetrics& w) { return w.route_changes_applied.get(); }},
+      {"sessiongate_access_log_dropped_total", "counter",
+       "Access-log lines dropped because the writer fell behind.",
+       [](const WorkerMetrics& w) { return w.access_log_dropped.get(); }},
+  };
+  for (const auto& m : kSimple) {
+    header(out, m.name, m.type, m.help);
+    sample(out, m.name, "", static_cast<double>(sum(ws, m.get)));
+  }
+  header(out, "sessiongate_route_table_sessions", "gauge", "Sessions in the route table.");
+  sample(out, "sessiongate_route_table_sessions", "", static_cast<double>(route_table_size));
+  header(out, "sessiongate_store_up", "gauge", "1 when the registry store answers.");
+  sample(out, "sessiongate_store_up", "", store_ok ? 1 : 0);
+  header(out, "sessiongate_store_operations_total", "counter", "Registry store writes.");
+  sample(out, "sessiongate_store_operations_total", "", static_cast<double>(c.store_ops.get()));
+  header(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.");
+  sample(out, "sessiongate_store_errors_total", "", static_cast<double>(c.store_errors.get()));
+  header(out, "sessiongate_container_registrations_total", "counter", "Container registrations.");
+  sample(out, "sessiongate_container_registrations_total", "",
+         static_cast<double>(c.container_registrations.get()));
+  header(out, "sessiongate_heartbeats_total", "counter", "Container heartbeats accepted.");
+  sample(out, "sessiongate_heartbeats_total", "", static_cast<double>(c.heartbeats.get()));
+  header(out, "sessiongate_sessions_expired_total", "counter", "Sessions removed by the sweeper.");
+  sample(out, "sessiongate_sessions_expired_total", "reason=\"idle\"",
+         static_cast<double>(c.sessions_expired_idle.get()));
+  sample(out, "sessiongate_sessions_expired_total", "reason=\"expires_at\"",
+         static_cast<double>(c.sessions_expired_absolute.get()));
+  header(out, "sessiongate_route_changes_published_total", "counter",
+         "Route changes published to the workers.");
+  sample(out, "sessiongate_route_changes_published_total", "",
+         static_cast<double>(c.route_changes_published.get()));
+}
+
+}  // namespace sg::observe

@@ -1,0 +1,97 @@
+// Data-plane metrics, declared in one place. Each worker owns one WorkerMetrics and is its only
+// writer, so counters are plain loads and stores (no locked instructions on the hot path); the
+// control plane reads all workers' sets and sums them when /metrics is scraped.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sg::observe {
+
+// Every way a request can end, as the `outcome` label of sessiongate_requests_total.
+#define SG_OUTCOMES(X)                                                                      \
+  X(routed) X(unknown_session) X(starting) X(unavailable) X(upstream_refused)              \
+  X(upstream_timeout) X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) \
+  X(redirect) X(rate_limited) X(client_closed)
+
+enum class Outcome : uint8_t {
+#define SG_ENUM(name) k_##name,
+  SG_OUTCOMES(SG_ENUM)
+#undef SG_ENUM
+      kCount
+};
+std::string_view to_string(Outcome o);
+
+// A single-writer counter: the owning worker increments, anyone may read.
+class Counter {
+ public:
+  void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+// Latency histogram with fixed buckets (seconds), single writer.
+class Histogram {
+ public:
+  static constexpr std::array<double, 14> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,   0.1,   0.25,   0.5,   1,    2.5,
+                                                     5,      10};
+  void observe_us(uint64_t us) {
+    const double s = static_cast<double>(us) / 1e6;
+    size_t i = 0;
+    while (i < kBounds.size() && s > kBounds[i]) ++i;
+    buckets_[i].add();
+    sum_us_.add(us);
+  }
+  uint64_t bucket(size_t i) const { return buckets_[i].get(); }
+  uint64_t sum_us() const { return sum_us_.get(); }
+
+ private:
+  std::array<Counter, kBounds.size() + 1> buckets_;
+  Counter sum_us_;
+};
+
+struct WorkerMetrics {
+  std::array<Counter, static_cast<size_t>(Outcome::kCount)> requests;
+  std::array<Counter, 6> status_class;  // index = status / 100 (1xx..5xx)
+  Histogram request_duration;
+  Histogram upstream_connect;
+  Histogram upstream_first_byte;
+  Counter connections_active;
+  Counter connections_total;
+  Counter connections_rejected;  // over a connection limit
+  Counter tunnels_active;
+  Counter tunnels_total;
+  Counter tunnels_closed_by_route_change;
+  Counter bytes_in;
+  Counter bytes_out;
+  Counter upstream_pool_idle;
+  Counter upstream_retries;
+  Counter route_changes_applied;
+  Counter access_log_dropped;
+};
+
+// Control-plane metrics, written only by the control-plane thread.
+struct ControlMetrics {
+  Counter store_ops;
+  Counter store_errors;
+  Counter container_registrations;
+  Counter heartbeats;
+  Counter sessions_expired_idle;
+  Counter sessions_expired_absolute;
+  Counter route_changes_published;
+};
+
+// Prometheus text exposition of everything.
+void render_prometheus(const std::vector<const WorkerMetrics*>& workers, const ControlMetrics& c,
+                       size_t route_table_size, bool store_ok, std::string& out);
+
+}  // namespace sg::observe
