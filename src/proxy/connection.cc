@@ -124,7 +124,14 @@ class Connection {
         break;
       }
       first = false;
-      head_valid_ = true;
+      if (rt_.access_log) {
+        // Body reads and tunnels reuse the read buffer the head points into: keep a copy.
+        snap_method_ = req_.method;
+        snap_host_ = req_.host;
+        snap_path_ = req_.path;
+        snap_agent_ = req_.header("user-agent");
+        head_valid_ = true;
+      }
       Next next = co_await handle();
       finish_request();
       if (next == Next::kClose || w_.draining()) break;
@@ -591,7 +598,6 @@ class Connection {
     auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
     if (ec) co_return false;
     bytes_in_ += got;
-    head_valid_ = false;  // the buffer may move: the head's views are no longer usable
     in_.commit(got);
     co_return true;
   }
@@ -829,14 +835,7 @@ class Connection {
     outcome_ = Outcome::k_routed;
     status_ = 101;
     tunnel_ = true;
-    if (rt_.access_log && head_valid_) {
-      // The tunnel reuses the read buffer: keep what the access-log line needs.
-      snap_method_ = req_.method;
-      snap_host_ = req_.host;
-      snap_path_ = req_.path;
-      snap_agent_ = req_.header("user-agent");
-    }
-    head_valid_ = false;
+
     w_.metrics().tunnels_active.add();
     w_.metrics().tunnels_total.add();
     using namespace asio::experimental::awaitable_operators;
@@ -928,11 +927,6 @@ class Connection {
       r.time_ms = registry::now_ms();
       r.client = client_ip_;
       if (head_valid_) {
-        r.method = req_.method;
-        r.host = req_.host;
-        r.path = req_.path;
-        r.user_agent = req_.header("user-agent");
-      } else if (tunnel_) {
         r.method = snap_method_;
         r.host = snap_host_;
         r.path = snap_path_;
@@ -1024,7 +1018,7 @@ class Connection {
   int64_t first_byte_us_ = -1;
   const routing::Rule* rule_ = nullptr;
   bool tunnel_ = false;
-  bool head_valid_ = false;
+  bool head_valid_ = false;  // snap_* hold this request's head fields
   std::string snap_method_, snap_host_, snap_path_, snap_agent_;
   registry::RoutePtr route_;  // held while a session request is in flight
   std::string target_buf_;
