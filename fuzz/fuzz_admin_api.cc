@@ -20,7 +20,7 @@ struct Env {
                          .string();
   sg::registry::SqliteStore store{path, false, err};
   sg::registry::Registry registry{store, [](const std::string&, sg::registry::RoutePtr) {}};
-  sg::admin::Api api{registry, {"fuzz-token-123", {}, 30000, nullptr, nullptr, nullptr}};
+  sg::admin::Api api{registry, {"fuzz-token-123", sg::net::AddressPolicy({}, {}), 30000, nullptr, nullptr, nullptr}};
   ~Env() {
     std::filesystem::remove(path);
     std::filesystem::remove(path + "-wal");

@@ -173,13 +173,6 @@ std::optional<Response> parse_object(const Request& req, json::object& out,
   return std::nullopt;
 }
 
-boost::asio::ip::address unmapped(const boost::asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
-  }
-  return a;
-}
-
 }  // namespace
 
 Api::Api(registry::Registry& registry, ApiSettings settings)
@@ -295,16 +288,8 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
                                      "' is not IP:PORT (an IP literal; host names are not accepted)");
   }
   c.address_text = net::format_endpoint(c.address);
-  if (!settings_.allow_cidrs.empty()) {
-    const auto a = unmapped(c.address.address());
-    bool allowed = false;
-    for (const auto& cidr : settings_.allow_cidrs) allowed = allowed || net::cidr_contains(cidr, a);
-    if (!allowed) {
-      std::string list;
-      for (const auto& cidr : settings_.allow_cidrs) list += (list.empty() ? "" : ", ") + cidr.text;
-      return validation("address", a.to_string() + " is outside security.upstream_allow_cidrs (" +
-                                       list + ")");
-    }
+  if (std::string why = settings_.policy.check(c.address); !why.empty()) {
+    return validation("address", why);
   }
   c.status = registry::ContainerStatus::kReady;
   if (const json::value* st = body.if_contains("status")) {

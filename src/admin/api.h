@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "admin/http_server.h"
-#include "net/cidr.h"
+#include "net/address_policy.h"
 #include "observe/metrics.h"
 #include "registry/registry.h"
 
@@ -15,7 +15,7 @@ namespace sg::admin {
 
 struct ApiSettings {
   std::string token;
-  std::vector<net::Cidr> allow_cidrs;  // empty = any address
+  net::AddressPolicy policy;  // where containers may live
   registry::Millis default_lease = 30000;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   std::function<bool()> ready;           // listeners up and store reachable

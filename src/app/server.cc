@@ -57,9 +57,14 @@ int serve(const Config& config) {
 
   auto rt = std::make_shared<proxy::Runtime>(
       proxy::Runtime{proxy::Settings{config.limits, config.timeouts},
-                     routing::RuleTable(config.rules), {}, config.sessions, config.pages});
+                     routing::RuleTable(config.rules), {}, config.sessions, config.pages,
+                     nullptr, {}});
   for (const auto& l : config.listeners) rt->listeners.push_back(l.endpoint);
   rt->access_log = access_log.get();
+  std::vector<asio::ip::tcp::endpoint> own = rt->listeners;
+  if (config.admin.enabled) own.push_back(config.admin.endpoint);
+  const net::AddressPolicy policy(config.security.upstream_allow_cidrs, own);
+  rt->upstream_policy = policy;
 
   const int n = config.workers > 0
                     ? config.workers
@@ -95,8 +100,8 @@ int serve(const Config& config) {
   std::unique_ptr<admin::Api> api;
   std::unique_ptr<admin::HttpServer> admin_server;
   if (config.admin.enabled) {
-    admin::ApiSettings settings{config.admin.token, config.security.upstream_allow_cidrs,
-                                config.default_lease.count(), nullptr, nullptr, &control};
+    admin::ApiSettings settings{config.admin.token, policy, config.default_lease.count(), nullptr,
+                                nullptr, &control};
     settings.metrics = [&] {
       std::vector<const observe::WorkerMetrics*> ws;
       for (const auto& w : workers) ws.push_back(&w->metrics());

@@ -21,6 +21,7 @@ enum class ErrorKind : uint8_t {
   kContainerStarting, // the session's container is not ready yet (or not registered)
   kContainerDown,     // stopped, failed, or its lease ran out
   kUpstreamRefused,   // connect failed
+  kUpstreamForbidden, // the address is denied by the SSRF policy: never connected
   kUpstreamTimeout,   // connect or response head took too long
   kUpstreamBroken,    // the upstream closed or reset before a complete response head
   kUpstreamInvalid,   // the upstream sent a malformed response

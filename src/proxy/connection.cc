@@ -46,7 +46,8 @@ Outcome outcome_of(ErrorKind k) {
     case ErrorKind::kContainerStarting: return Outcome::k_starting;
     case ErrorKind::kContainerDown:
     case ErrorKind::kShuttingDown: return Outcome::k_unavailable;
-    case ErrorKind::kUpstreamRefused: return Outcome::k_upstream_refused;
+    case ErrorKind::kUpstreamRefused:
+    case ErrorKind::kUpstreamForbidden: return Outcome::k_upstream_refused;
     case ErrorKind::kUpstreamTimeout: return Outcome::k_upstream_timeout;
     case ErrorKind::kUpstreamBroken:
     case ErrorKind::kUpstreamInvalid: return Outcome::k_upstream_invalid;
@@ -83,6 +84,7 @@ struct UpstreamTarget {
   routing::HostHeader host_header = routing::HostHeader::kKeep;
   std::string_view target;      // request-target to send
   std::string_view set_cookie;  // a Set-Cookie header line to add to the response, or empty
+  bool from_registry = false;   // a container address: subject to the SSRF policy
 };
 
 class Connection {
@@ -215,7 +217,7 @@ class Connection {
     const routing::Action& a = m.rule->action;
     switch (a.type) {
       case routing::ActionType::kUpstream: {
-        UpstreamTarget t{a.address, a.address_text, 0, a.host_header, req_.target, {}};
+        UpstreamTarget t{a.address, a.address_text, 0, a.host_header, req_.target, {}, false};
         co_return co_await forward(t);
       }
       case routing::ActionType::kSession:
@@ -289,7 +291,7 @@ class Connection {
                                         starting ? Outcome::k_starting : Outcome::k_unavailable);
     }
     UpstreamTarget t{route_->address, route_->address_text, route_->generation, a.host_header,
-                     req_.target, {}};
+                     req_.target, {}, true};
     if (from_prefix && a.strip_prefix) {
       target_buf_.assign(rest.empty() ? std::string_view("/") : rest);
       if (!req_.query.empty()) target_buf_.append("?").append(req_.query);
@@ -373,7 +375,15 @@ class Connection {
   // ---- upstream ---------------------------------------------------------------------------
 
   // Connects, bounded by upstream_connect. On failure sets err_.
-  awaitable<bool> connect(const tcp::endpoint& ep) {
+  awaitable<bool> connect(const tcp::endpoint& ep, bool check_policy) {
+    // Registration checked the address; the policy may have tightened since (restart with a
+    // new allow-list), so it is checked again before any packet leaves. Static upstreams in
+    // the configuration are the operator's own and are not subject to it.
+    if (check_policy && !rt_.upstream_policy.check(ep).empty()) {
+      err_ = {ErrorKind::kUpstreamForbidden, Side::kUpstream, false,
+              "the container address is not allowed by this router's policy"};
+      co_return false;
+    }
     upstream_.emplace(client_.get_executor());
     dog_.watch(&client_, &*upstream_);
     dog_.arm(to_.upstream_connect);
@@ -396,7 +406,8 @@ class Connection {
   }
 
   // A pooled connection when one is idle and fit for this request, else a new one.
-  awaitable<bool> acquire(const net::PoolKey& key, bool allow_pooled, bool& reused) {
+  awaitable<bool> acquire(const net::PoolKey& key, bool allow_pooled, bool check_policy,
+                          bool& reused) {
     reused = false;
     if (allow_pooled) {
       while (auto s = w_.pool().take(key)) {
@@ -410,7 +421,7 @@ class Connection {
         co_return true;
       }
     }
-    co_return co_await connect(key.endpoint);
+    co_return co_await connect(key.endpoint, check_policy);
   }
 
   void drop_upstream() {
@@ -449,7 +460,7 @@ class Connection {
     bool continue_sent = false;
     for (int attempt = 0;; ++attempt) {
       bool reused = false;
-      if (!co_await acquire(key, attempt == 0, reused)) {
+      if (!co_await acquire(key, attempt == 0, a.from_registry, reused)) {
         co_return co_await fail(err_);
       }
       if (req_.expect_continue && has_body && in_.empty() && !continue_sent) {

@@ -68,6 +68,10 @@ http::Page error_page(const Error& e) {
            "The proxy could not connect to the server behind this address. It may be restarting; "
            "try again in a moment.", e.detail);
       break;
+    case ErrorKind::kUpstreamForbidden:
+      p = http::make_page(502, "upstream_forbidden", "The server is not reachable",
+           "This preview's container address is not allowed by the router's policy.", e.detail);
+      break;
     case ErrorKind::kUpstreamBroken:
       p = http::make_page(502, "upstream_unavailable", "The server closed the connection",
            "The server behind this address closed the connection before answering.", e.detail);

@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "net/address_policy.h"
 #include "net/upstream_pool.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
@@ -38,6 +39,7 @@ struct Runtime {
   SessionSettings sessions;
   std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
   observe::AccessLog* access_log = nullptr;             // null: no access log
+  net::AddressPolicy upstream_policy;                   // checked again at every connect
 };
 
 // An open tunnel, closable when its session is deleted or re-pointed.

@@ -61,6 +61,8 @@ class Proxy:
             extra += f"\nadmin: {{address: 127.0.0.1:{self.admin_port}, token: {self.TOKEN}}}\n"
         self.config = os.path.join(self.dir, "config.yaml")
         self.db = os.path.join(self.dir, "sessiongate.db")
+        if "security:" not in extra:
+            extra += '\nsecurity: {upstream_allow_cidrs: ["127.0.0.0/8"]}\n'
         if "store:" not in extra:
             extra += f"\nstore: {{path: {self.db}}}\n"
         with open(self.config, "w") as f:
