@@ -542,7 +542,8 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
     if (r.mapping(l, "limits",
                   {"request_line", "header_bytes", "header_fields", "body_bytes",
                    "chunk_extension_bytes", "max_connections", "upstream_idle_per_host",
-                   "buffer_bytes"})) {
+                   "buffer_bytes", "per_client_connections", "per_client_rate",
+                   "per_client_burst"})) {
       auto& lim = cfg.limits;
       r.size(l, "request_line", "limits", lim.request_line, 256, 1 << 20);
       r.size(l, "header_bytes", "limits", lim.header_bytes, 1024, 1 << 20);
@@ -552,6 +553,9 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
       r.size(l, "max_connections", "limits", lim.max_connections, 1, 1 << 22);
       r.size(l, "upstream_idle_per_host", "limits", lim.upstream_idle_per_host, 0, 1 << 16);
       r.size(l, "buffer_bytes", "limits", lim.buffer_bytes, 1024, 1 << 24);
+      r.size(l, "per_client_connections", "limits", lim.per_client_connections, 0, 1 << 22);
+      r.size(l, "per_client_rate", "limits", lim.per_client_rate, 0, 1 << 22);
+      r.size(l, "per_client_burst", "limits", lim.per_client_burst, 0, 1 << 22);
     }
   }
   if (const YAML::Node t = root["timeouts"]) {

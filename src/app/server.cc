@@ -20,6 +20,7 @@
 namespace sg::app {
 
 namespace asio = boost::asio;
+using proxy::ClientLimits;
 
 namespace {
 
@@ -65,6 +66,10 @@ int serve(const Config& config) {
   if (config.admin.enabled) own.push_back(config.admin.endpoint);
   const net::AddressPolicy policy(config.security.upstream_allow_cidrs, own);
   rt->upstream_policy = policy;
+  ClientLimits client_limits(config.limits.per_client_connections,
+                             static_cast<double>(config.limits.per_client_rate),
+                             static_cast<double>(config.limits.per_client_burst));
+  if (client_limits.enabled()) rt->client_limits = &client_limits;
 
   const int n = config.workers > 0
                     ? config.workers

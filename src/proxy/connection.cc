@@ -15,6 +15,7 @@
 #include "http/pages.h"
 #include "http/parser.h"
 #include "http/serializer.h"
+#include "http/websocket.h"
 #include "net/watchdog.h"
 #include "observe/metrics.h"
 #include "proxy/error_page.h"
@@ -113,11 +114,20 @@ class Connection {
   }
 
   ~Connection() {
+    if (counted_) rt_.client_limits->close_connection(client_ip_);
     w_.metrics().connections_active.sub();
     w_.connection_closed();
   }
 
   awaitable<void> run() {
+    if (rt_.client_limits) {
+      if (!rt_.client_limits->open_connection(client_ip_)) {
+        w_.metrics().connections_rejected.add();
+        co_await reject_client("too many connections from your address");
+        co_return;
+      }
+      counted_ = true;
+    }
     bool first = true;
     for (;;) {
       begin_request();
@@ -200,6 +210,13 @@ class Connection {
     html_ = http::wants_html(req_.header("accept"));
     route_.reset();
     set_cookie_ = {};
+    if (rt_.client_limits &&
+        !rt_.client_limits->take_request(client_ip_, Clock::now().time_since_epoch().count())) {
+      http::Page page = http::make_page(429, "rate_limited", "Too many requests",
+                                        "This address sent too many requests. Wait a moment and "
+                                        "try again.");
+      co_return co_await local_response(page, "Retry-After: 1\r\n", Outcome::k_rate_limited);
+    }
     if (lim_.body_bytes > 0 && req_.framing == Framing::kLength &&
         req_.content_length > lim_.body_bytes) {
       co_await send_error({ErrorKind::kBodyTooLarge, Side::kDownstream, false,
@@ -457,6 +474,11 @@ class Connection {
       co_return Next::kClose;
     }
 
+    expected_accept_.clear();
+    if (req_.upgrade && http::iequals(req_.header("upgrade"), "websocket")) {
+      expected_accept_ = http::websocket_accept(req_.header("sec-websocket-key"));
+    }
+
     bool continue_sent = false;
     for (int attempt = 0;; ++attempt) {
       bool reused = false;
@@ -502,6 +524,13 @@ class Connection {
       if (!req_.upgrade) {
         err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false,
                 "upstream switched protocols without an upgrade request"};
+        drop_upstream();
+        co_return co_await fail(err_);
+      }
+      // A 101 that does not answer this handshake is not the upstream we think it is.
+      if (!expected_accept_.empty() && res_.header("sec-websocket-accept") != expected_accept_) {
+        err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false,
+                "upstream 101 without a valid Sec-WebSocket-Accept"};
         drop_upstream();
         co_return co_await fail(err_);
       }
@@ -980,6 +1009,22 @@ class Connection {
     return page;
   }
 
+  // Answers a connection refused by a limit, then closes it.
+  awaitable<void> reject_client(const char* why) {
+    begin_request();
+    out_.clear();
+    http::Page page = http::make_page(429, "too_many_connections", "Too many connections",
+                                      "This address has too many open connections. Close some "
+                                      "tabs or wait a moment.",
+                                      why);
+    http::render_page(page, false, true, out_, "Retry-After: 1\r\n");
+    outcome_ = Outcome::k_rate_limited;
+    status_ = 429;
+    co_await write_client(asio::buffer(out_));
+    finish_request();
+    co_await close_client();
+  }
+
   // Lingering close: stop sending, then drain briefly so the peer reads our last response
   // instead of a reset caused by its unread request bytes.
   awaitable<void> close_client() {
@@ -1029,6 +1074,8 @@ class Connection {
   int64_t first_byte_us_ = -1;
   const routing::Rule* rule_ = nullptr;
   bool tunnel_ = false;
+  std::string expected_accept_;
+  bool counted_ = false;  // holds a slot in the per-client connection limit
   bool head_valid_ = false;  // snap_* hold this request's head fields
   std::string snap_method_, snap_host_, snap_path_, snap_agent_;
   registry::RoutePtr route_;  // held while a session request is in flight

@@ -19,6 +19,7 @@
 #include "net/upstream_pool.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
+#include "proxy/client_limits.h"
 #include "proxy/settings.h"
 #include "registry/route.h"
 #include "routing/rule.h"
@@ -40,6 +41,7 @@ struct Runtime {
   std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
   observe::AccessLog* access_log = nullptr;             // null: no access log
   net::AddressPolicy upstream_policy;                   // checked again at every connect
+  ClientLimits* client_limits = nullptr;                // shared by all workers; may be null
 };
 
 // An open tunnel, closable when its session is deleted or re-pointed.

@@ -1,0 +1,48 @@
+// Per-client-address limits shared by all workers: open connections, and a request rate as a
+// token bucket. Striped locks keep workers from contending unless they serve the same client.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sg::proxy {
+
+class ClientLimits {
+ public:
+  // 0 disables a limit. `rate` is requests per second, `burst` the bucket size.
+  ClientLimits(size_t max_connections, double rate, double burst)
+      : max_conns_(max_connections), rate_(rate), burst_(burst > 0 ? burst : rate) {}
+
+  bool enabled() const { return max_conns_ > 0 || rate_ > 0; }
+  // False when the client already holds max_connections.
+  bool open_connection(std::string_view client);
+  void close_connection(std::string_view client);
+  // False when the client's bucket is empty.
+  bool take_request(std::string_view client, int64_t now_ns);
+
+ private:
+  struct Entry {
+    uint32_t conns = 0;
+    double tokens = 0;
+    int64_t last_ns = 0;
+    bool fresh = true;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> map;
+    uint32_t ops = 0;
+  };
+  Shard& shard(std::string_view client);
+  void maybe_evict(Shard& s, int64_t now_ns);
+
+  size_t max_conns_;
+  double rate_;
+  double burst_;
+  std::array<Shard, 64> shards_;
+};
+
+}  // namespace sg::proxy
