@@ -17,9 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.consumed > size) std::abort();
   std::string out;
   // Requests without Host (HTTP/1.0) get the upstream address, as the proxy does.
-  sg::http::ForwardInfo info{"192.0.2.1", false, "http",
-                             req.host.empty() ? std::string_view("upstream") : req.host,
-                             req.target};
+  sg::http::ForwardInfo info;
+  info.client_ip = "192.0.2.1";
+  info.host = req.host.empty() ? std::string_view("upstream") : req.host;
+  info.target = req.target;
   sg::http::serialize_request(req, info, out);
   sg::http::RequestHead again;
   sg::http::ParseLimits roomy{1 << 20, 1 << 20, 1000};

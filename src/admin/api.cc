@@ -72,6 +72,8 @@ json::object session_json(const Session& s) {
   o["last_active_at"] = s.last_active_at;
   o["created_at"] = s.created_at;
   o["updated_at"] = s.updated_at;
+  o["access"] = s.access.empty() ? "default" : s.access;
+  o["link_epoch"] = s.link_epoch;
   return o;
 }
 
@@ -347,11 +349,42 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
     o["next"] = list.size() == q.limit ? json::value(list.back().id) : json::value(nullptr);
     return json_response(200, o);
   }
-  if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
   const std::string& id = parts[2];
   if (!registry::valid_id(id)) {
     return validation("id", "session ids are 1-128 characters of A-Z a-z 0-9 _ -");
   }
+  if (parts.size() == 4 && (parts[3] == "links" || parts[3] == "revoke-links")) {
+    if (req.method != "POST") return method_not_allowed("POST");
+    auto s = store.get_session(id);
+    if (!s) return error(404, "not_found", "no session '" + id + "'");
+    if (parts[3] == "revoke-links") {
+      // A new epoch invalidates every link and cookie issued before, on every router.
+      ++s->link_epoch;
+      count_write();
+      if (auto e = store.put_session(*s)) return store_failure(e, settings_.counters);
+      return json_response(200, json::object{{"session", id}, {"link_epoch", s->link_epoch}});
+    }
+    if (!settings_.links || !settings_.links->can_sign()) {
+      return error(409, "no_signing_key", "configure security.link_keys to issue preview links");
+    }
+    Millis ttl = 3600000;
+    if (!req.body.empty()) {
+      json::object body;
+      if (auto bad = parse_object(req, body, {"ttl"})) return *bad;
+      if (const json::value* t = body.if_contains("ttl")) {
+        if (!read_duration(*t, ttl) || ttl < 1000 || ttl > 30LL * 86400000) {
+          return validation("ttl", "ttl must be a duration from 1s to 30d");
+        }
+      }
+    }
+    const int64_t expires_s = (registry::now_ms() + ttl + 999) / 1000;
+    std::string token = settings_.links->issue(id, expires_s, s->link_epoch);
+    return json_response(201, json::object{{"session", id},
+                                           {"token", token},
+                                           {"expires_at", expires_s * 1000},
+                                           {"query", settings_.token_param + "=" + token}});
+  }
+  if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
   if (req.method == "GET") {
     auto s = store.get_session(id);
     if (!s) return error(404, "not_found", "no session '" + id + "'");
@@ -369,7 +402,7 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
   if (req.method != "PUT") return method_not_allowed("GET, PUT, DELETE");
   json::object body;
   if (auto bad = parse_object(req, body, {"container_id", "labels", "idle_ttl", "expires_at",
-                                          "expires_in"})) {
+                                          "expires_in", "access"})) {
     return *bad;
   }
   Session s;
@@ -379,6 +412,13 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
     return validation("container_id", "container_id is required: 1-128 characters of A-Z a-z 0-9 _ -");
   }
   s.container_id = std::string(cid->as_string());
+  if (const json::value* a = body.if_contains("access")) {
+    if (!a->is_string() || (a->as_string() != "public" && a->as_string() != "link" &&
+                            a->as_string() != "default")) {
+      return validation("access", "access must be public, link or default");
+    }
+    s.access = a->as_string() == "default" ? "" : std::string(a->as_string());
+  }
   if (const json::value* labels = body.if_contains("labels")) {
     if (!labels->is_object()) return validation("labels", "labels must be an object of strings");
     for (const auto& kv : labels->as_object()) {

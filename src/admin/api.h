@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "admin/http_server.h"
+#include "access/link_token.h"
 #include "net/address_policy.h"
 #include "observe/metrics.h"
 #include "registry/registry.h"
@@ -20,6 +21,8 @@ struct ApiSettings {
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   std::function<bool()> ready;           // listeners up and store reachable
   observe::ControlMetrics* counters = nullptr;
+  const access::LinkSigner* links = nullptr;  // null or unable to sign: no link issuing
+  std::string token_param = "sg_token";
 };
 
 class Api {

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access/link_token.h"
 #include "net/cidr.h"
 #include "proxy/settings.h"
 #include "proxy/worker.h"
@@ -39,7 +40,11 @@ struct StoreConfig {
 };
 
 struct SecurityConfig {
-  std::vector<net::Cidr> upstream_allow_cidrs;  // empty = any address may register
+  std::vector<net::Cidr> upstream_allow_cidrs;  // empty = any ordinary address
+  bool default_link = false;                     // access_default: link
+  std::vector<access::LinkKey> link_keys;
+  std::string token_param = "sg_token";
+  std::vector<net::Cidr> trusted_proxies;  // may set X-Forwarded-Proto
 };
 
 struct AccessLogConfig {

@@ -56,16 +56,21 @@ int serve(const Config& config) {
     }
   }
 
-  auto rt = std::make_shared<proxy::Runtime>(
-      proxy::Runtime{proxy::Settings{config.limits, config.timeouts},
-                     routing::RuleTable(config.rules), {}, config.sessions, config.pages,
-                     nullptr, {}});
+  auto rt = std::make_shared<proxy::Runtime>();
+  rt->settings = proxy::Settings{config.limits, config.timeouts};
+  rt->rules = routing::RuleTable(config.rules);
+  rt->sessions = config.sessions;
+  rt->pages = config.pages;
   for (const auto& l : config.listeners) rt->listeners.push_back(l.endpoint);
   rt->access_log = access_log.get();
   std::vector<asio::ip::tcp::endpoint> own = rt->listeners;
   if (config.admin.enabled) own.push_back(config.admin.endpoint);
   const net::AddressPolicy policy(config.security.upstream_allow_cidrs, own);
   rt->upstream_policy = policy;
+  rt->links = access::LinkSigner(config.security.link_keys);
+  rt->default_link = config.security.default_link;
+  rt->token_param = config.security.token_param;
+  rt->trusted_proxies = config.security.trusted_proxies;
   ClientLimits client_limits(config.limits.per_client_connections,
                              static_cast<double>(config.limits.per_client_rate),
                              static_cast<double>(config.limits.per_client_burst));
@@ -115,6 +120,8 @@ int serve(const Config& config) {
       return out;
     };
     settings.ready = [&] { return store.ping(); };
+    settings.links = &rt->links;
+    settings.token_param = config.security.token_param;
     api = std::make_unique<admin::Api>(reg, std::move(settings));
     admin_server = std::make_unique<admin::HttpServer>(
         main_io, [&](const admin::Request& r) { return api->handle(r); });

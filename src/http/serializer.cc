@@ -48,8 +48,14 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
         named_in(req.connection_tokens, h.name)) {
       continue;
     }
+    if ((info.strip_token_header && iequals(h.name, "x-sessiongate-token")) ||
+        (info.strip_authorization && iequals(h.name, "authorization")) ||
+        (info.replace_cookie && iequals(h.name, "cookie"))) {
+      continue;
+    }
     append_header(out, h.name, h.value);
   }
+  if (info.replace_cookie && !info.cookie.empty()) append_header(out, "Cookie", info.cookie);
   // Client-supplied forwarding headers are replaced, not appended to: the edge is not trusted.
   out.append("Forwarded: for=");
   if (info.client_ipv6) {

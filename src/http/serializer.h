@@ -15,6 +15,11 @@ struct ForwardInfo {
   std::string_view proto = "http";
   std::string_view host;          // Host sent upstream (the client's, or a rewrite)
   std::string_view target;        // request-target sent upstream (the client's, or a rewrite)
+  // Credentials the proxy consumed are not forwarded.
+  bool strip_token_header = false;   // X-Sessiongate-Token
+  bool strip_authorization = false;  // Authorization (it carried our token)
+  bool replace_cookie = false;       // send `cookie` instead of the client's Cookie fields
+  std::string_view cookie;           // empty with replace_cookie: no Cookie at all
 };
 
 // Appends the upstream request head. `framing` is how the body will be sent upstream.

@@ -16,6 +16,7 @@
 #include "http/parser.h"
 #include "http/serializer.h"
 #include "http/websocket.h"
+#include "net/cidr.h"
 #include "net/watchdog.h"
 #include "observe/metrics.h"
 #include "proxy/error_page.h"
@@ -86,6 +87,13 @@ struct UpstreamTarget {
   std::string_view target;      // request-target to send
   std::string_view set_cookie;  // a Set-Cookie header line to add to the response, or empty
   bool from_registry = false;   // a container address: subject to the SSRF policy
+};
+
+// What the access check consumed, so it is not forwarded.
+struct Consumed {
+  bool token_header = false;
+  bool authorization = false;
+  bool cookie = false;
 };
 
 class Connection {
@@ -290,6 +298,19 @@ class Connection {
       co_return co_await local_response(page, {}, Outcome::k_unknown_session);
     }
     const registry::Millis now = registry::now_ms();
+    // Access before anything else: a caller without a link learns nothing about the container.
+    const bool need_link =
+        route_->access == "link" || (route_->access.empty() && rt_.default_link);
+    consumed_ = {};
+    if (need_link) {
+      AccessResult ar = check_access(now);
+      if (ar == AccessResult::kRedirect) {
+        co_return co_await local_response(access_page_, access_headers_, Outcome::k_redirect);
+      }
+      if (ar == AccessResult::kForbidden) {
+        co_return co_await local_response(access_page_, {}, Outcome::k_forbidden);
+      }
+    }
     w_.note_activity(route_->session_id, now);
     registry::RouteState state = registry::state_of(*route_, now);
     if (state != registry::RouteState::kReady) {
@@ -465,6 +486,12 @@ class Connection {
                     ? std::string_view(a.address_text)
                     : req_.host;
     info.target = a.target;
+    info.strip_token_header = consumed_.token_header;
+    info.strip_authorization = consumed_.authorization;
+    if (consumed_.cookie) {
+      info.replace_cookie = true;
+      info.cookie = forwarded_cookie_;
+    }
     set_cookie_ = a.set_cookie;
     upstream_head_.clear();
     http::serialize_request(req_, info, upstream_head_);
@@ -1009,6 +1036,131 @@ class Connection {
     return page;
   }
 
+  enum class AccessResult { kAllowed, kRedirect, kForbidden };
+
+  // Signed-link access for route_. A token in the query becomes a cookie and a redirect to the
+  // clean URL; a token header or the cookie lets the request through. Whatever carried the
+  // credential is marked consumed and is not forwarded.
+  AccessResult check_access(registry::Millis now_ms) {
+    const std::string& id = route_->session_id;
+    const int64_t now_s = now_ms / 1000;
+    auto verify = [&](std::string_view token) {
+      return rt_.links.verify(token, id, now_s, route_->link_epoch);
+    };
+    access::Verdict last = access::Verdict::kMalformed;
+    bool presented = false;
+    // 1. ?sg_token=... : exchange for a cookie, redirect to the URL without it.
+    std::string_view token;
+    std::string clean_query;
+    {
+      std::string_view q = req_.query;
+      const std::string key = rt_.token_param + "=";
+      while (!q.empty()) {
+        size_t amp = q.find('&');
+        std::string_view kv = q.substr(0, amp);
+        if (kv.substr(0, key.size()) == key) {
+          token = kv.substr(key.size());
+        } else if (!kv.empty()) {
+          if (!clean_query.empty()) clean_query += '&';
+          clean_query += kv;
+        }
+        if (amp == std::string_view::npos) break;
+        q.remove_prefix(amp + 1);
+      }
+    }
+    if (!token.empty()) {
+      last = verify(token);
+      if (last == access::Verdict::kValid) {
+        std::string location(req_.path);
+        if (!clean_query.empty()) location += "?" + clean_query;
+        access_headers_ = "Location: " + location + "\r\nSet-Cookie: sg_access_" + id + "=" +
+                          std::string(token) + "; Path=/; HttpOnly; SameSite=Lax";
+        if (request_is_https()) access_headers_ += "; Secure";
+        access_headers_ += "\r\n";
+        access_location_ = location;
+        access_page_ = http::make_page(302, "redirect", "Found", "Opening your preview.",
+                                       access_location_);
+        return AccessResult::kRedirect;
+      }
+      return forbid(last);
+    }
+    // 2. A header, for programs.
+    std::string_view header = req_.header("x-sessiongate-token");
+    if (!header.empty()) {
+      presented = true;
+      last = verify(header);
+      if (last == access::Verdict::kValid) {
+        consumed_.token_header = true;
+        return AccessResult::kAllowed;
+      }
+    }
+    std::string_view auth = req_.header("authorization");
+    if (auth.size() > 10 && http::iequals(auth.substr(0, 7), "bearer ") &&
+        auth.substr(7, 3) == "v1.") {
+      presented = true;
+      last = verify(auth.substr(7));
+      if (last == access::Verdict::kValid) {
+        consumed_.authorization = true;
+        return AccessResult::kAllowed;
+      }
+    }
+    // 3. The cookie set by a link visit.
+    std::string cookie_name = "sg_access_" + id;
+    std::string_view cookie_header = req_.header("cookie");
+    std::string_view cookie = routing::cookie_value(cookie_header, cookie_name);
+    if (!cookie.empty()) {
+      presented = true;
+      last = verify(cookie);
+      if (last == access::Verdict::kValid) {
+        consumed_.cookie = true;
+        forwarded_cookie_ = without_cookie(cookie_header, cookie_name);
+        return AccessResult::kAllowed;
+      }
+    }
+    return forbid(presented ? last : access::Verdict::kMalformed, !presented);
+  }
+
+  AccessResult forbid(access::Verdict why, bool nothing_presented = false) {
+    access_detail_ = nothing_presented ? "no preview link or token"
+                                       : "preview link " + std::string(access::to_string(why));
+    access_page_ = http::make_page(
+        403, "forbidden", "This preview is private",
+        "Open it through the preview link you were given (links expire), or ask its owner for a "
+        "new one.",
+        access_detail_);
+    access_page_.session = route_->session_id;
+    return AccessResult::kForbidden;
+  }
+
+  bool request_is_https() const {
+    if (!http::iequals(req_.header("x-forwarded-proto"), "https")) return false;
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(client_ip_, ec);
+    if (ec) return false;
+    for (const auto& c : rt_.trusted_proxies) {
+      if (net::cidr_contains(c, addr)) return true;
+    }
+    return false;
+  }
+
+  static std::string without_cookie(std::string_view header, std::string_view name) {
+    std::string out;
+    size_t i = 0;
+    while (i < header.size()) {
+      size_t end = header.find(';', i);
+      std::string_view pair = header.substr(i, end == std::string_view::npos ? end : end - i);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      size_t eq = pair.find('=');
+      if (!pair.empty() && pair.substr(0, eq) != name) {
+        if (!out.empty()) out += "; ";
+        out += pair;
+      }
+      if (end == std::string_view::npos) break;
+      i = end + 1;
+    }
+    return out;
+  }
+
   // Answers a connection refused by a limit, then closes it.
   awaitable<void> reject_client(const char* why) {
     begin_request();
@@ -1075,6 +1227,12 @@ class Connection {
   const routing::Rule* rule_ = nullptr;
   bool tunnel_ = false;
   std::string expected_accept_;
+  Consumed consumed_;
+  std::string forwarded_cookie_;
+  std::string access_headers_;
+  std::string access_location_;
+  std::string access_detail_;
+  http::Page access_page_;
   bool counted_ = false;  // holds a slot in the per-client connection limit
   bool head_valid_ = false;  // snap_* hold this request's head fields
   std::string snap_method_, snap_host_, snap_path_, snap_agent_;

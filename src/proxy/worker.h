@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "access/link_token.h"
 #include "net/address_policy.h"
 #include "net/upstream_pool.h"
 #include "observe/access_log.h"
@@ -42,6 +43,11 @@ struct Runtime {
   observe::AccessLog* access_log = nullptr;             // null: no access log
   net::AddressPolicy upstream_policy;                   // checked again at every connect
   ClientLimits* client_limits = nullptr;                // shared by all workers; may be null
+  // Preview access control.
+  access::LinkSigner links;
+  bool default_link = false;
+  std::string token_param = "sg_token";
+  std::vector<net::Cidr> trusted_proxies;
 };
 
 // An open tunnel, closable when its session is deleted or re-pointed.

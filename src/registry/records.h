@@ -35,6 +35,8 @@ enum class Access : uint8_t { kPublic, kLink };
 
 struct Session {
   std::string id;
+  std::string access;       // "public", "link", or "" for the configured default
+  uint64_t link_epoch = 0;  // links signed for an older epoch are revoked; never decreases
   std::string container_id;  // may name a container that does not exist yet
   std::map<std::string, std::string> labels;
   Millis idle_ttl = 0;     // 0 = never idles out

@@ -18,7 +18,8 @@ std::vector<RoutePtr> Registry::load() {
   std::vector<RoutePtr> out;
   out.reserve(sessions.size());
   for (auto& s : sessions) {
-    sessions_[s.id] = {s.container_id, s.idle_ttl, s.expires_at, s.last_active_at};
+    sessions_[s.id] = {s.container_id, s.access, s.link_epoch, s.idle_ttl, s.expires_at,
+                       s.last_active_at};
     by_container_[s.container_id].insert(s.id);
     Sink saved = std::move(sink_);
     sink_ = nullptr;
@@ -41,6 +42,8 @@ void Registry::rebuild(const std::string& session_id) {
     auto r = std::make_shared<Route>();
     r->session_id = session_id;
     r->container_id = s->second.container_id;
+    r->access = s->second.access;
+    r->link_epoch = s->second.link_epoch;
     auto c = containers_.find(s->second.container_id);
     if (c != containers_.end()) {
       r->has_container = true;
@@ -87,7 +90,8 @@ void Registry::apply(const Change& c) {
           if (set->second.empty()) by_container_.erase(set);
         }
       }
-      sessions_[s.id] = {s.container_id, s.idle_ttl, s.expires_at, s.last_active_at};
+      sessions_[s.id] = {s.container_id, s.access, s.link_epoch, s.idle_ttl, s.expires_at,
+                         s.last_active_at};
       by_container_[s.container_id].insert(s.id);
       rebuild(s.id);
       break;

@@ -48,6 +48,8 @@ class Registry {
 
   struct SessionLife {
     std::string container_id;
+    std::string access;
+    uint64_t link_epoch = 0;
     Millis idle_ttl = 0;
     Millis expires_at = 0;
     Millis last_active_at = 0;

@@ -22,6 +22,8 @@ struct Route {
   std::string address_text;
   uint64_t generation = 0;
   Millis lease_deadline = 0;  // the container counts as alive only before this
+  std::string access;         // "public", "link", or "" (the configured default)
+  uint64_t link_epoch = 0;
   uint64_t version = 0;
 };
 using RoutePtr = std::shared_ptr<const Route>;

@@ -43,7 +43,7 @@ constexpr const char* kContainerCols =
     "id, address, status, generation, lease_ttl, heartbeat_at, created_at, updated_at, version";
 constexpr const char* kSessionCols =
     "id, container_id, labels, idle_ttl, expires_at, last_active_at, created_at, updated_at, "
-    "version";
+    "version, access, link_epoch";
 
 Container container_from(Stmt& st) {
   Container c;
@@ -79,6 +79,8 @@ Session session_from(Stmt& st) {
   s.created_at = st.i64(6);
   s.updated_at = st.i64(7);
   s.version = static_cast<uint64_t>(st.i64(8));
+  s.access = st.text(9);
+  s.link_epoch = static_cast<uint64_t>(st.i64(10));
   return s;
 }
 
@@ -102,6 +104,9 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX sessions_container ON sessions(container_id);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT INTO meta VALUES ('version', 0);",
+    // 2: preview access control
+    "ALTER TABLE sessions ADD COLUMN access TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE sessions ADD COLUMN link_epoch INTEGER NOT NULL DEFAULT 0;",
 };
 
 }  // namespace
@@ -283,10 +288,14 @@ StoreError SqliteStore::put_session(Session& s) {
   s.last_active_at = prev ? std::max(prev->last_active_at, now) : now;
   s.updated_at = now;
   s.version = next_version();
-  Stmt st(db_, "INSERT OR REPLACE INTO sessions VALUES (?,?,?,?,?,?,?,?,?)");
+  if (prev) s.link_epoch = std::max(prev->link_epoch, s.link_epoch);
+  Stmt st(db_, (std::string("INSERT OR REPLACE INTO sessions (") + kSessionCols +
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+                   .c_str());
   st.bind(1, s.id).bind(2, s.container_id).bind(3, labels_json(s.labels));
   st.bind(4, s.idle_ttl).bind(5, s.expires_at).bind(6, s.last_active_at);
   st.bind(7, s.created_at).bind(8, s.updated_at).bind(9, static_cast<int64_t>(s.version));
+  st.bind(10, s.access).bind(11, static_cast<int64_t>(s.link_epoch));
   if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
     err = err.empty() ? sqlite3_errmsg(db_) : err;
     std::string ignored;

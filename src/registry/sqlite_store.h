@@ -35,7 +35,7 @@ class SqliteStore final : public Store {
   // What the database reports back, for the startup log and tests.
   std::string journal_mode();
   int synchronous();
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
  private:
   bool exec(const char* sql, std::string& error);

@@ -52,6 +52,7 @@ struct RuleMatch {
 
 class RuleTable {
  public:
+  RuleTable() = default;
   explicit RuleTable(std::vector<Rule> rules);
   // First rule in priority order whose host and path patterns match, or nullptr.
   const Rule* match(std::string_view host, std::string_view path) const;

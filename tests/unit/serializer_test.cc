@@ -16,7 +16,10 @@ TEST(Serializer, RequestDropsHopByHopAndSetsForwarding) {
   RequestHead req;
   ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
   std::string out;
-  ForwardInfo info{"10.1.2.3", false, "http", req.host, req.target};
+  ForwardInfo info;
+  info.client_ip = "10.1.2.3";
+  info.host = req.host;
+  info.target = req.target;
   serialize_request(req, info, out);
   EXPECT_EQ(out,
             "POST /p?q=1 HTTP/1.1\r\nHost: app.example.com\r\nAccept: */*\r\n"
@@ -32,7 +35,12 @@ TEST(Serializer, UpgradeKeepsUpgradeHeaders) {
   RequestHead req;
   ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
   std::string out;
-  serialize_request(req, {"::1", true, "http", "a", req.target}, out);
+  ForwardInfo info;
+  info.client_ip = "::1";
+  info.client_ipv6 = true;
+  info.host = "a";
+  info.target = req.target;
+  serialize_request(req, info, out);
   EXPECT_NE(out.find("GET /?token=abc HTTP/1.1\r\n"), std::string::npos);
   EXPECT_NE(out.find("Sec-WebSocket-Protocol: vite-hmr\r\n"), std::string::npos);
   EXPECT_NE(out.find("Connection: upgrade\r\nUpgrade: websocket\r\n"), std::string::npos);
@@ -49,6 +57,26 @@ TEST(Serializer, ResponseReframes) {
   out.clear();
   serialize_response(res, {Framing::kUntilClose, false, true, {}}, out);
   EXPECT_EQ(out, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+}
+
+TEST(Serializer, ConsumedCredentialsAreNotForwarded) {
+  std::string in =
+      "GET / HTTP/1.1\r\nHost: a\r\nX-Sessiongate-Token: v1.x\r\nAuthorization: Bearer v1.y\r\n"
+      "Cookie: a=1; sg_access_t=v1.z; b=2\r\n\r\n";
+  RequestHead req;
+  ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
+  ForwardInfo info;
+  info.client_ip = "10.0.0.1";
+  info.host = "a";
+  info.target = "/";
+  info.strip_token_header = true;
+  info.strip_authorization = true;
+  info.replace_cookie = true;
+  info.cookie = "a=1; b=2";
+  std::string out;
+  serialize_request(req, info, out);
+  EXPECT_EQ(out.find("v1."), std::string::npos) << out;
+  EXPECT_NE(out.find("Cookie: a=1; b=2\r\n"), std::string::npos) << out;
 }
 
 }  // namespace
