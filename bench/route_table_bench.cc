@@ -15,7 +15,9 @@ using sg::registry::Route;
 using sg::registry::RoutePtr;
 using sg::registry::RouteTable;
 
-std::string session_id(size_t i) { return "thread-" + std::to_string(i * 2654435761u % 1000000007u); }
+std::string session_id(size_t i) {
+  return "thread-" + std::to_string(i * 2654435761u % 1000000007u);
+}
 
 RoutePtr make_route(size_t i) {
   auto r = std::make_shared<Route>();

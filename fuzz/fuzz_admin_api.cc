@@ -1,11 +1,11 @@
 // The admin API's request handling (JSON bodies, paths, query strings) against a real store:
 // every input gets a response with a valid status and a JSON body; nothing crashes.
+#include <unistd.h>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "admin/api.h"
 #include "registry/registry.h"
@@ -20,7 +20,9 @@ struct Env {
                          .string();
   sg::registry::SqliteStore store{path, false, err};
   sg::registry::Registry registry{store, [](const std::string&, sg::registry::RoutePtr) {}};
-  sg::admin::Api api{registry, {"fuzz-token-123", sg::net::AddressPolicy({}, {}), 30000, nullptr, nullptr, nullptr}};
+  sg::admin::Api api{
+      registry,
+      {"fuzz-token-123", sg::net::AddressPolicy({}, {}), 30000, nullptr, nullptr, nullptr}};
   ~Env() {
     std::filesystem::remove(path);
     std::filesystem::remove(path + "-wal");

@@ -26,9 +26,8 @@ Outcome decode(std::string_view in, size_t piece) {
     for (;;) {
       auto st = dec.step(pending);
       if (st.consumed > pending.size()) std::abort();
-      if (!st.data.empty() &&
-          (st.data.data() < pending.data() ||
-           st.data.data() + st.data.size() > pending.data() + pending.size())) {
+      if (!st.data.empty() && (st.data.data() < pending.data() ||
+                               st.data.data() + st.data.size() > pending.data() + pending.size())) {
         std::abort();
       }
       o.payload.append(st.data);

@@ -39,13 +39,20 @@ bool parse_number(std::string_view s, T& out) {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::kValid: return "valid";
-    case Verdict::kMalformed: return "malformed";
-    case Verdict::kWrongSession: return "wrong_session";
-    case Verdict::kExpired: return "expired";
-    case Verdict::kRevoked: return "revoked";
-    case Verdict::kUnknownKey: return "unknown_key";
-    case Verdict::kBadSignature: return "bad_signature";
+    case Verdict::kValid:
+      return "valid";
+    case Verdict::kMalformed:
+      return "malformed";
+    case Verdict::kWrongSession:
+      return "wrong_session";
+    case Verdict::kExpired:
+      return "expired";
+    case Verdict::kRevoked:
+      return "revoked";
+    case Verdict::kUnknownKey:
+      return "unknown_key";
+    case Verdict::kBadSignature:
+      return "bad_signature";
   }
   return "unknown";
 }

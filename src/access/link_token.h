@@ -19,7 +19,15 @@ struct LinkKey {
   bool sign = false;   // exactly one key signs
 };
 
-enum class Verdict { kValid, kMalformed, kWrongSession, kExpired, kRevoked, kUnknownKey, kBadSignature };
+enum class Verdict {
+  kValid,
+  kMalformed,
+  kWrongSession,
+  kExpired,
+  kRevoked,
+  kUnknownKey,
+  kBadSignature
+};
 std::string_view to_string(Verdict v);
 
 class LinkSigner {

@@ -95,8 +95,12 @@ bool read_duration(const json::value& v, Millis& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + i, n);
   if (i == 0 || i > 12 || ec != std::errc()) return false;
   std::string_view unit = s.substr(i);
-  int64_t mult = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000
-               : unit == "h" ? 3600000 : unit == "d" ? 86400000 : 0;
+  int64_t mult = unit == "ms"  ? 1
+                 : unit == "s" ? 1000
+                 : unit == "m" ? 60000
+                 : unit == "h" ? 3600000
+                 : unit == "d" ? 86400000
+                               : 0;
   if (mult == 0) return false;
   out = n * mult;
   return true;
@@ -194,10 +198,9 @@ Response Api::handle(const Request& req) {
   if (req.path == "/healthz") return json_response(200, json::object{{"status", "ok"}});
   if (req.path == "/readyz") {
     const bool ok = !settings_.ready || settings_.ready();
-    return json_response(ok ? 200 : 503,
-                         json::object{{"status", ok ? "ready" : "not_ready"},
-                                      {"routes", registry_.route_count()},
-                                      {"store", ok ? "ok" : "unreachable"}});
+    return json_response(ok ? 200 : 503, json::object{{"status", ok ? "ready" : "not_ready"},
+                                                      {"routes", registry_.route_count()},
+                                                      {"store", ok ? "ok" : "unreachable"}});
   }
   std::string auth = req.header("authorization");
   const std::string_view prefix = "Bearer ";
@@ -255,7 +258,8 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
     Container c;
     bool found = false;
     count_write();
-    if (auto e = store.heartbeat(id, registry::now_ms(), c, found)) return store_failure(e, settings_.counters);
+    if (auto e = store.heartbeat(id, registry::now_ms(), c, found))
+      return store_failure(e, settings_.counters);
     if (found && settings_.counters) settings_.counters->heartbeats.add();
     if (!found) return error(404, "not_found", "no container '" + id + "'; register it first");
     return json_response(200, container_json(c));
@@ -286,8 +290,9 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
   }
   c.address_text = std::string(addr->as_string());
   if (!net::parse_endpoint(c.address_text, c.address)) {
-    return validation("address", "'" + c.address_text +
-                                     "' is not IP:PORT (an IP literal; host names are not accepted)");
+    return validation(
+        "address",
+        "'" + c.address_text + "' is not IP:PORT (an IP literal; host names are not accepted)");
   }
   c.address_text = net::format_endpoint(c.address);
   if (std::string why = settings_.policy.check(c.address); !why.empty()) {
@@ -297,7 +302,8 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
   if (const json::value* st = body.if_contains("status")) {
     auto parsed = st->is_string() ? registry::parse_status(st->as_string()) : std::nullopt;
     if (!parsed) {
-      return validation("status", "status must be one of starting, ready, draining, stopped, failed");
+      return validation("status",
+                        "status must be one of starting, ready, draining, stopped, failed");
     }
     c.status = *parsed;
   }
@@ -401,20 +407,22 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
   }
   if (req.method != "PUT") return method_not_allowed("GET, PUT, DELETE");
   json::object body;
-  if (auto bad = parse_object(req, body, {"container_id", "labels", "idle_ttl", "expires_at",
-                                          "expires_in", "access"})) {
+  if (auto bad = parse_object(
+          req, body,
+          {"container_id", "labels", "idle_ttl", "expires_at", "expires_in", "access"})) {
     return *bad;
   }
   Session s;
   s.id = id;
   const json::value* cid = body.if_contains("container_id");
   if (!cid || !cid->is_string() || !registry::valid_id(cid->as_string())) {
-    return validation("container_id", "container_id is required: 1-128 characters of A-Z a-z 0-9 _ -");
+    return validation("container_id",
+                      "container_id is required: 1-128 characters of A-Z a-z 0-9 _ -");
   }
   s.container_id = std::string(cid->as_string());
   if (const json::value* a = body.if_contains("access")) {
-    if (!a->is_string() || (a->as_string() != "public" && a->as_string() != "link" &&
-                            a->as_string() != "default")) {
+    if (!a->is_string() ||
+        (a->as_string() != "public" && a->as_string() != "link" && a->as_string() != "default")) {
       return validation("access", "access must be public, link or default");
     }
     s.access = a->as_string() == "default" ? "" : std::string(a->as_string());
@@ -496,8 +504,9 @@ Response Api::routes(const Request& req, const std::vector<std::string>& parts) 
       o["reason"] = "container is stopped or failed: requests get the 503 unavailable page";
       break;
     case registry::RouteState::kLeaseExpired:
-      o["reason"] = "container missed its heartbeats (lease expired): requests get the 503 "
-                    "unavailable page until it heartbeats again";
+      o["reason"] =
+          "container missed its heartbeats (lease expired): requests get the 503 "
+          "unavailable page until it heartbeats again";
       break;
   }
   return json_response(200, o);

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "admin/http_server.h"
 #include "access/link_token.h"
+#include "admin/http_server.h"
 #include "net/address_policy.h"
 #include "observe/metrics.h"
 #include "registry/registry.h"

@@ -80,7 +80,8 @@ asio::awaitable<void> serve(tcp::socket sock, Handler& handler) {
     req.method = std::string(head.method);
     req.path = std::string(head.path);
     req.query = std::string(head.query);
-    for (const auto& h : head.headers) req.headers.emplace_back(lower(h.name), std::string(h.value));
+    for (const auto& h : head.headers)
+      req.headers.emplace_back(lower(h.name), std::string(h.value));
     const bool keep_alive = head.keep_alive;
     const auto framing = head.framing;
     const uint64_t length = head.content_length;
@@ -149,7 +150,9 @@ bool HttpServer::listen(const tcp::endpoint& ep, std::string& error) {
   return true;
 }
 
-void HttpServer::start() { accept(); }
+void HttpServer::start() {
+  accept();
+}
 
 void HttpServer::stop() {
   boost::system::error_code ignored;

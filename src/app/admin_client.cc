@@ -15,8 +15,8 @@ namespace sg::app {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-AdminReply admin_call(const AdminTarget& target, const std::string& method,
-                      const std::string& path, const std::string& body) {
+AdminReply admin_call(const AdminTarget& target, const std::string& method, const std::string& path,
+                      const std::string& body) {
   AdminReply reply;
   std::string_view url = target.url;
   if (url.substr(0, 7) != "http://") {
@@ -27,8 +27,8 @@ AdminReply admin_call(const AdminTarget& target, const std::string& method,
   if (!hostport.empty() && hostport.back() == '/') hostport.remove_suffix(1);
   tcp::endpoint ep;
   if (!net::parse_endpoint(hostport, ep)) {
-    reply.error = "admin URL must name IP:PORT, e.g. http://127.0.0.1:9901 (got '" +
-                  target.url + "')";
+    reply.error =
+        "admin URL must name IP:PORT, e.g. http://127.0.0.1:9901 (got '" + target.url + "')";
     return reply;
   }
   asio::io_context io;
@@ -47,8 +47,8 @@ AdminReply admin_call(const AdminTarget& target, const std::string& method,
                     "\r\nConnection: close\r\nAccept: application/json\r\n";
   if (!target.token.empty()) req += "Authorization: Bearer " + target.token + "\r\n";
   if (!body.empty() || method == "PUT" || method == "POST") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   asio::write(sock, asio::buffer(req), ec);

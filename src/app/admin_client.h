@@ -11,12 +11,12 @@ struct AdminTarget {
 };
 
 struct AdminReply {
-  int status = 0;      // 0 when no HTTP answer was received
+  int status = 0;  // 0 when no HTTP answer was received
   std::string body;
-  std::string error;   // transport problem, when status == 0
+  std::string error;  // transport problem, when status == 0
 };
 
-AdminReply admin_call(const AdminTarget& target, const std::string& method,
-                      const std::string& path, const std::string& body = {});
+AdminReply admin_call(const AdminTarget& target, const std::string& method, const std::string& path,
+                      const std::string& body = {});
 
 }  // namespace sg::app

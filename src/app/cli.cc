@@ -84,7 +84,9 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 }
 
 std::vector<std::string> container_row(const json::object& c) {
-  return {str(c.if_contains("id")), str(c.if_contains("address")), str(c.if_contains("status")),
+  return {str(c.if_contains("id")),
+          str(c.if_contains("address")),
+          str(c.if_contains("status")),
           str(c.if_contains("generation")),
           duration(c.at("lease_ttl_ms").to_number<int64_t>()),
           ago(c.at("heartbeat_at").to_number<int64_t>())};
@@ -95,11 +97,12 @@ std::vector<std::string> session_row(const json::object& s) {
   for (const auto& kv : s.at("labels").as_object()) {
     labels += (labels.empty() ? "" : ",") + std::string(kv.key()) + "=" + str(&kv.value());
   }
-  return {str(s.if_contains("id")), str(s.if_contains("container_id")),
+  return {str(s.if_contains("id")),
+          str(s.if_contains("container_id")),
           duration(s.at("idle_ttl_ms").to_number<int64_t>()),
           ago(s.at("last_active_at").to_number<int64_t>()),
           s.at("expires_at").to_number<int64_t>() > 0 ? ago(s.at("expires_at").to_number<int64_t>())
-                                                       : "-",
+                                                      : "-",
           labels.empty() ? "-" : labels};
 }
 
@@ -137,14 +140,17 @@ int call(const Options& o, const std::string& method, const std::string& path,
   return 1;
 }
 
-std::string json_string(const std::string& s) { return json::serialize(json::value(s)); }
+std::string json_string(const std::string& s) {
+  return json::serialize(json::value(s));
+}
 
 }  // namespace
 
 void add_admin_commands(CLI::App& app, std::function<int()>& run) {
   auto o = std::make_shared<Options>();
   auto common = [o](CLI::App* cmd) {
-    cmd->add_option("--admin", o->admin, "Admin API URL (default $SESSIONGATE_ADMIN or http://127.0.0.1:9901)");
+    cmd->add_option("--admin", o->admin,
+                    "Admin API URL (default $SESSIONGATE_ADMIN or http://127.0.0.1:9901)");
     cmd->add_flag("--json", o->json, "Print the API's JSON instead of a table");
   };
 
@@ -153,7 +159,8 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
   auto* reg = container->add_subcommand("register", "Register or re-register a container");
   reg->add_option("id", o->id, "Container id")->required();
   reg->add_option("--address", o->address, "IP:PORT of its dev server")->required();
-  reg->add_option("--status", o->status, "starting | ready | draining | stopped | failed (default ready)");
+  reg->add_option("--status", o->status,
+                  "starting | ready | draining | stopped | failed (default ready)");
   reg->add_option("--lease", o->lease, "Lease, e.g. 30s: heartbeat more often than this");
   common(reg);
   reg->callback([o, &run] {
@@ -173,12 +180,11 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
   common(hb);
   hb->callback([o, &run] {
     run = [o] {
-      return call(*o, "POST", "/v1/containers/" + o->id + "/heartbeat", "",
-                  [](const json::value& v) {
-                    std::cout << "lease renewed: " << str(v.as_object().if_contains("id"))
-                              << " until " << ago(v.at("lease_expires_at").to_number<int64_t>())
-                              << "\n";
-                  });
+      return call(
+          *o, "POST", "/v1/containers/" + o->id + "/heartbeat", "", [](const json::value& v) {
+            std::cout << "lease renewed: " << str(v.as_object().if_contains("id")) << " until "
+                      << ago(v.at("lease_expires_at").to_number<int64_t>()) << "\n";
+          });
     };
   });
   auto* cshow = container->add_subcommand("show", "Show one container");
@@ -199,7 +205,8 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
       return call(*o, "GET", "/v1/containers", "", [](const json::value& v) {
         std::vector<std::vector<std::string>> rows{
             {"ID", "ADDRESS", "STATUS", "GEN", "LEASE", "HEARTBEAT"}};
-        for (const auto& c : v.at("containers").as_array()) rows.push_back(container_row(c.as_object()));
+        for (const auto& c : v.at("containers").as_array())
+          rows.push_back(container_row(c.as_object()));
         print_table(rows);
       });
     };
@@ -289,7 +296,8 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
       return call(*o, "GET", "/v1/sessions" + q, "", [](const json::value& v) {
         std::vector<std::vector<std::string>> rows{
             {"ID", "CONTAINER", "IDLE_TTL", "ACTIVE", "EXPIRES", "LABELS"}};
-        for (const auto& s : v.at("sessions").as_array()) rows.push_back(session_row(s.as_object()));
+        for (const auto& s : v.at("sessions").as_array())
+          rows.push_back(session_row(s.as_object()));
         print_table(rows);
         if (!v.at("next").is_null()) {
           std::cout << "more: --after " << str(v.as_object().if_contains("next")) << "\n";

@@ -3,9 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -34,8 +34,8 @@ class Reader {
 
   void error(const YAML::Node& at, std::string message) {
     const YAML::Mark m = at.Mark();
-    errors_.push_back({m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1,
-                       std::move(message)});
+    errors_.push_back(
+        {m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, std::move(message)});
   }
 
   // Reports keys outside `allowed`; returns false when `node` is not a mapping.
@@ -50,8 +50,8 @@ class Reader {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string known;
         for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
-        error(it->first, "unknown key '" + key + "' in " + std::string(where) +
-                             " (known: " + known + ")");
+        error(it->first,
+              "unknown key '" + key + "' in " + std::string(where) + " (known: " + known + ")");
       }
     }
     return true;
@@ -123,6 +123,37 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
   }
 }
 
+void read_host_header(Reader& r, const YAML::Node& n, routing::Action& a) {
+  if (!n["host_header"]) return;
+  std::string h;
+  if (!r.scalar(n["host_header"], "host_header", h)) return;
+  if (h == "keep") {
+    a.host_header = routing::HostHeader::kKeep;
+  } else if (h == "upstream") {
+    a.host_header = routing::HostHeader::kUpstream;
+  } else {
+    r.error(n["host_header"], "host_header must be 'keep' or 'upstream', not '" + h + "'");
+  }
+}
+
+void read_cidrs(Reader& r, const YAML::Node& list, std::string_view what,
+                std::vector<net::Cidr>& out) {
+  if (!list.IsSequence()) {
+    r.error(list, std::string(what) + " must be a list of CIDRs (e.g. 10.0.0.0/8 or fd00::/8)");
+    return;
+  }
+  for (const auto& item : list) {
+    std::string text;
+    net::Cidr c;
+    if (!r.scalar(item, "cidr", text)) continue;
+    if (!net::parse_cidr(text, c)) {
+      r.error(item, "'" + text + "' is not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)");
+      continue;
+    }
+    out.push_back(c);
+  }
+}
+
 void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
   if (!n) return;
   if (!n.IsMap()) {
@@ -147,18 +178,7 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
       }
       a.address_text = addr;
     }
-    if (n["host_header"]) {
-      std::string h;
-      if (r.scalar(n["host_header"], "host_header", h)) {
-        if (h == "keep") {
-          a.host_header = routing::HostHeader::kKeep;
-        } else if (h == "upstream") {
-          a.host_header = routing::HostHeader::kUpstream;
-        } else {
-          r.error(n["host_header"], "host_header must be 'keep' or 'upstream', not '" + h + "'");
-        }
-      }
-    }
+    read_host_header(r, n, a);
   } else if (type == "fixed") {
     a.type = ActionType::kFixed;
     if (!r.mapping(n, "fixed action", {"type", "status", "page", "body", "content_type"})) return;
@@ -189,8 +209,7 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
       }
       a.status = static_cast<int>(status);
     }
-    if (!n["location"] || !r.scalar(n["location"], "location", a.location) ||
-        a.location.empty()) {
+    if (!n["location"] || !r.scalar(n["location"], "location", a.location) || a.location.empty()) {
       r.error(n, "redirect action needs a location");
     }
     for (char c : a.location) {
@@ -201,7 +220,8 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
     }
   } else if (type == "session") {
     a.type = ActionType::kSession;
-    if (!r.mapping(n, "session action", {"type", "from", "strip_prefix", "affinity", "host_header"})) {
+    if (!r.mapping(n, "session action",
+                   {"type", "from", "strip_prefix", "affinity", "host_header"})) {
       return;
     }
     std::string from = "path";
@@ -223,18 +243,7 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
       }
       (std::string_view(key) == "strip_prefix" ? a.strip_prefix : a.affinity) = v == "true";
     }
-    if (n["host_header"]) {
-      std::string h;
-      if (r.scalar(n["host_header"], "host_header", h)) {
-        if (h == "keep") {
-          a.host_header = routing::HostHeader::kKeep;
-        } else if (h == "upstream") {
-          a.host_header = routing::HostHeader::kUpstream;
-        } else {
-          r.error(n["host_header"], "host_header must be 'keep' or 'upstream', not '" + h + "'");
-        }
-      }
-    }
+    read_host_header(r, n, a);
   } else {
     r.error(n["type"],
             "unknown action type '" + type + "' (known: upstream, fixed, redirect, session)");
@@ -287,16 +296,18 @@ void read_rules(Reader& r, const YAML::Node& n, Config& cfg,
       if (p.size() < 3 || p.back() != '*' || p[p.size() - 2] != '/' ||
           p.find_first_of("*?") != p.size() - 1) {
         r.error(item["match"] ? item["match"] : item,
-                rule.name + ": a session rule with from: path needs a path like \"/session/*\" "
-                            "(a literal prefix ending in \"/*\")");
+                rule.name +
+                    ": a session rule with from: path needs a path like \"/session/*\" "
+                    "(a literal prefix ending in \"/*\")");
       }
       a.prefix = p.substr(0, p.size() - 1);
     }
     if (a.type == ActionType::kSession && a.from == routing::SessionFrom::kHost &&
         rule.host.substr(0, 2) != "*.") {
       r.error(item["match"] ? item["match"] : item,
-              rule.name + ": a session rule with from: host needs a host like "
-                          "\"*.preview.example.com\" (the id is the first label)");
+              rule.name +
+                  ": a session rule with from: host needs a host like "
+                  "\"*.preview.example.com\" (the id is the first label)");
     }
     if (a.type == ActionType::kFixed && !a.page.empty() && a.page != "edit-help" &&
         !pages.count(a.page)) {
@@ -363,7 +374,8 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
   }
   if (const YAML::Node st = root["store"]) {
     if (r.mapping(st, "store", {"type", "path", "synchronous"})) {
-      if (st["type"] && r.scalar(st["type"], "type", cfg.store.type) && cfg.store.type != "sqlite") {
+      if (st["type"] && r.scalar(st["type"], "type", cfg.store.type) &&
+          cfg.store.type != "sqlite") {
         r.error(st["type"], "store.type '" + cfg.store.type + "' is not available (known: sqlite)");
       }
       if (st["path"]) r.scalar(st["path"], "path", cfg.store.path);
@@ -381,8 +393,9 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
     }
   }
   if (const YAML::Node sec = root["security"]) {
-    if (r.mapping(sec, "security", {"upstream_allow_cidrs", "access_default", "link_keys",
-                                    "token_param", "trusted_proxies"})) {
+    if (r.mapping(sec, "security",
+                  {"upstream_allow_cidrs", "access_default", "link_keys", "token_param",
+                   "trusted_proxies"})) {
       if (const YAML::Node d = sec["access_default"]) {
         std::string v;
         r.scalar(d, "access_default", v);
@@ -398,19 +411,7 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
         if (!ok) r.error(tp, "token_param must be 1-32 letters, digits or '_'");
       }
       if (const YAML::Node list = sec["trusted_proxies"]) {
-        if (!list.IsSequence()) {
-          r.error(list, "security.trusted_proxies must be a list of CIDRs");
-        } else {
-          for (const auto& item : list) {
-            std::string text;
-            net::Cidr c;
-            if (r.scalar(item, "cidr", text) && !net::parse_cidr(text, c)) {
-              r.error(item, "'" + text + "' is not a CIDR");
-              continue;
-            }
-            cfg.security.trusted_proxies.push_back(c);
-          }
-        }
+        read_cidrs(r, list, "security.trusted_proxies", cfg.security.trusted_proxies);
       }
       if (const YAML::Node keys = sec["link_keys"]) {
         int signing = 0;
@@ -454,19 +455,7 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
         r.error(sec, "access_default: link needs link_keys to sign and verify preview links");
       }
       if (const YAML::Node list = sec["upstream_allow_cidrs"]) {
-        if (!list.IsSequence()) {
-          r.error(list, "security.upstream_allow_cidrs must be a list of CIDRs");
-        } else {
-          for (const auto& item : list) {
-            std::string text;
-            net::Cidr c;
-            if (r.scalar(item, "cidr", text) && !net::parse_cidr(text, c)) {
-              r.error(item, "'" + text + "' is not a CIDR (e.g. 10.0.0.0/8 or fd00::/8)");
-              continue;
-            }
-            cfg.security.upstream_allow_cidrs.push_back(c);
-          }
-        }
+        read_cidrs(r, list, "security.upstream_allow_cidrs", cfg.security.upstream_allow_cidrs);
       }
     }
   }
@@ -478,7 +467,8 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
         std::string v;
         r.scalar(se["cookie_name"], "cookie_name", v);
         bool ok = !v.empty() && v.size() <= 64;
-        for (char c : v) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+        for (char c : v)
+          ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
         if (!ok) r.error(se["cookie_name"], "cookie_name must be 1-64 letters, digits, '-' or '_'");
         cfg.sessions.cookie_name = v;
       }
@@ -487,7 +477,8 @@ void read_sections(Reader& r, const YAML::Node& root, Config& cfg) {
       r.duration(se, "default_lease", "sessions", cfg.default_lease);
       Millis retry{cfg.sessions.starting_retry_after * 1000};
       r.duration(se, "starting_retry_after", "sessions", retry);
-      cfg.sessions.starting_retry_after = static_cast<int>(std::max<int64_t>(1, retry.count() / 1000));
+      cfg.sessions.starting_retry_after =
+          static_cast<int>(std::max<int64_t>(1, retry.count() / 1000));
     }
   }
   if (const YAML::Node pg = root["pages"]) {
@@ -610,11 +601,11 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
     read_listeners(r, root["listeners"], cfg);
   }
   if (const YAML::Node l = root["limits"]) {
-    if (r.mapping(l, "limits",
-                  {"request_line", "header_bytes", "header_fields", "body_bytes",
-                   "chunk_extension_bytes", "max_connections", "upstream_idle_per_host",
-                   "buffer_bytes", "per_client_connections", "per_client_rate",
-                   "per_client_burst"})) {
+    if (r.mapping(
+            l, "limits",
+            {"request_line", "header_bytes", "header_fields", "body_bytes", "chunk_extension_bytes",
+             "max_connections", "upstream_idle_per_host", "buffer_bytes", "per_client_connections",
+             "per_client_rate", "per_client_burst"})) {
       auto& lim = cfg.limits;
       r.size(l, "request_line", "limits", lim.request_line, 256, 1 << 20);
       r.size(l, "header_bytes", "limits", lim.header_bytes, 1024, 1 << 20);

@@ -41,7 +41,7 @@ struct StoreConfig {
 
 struct SecurityConfig {
   std::vector<net::Cidr> upstream_allow_cidrs;  // empty = any ordinary address
-  bool default_link = false;                     // access_default: link
+  bool default_link = false;                    // access_default: link
   std::vector<access::LinkKey> link_keys;
   std::string token_param = "sg_token";
   std::vector<net::Cidr> trusted_proxies;  // may set X-Forwarded-Proto
@@ -63,7 +63,7 @@ struct Config {
   Millis sweep_interval{1000};
   Millis default_lease{30000};
   std::unordered_map<std::string, std::string> pages;  // name -> HTML template text
-  int workers = 0;  // 0 = one per core
+  int workers = 0;                                     // 0 = one per core
   std::vector<ListenerConfig> listeners;
   Limits limits;
   Timeouts timeouts;
@@ -85,6 +85,5 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
 bool parse_duration(std::string_view s, Millis& out);
 // "32768", "32KiB", "1MiB" -> bytes.
 bool parse_size(std::string_view s, size_t& out);
-
 
 }  // namespace sg::app

@@ -24,7 +24,9 @@ using proxy::ClientLimits;
 
 namespace {
 
-void log(const std::string& line) { std::cerr << "sessiongate: " << line << "\n"; }
+void log(const std::string& line) {
+  std::cerr << "sessiongate: " << line << "\n";
+}
 
 }  // namespace
 
@@ -110,8 +112,8 @@ int serve(const Config& config) {
   std::unique_ptr<admin::Api> api;
   std::unique_ptr<admin::HttpServer> admin_server;
   if (config.admin.enabled) {
-    admin::ApiSettings settings{config.admin.token, policy, config.default_lease.count(), nullptr,
-                                nullptr, &control};
+    admin::ApiSettings settings{
+        config.admin.token, policy, config.default_lease.count(), nullptr, nullptr, &control};
     settings.metrics = [&] {
       std::vector<const observe::WorkerMetrics*> ws;
       for (const auto& w : workers) ws.push_back(&w->metrics());

@@ -27,16 +27,26 @@ constexpr std::array<bool, 256> make_field_vchar() {
 }
 inline constexpr std::array<bool, 256> kFieldChar = make_field_vchar();
 
-inline bool is_tchar(char c) { return kTchar[static_cast<uint8_t>(c)]; }
-inline bool is_field_char(char c) { return kFieldChar[static_cast<uint8_t>(c)]; }
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
+inline bool is_tchar(char c) {
+  return kTchar[static_cast<uint8_t>(c)];
+}
+inline bool is_field_char(char c) {
+  return kFieldChar[static_cast<uint8_t>(c)];
+}
+inline bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+inline bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 inline int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 }  // namespace sg::http::chars

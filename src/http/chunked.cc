@@ -7,7 +7,8 @@
 namespace sg::http {
 
 namespace {
-constexpr uint64_t kMaxChunkSize = uint64_t{1} << 60;  // far above any sane chunk, far below overflow
+constexpr uint64_t kMaxChunkSize = uint64_t{1}
+                                   << 60;  // far above any sane chunk, far below overflow
 }
 
 ChunkedDecoder::Step ChunkedDecoder::step(std::string_view in) {

@@ -20,10 +20,10 @@ class ChunkedDecoder {
   explicit ChunkedDecoder(ChunkedLimits limits = {}) : limits_(limits) {}
 
   struct Step {
-    size_t consumed = 0;     // input bytes used, including `data`
-    std::string_view data;   // payload bytes inside the input, possibly empty
-    bool done = false;       // the last chunk and trailers were read
-    ParseError error{};      // status != 0 on malformed input
+    size_t consumed = 0;    // input bytes used, including `data`
+    std::string_view data;  // payload bytes inside the input, possibly empty
+    bool done = false;      // the last chunk and trailers were read
+    ParseError error{};     // status != 0 on malformed input
   };
 
   // Consumes a prefix of `in`. Stops after at most one payload span so the caller can forward
@@ -34,8 +34,17 @@ class ChunkedDecoder {
 
  private:
   enum class State : uint8_t {
-    kSize, kExtension, kSizeLf, kData, kDataCr, kDataLf, kTrailerStart, kTrailerLine,
-    kTrailerLf, kFinalLf, kDone
+    kSize,
+    kExtension,
+    kSizeLf,
+    kData,
+    kDataCr,
+    kDataLf,
+    kTrailerStart,
+    kTrailerLine,
+    kTrailerLf,
+    kFinalLf,
+    kDone
   };
   ChunkedLimits limits_;
   State state_ = State::kSize;

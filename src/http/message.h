@@ -25,7 +25,7 @@ struct RequestHead {
   std::string_view path;    // target without the query
   std::string_view query;   // without the '?'; empty when there is none
   int version_minor = 1;
-  std::string_view host;    // from Host, or the authority of an absolute-form target
+  std::string_view host;  // from Host, or the authority of an absolute-form target
   std::vector<Header> headers;
 
   Framing framing = Framing::kNone;
@@ -33,7 +33,8 @@ struct RequestHead {
   bool keep_alive = true;
   bool upgrade = false;          // Connection: upgrade with an Upgrade header
   bool expect_continue = false;  // Expect: 100-continue
-  std::vector<std::string_view> connection_tokens;  // names listed in Connection (lowercase-insensitive)
+  std::vector<std::string_view>
+      connection_tokens;  // names listed in Connection (lowercase-insensitive)
 
   void clear() {
     method = target = path = query = host = {};

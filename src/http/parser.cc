@@ -62,7 +62,8 @@ ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& l
       return ParseResult::incomplete();
     }
     if (buf[pos] != ':') {
-      if (is_ows(buf[pos])) return ParseResult::fail(400, "whitespace before colon in header field");
+      if (is_ows(buf[pos]))
+        return ParseResult::fail(400, "whitespace before colon in header field");
       return ParseResult::fail(400, "invalid character in header field name");
     }
     if (pos == name_start) return ParseResult::fail(400, "empty header field name");
@@ -197,9 +198,9 @@ bool valid_authority(std::string_view a) {
 
 Method method_of(std::string_view m) {
   static constexpr std::pair<std::string_view, Method> kMethods[] = {
-      {"GET", Method::kGet},         {"HEAD", Method::kHead},   {"POST", Method::kPost},
-      {"PUT", Method::kPut},         {"DELETE", Method::kDelete}, {"OPTIONS", Method::kOptions},
-      {"PATCH", Method::kPatch},     {"TRACE", Method::kTrace}};
+      {"GET", Method::kGet},     {"HEAD", Method::kHead},     {"POST", Method::kPost},
+      {"PUT", Method::kPut},     {"DELETE", Method::kDelete}, {"OPTIONS", Method::kOptions},
+      {"PATCH", Method::kPatch}, {"TRACE", Method::kTrace}};
   for (const auto& [name, id] : kMethods) {
     if (m == name) return id;
   }
@@ -357,8 +358,8 @@ ParseResult parse_request(std::string_view buf, const ParseLimits& limits, Reque
                                           : has_token(out.connection_tokens, "keep-alive") &&
                                                 !has_token(out.connection_tokens, "close");
   std::string_view upgrade = find_header(out.headers, "upgrade");
-  out.upgrade = out.version_minor == 1 && !upgrade.empty() &&
-                has_token(out.connection_tokens, "upgrade");
+  out.upgrade =
+      out.version_minor == 1 && !upgrade.empty() && has_token(out.connection_tokens, "upgrade");
   std::string_view expect = find_header(out.headers, "expect");
   if (!expect.empty()) {
     if (!iequals(expect, "100-continue")) return ParseResult::fail(417, "unsupported expectation");
@@ -389,7 +390,8 @@ ParseResult parse_response(std::string_view buf, const ParseLimits& limits, Meth
     return ParseResult::fail(502, "invalid upstream status line");
   }
   out.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-  if (out.status < 100 || out.status > 599) return ParseResult::fail(502, "invalid upstream status");
+  if (out.status < 100 || out.status > 599)
+    return ParseResult::fail(502, "invalid upstream status");
   out.reason = line.size() > 13 ? line.substr(13) : std::string_view();
   for (char c : out.reason) {
     if (!is_field_char(c)) return ParseResult::fail(502, "invalid upstream reason phrase");
@@ -407,7 +409,8 @@ ParseResult parse_response(std::string_view buf, const ParseLimits& limits, Meth
     return ParseResult::fail(502, err);
   }
   TeVerdict te = read_transfer_encoding(out.headers);
-  if (te == TeVerdict::kInvalid) return ParseResult::fail(502, "invalid upstream Transfer-Encoding");
+  if (te == TeVerdict::kInvalid)
+    return ParseResult::fail(502, "invalid upstream Transfer-Encoding");
   if (te != TeVerdict::kAbsent && has_length) {
     return ParseResult::fail(502, "upstream sent both Content-Length and Transfer-Encoding");
   }
@@ -417,8 +420,8 @@ ParseResult parse_response(std::string_view buf, const ParseLimits& limits, Meth
   out.keep_alive = out.version_minor == 1 ? !has_token(out.connection_tokens, "close")
                                           : has_token(out.connection_tokens, "keep-alive") &&
                                                 !has_token(out.connection_tokens, "close");
-  const bool no_body = out.status < 200 || out.status == 204 || out.status == 304 ||
-                       request_method == Method::kHead;
+  const bool no_body =
+      out.status < 200 || out.status == 204 || out.status == 304 || request_method == Method::kHead;
   if (no_body) {
     out.framing = Framing::kNone;
   } else if (te == TeVerdict::kChunked) {

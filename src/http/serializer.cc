@@ -128,14 +128,8 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
 }
 
 void serialize_interim(const ResponseHead& res, std::string& out) {
-  out.append("HTTP/1.1 ");
-  append_number(out, static_cast<uint64_t>(res.status));
-  out.append(" ").append(res.reason).append("\r\n");
-  for (const auto& h : res.headers) {
-    if (is_hop_by_hop(h.name) || named_in(res.connection_tokens, h.name)) continue;
-    append_header(out, h.name, h.value);
-  }
-  out.append("\r\n");
+  // An interim response is a final one without body, framing or connection management.
+  serialize_response(res, ResponseFraming{Framing::kNone, true, false, {}}, out);
 }
 
 }  // namespace sg::http

@@ -10,11 +10,11 @@
 namespace sg::http {
 
 struct ForwardInfo {
-  std::string_view client_ip;     // peer address of the downstream connection
+  std::string_view client_ip;  // peer address of the downstream connection
   bool client_ipv6 = false;
   std::string_view proto = "http";
-  std::string_view host;          // Host sent upstream (the client's, or a rewrite)
-  std::string_view target;        // request-target sent upstream (the client's, or a rewrite)
+  std::string_view host;    // Host sent upstream (the client's, or a rewrite)
+  std::string_view target;  // request-target sent upstream (the client's, or a rewrite)
   // Credentials the proxy consumed are not forwarded.
   bool strip_token_header = false;   // X-Sessiongate-Token
   bool strip_authorization = false;  // Authorization (it carried our token)

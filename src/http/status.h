@@ -6,7 +6,7 @@
 namespace sg::http {
 
 struct ParseError {
-  int status = 0;              // the HTTP status the peer gets (400, 414, 431, 501, 505, ...)
+  int status = 0;                // the HTTP status the peer gets (400, 414, 431, 501, 505, ...)
   const char* reason = nullptr;  // short, precise, static text for logs and error bodies
 };
 

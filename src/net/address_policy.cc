@@ -50,7 +50,8 @@ std::string AddressPolicy::check(const boost::asio::ip::tcp::endpoint& ep) const
     const address o = unmapped(own.address());
     const bool same_host = o == a || (o.is_unspecified() && (a.is_loopback() || special(a)));
     if (own.port() == ep.port() && same_host) {
-      return a.to_string() + ":" + std::to_string(ep.port()) + " is one of this router's own listeners";
+      return a.to_string() + ":" + std::to_string(ep.port()) +
+             " is one of this router's own listeners";
     }
   }
   const bool listed = allowed_explicitly(a);

@@ -32,8 +32,6 @@ std::optional<boost::asio::ip::tcp::socket> UpstreamPool::take(const PoolKey& ke
   Entry e = std::move(it->second.back());
   it->second.pop_back();
   --total_;
-  boost::system::error_code ignored;
-  e.socket->cancel(ignored);  // the readiness wait completes as aborted and finds no entry
   return std::move(*e.socket);
 }
 
@@ -45,30 +43,9 @@ void UpstreamPool::put(const PoolKey& key, boost::asio::ip::tcp::socket socket) 
     return;
   }
   list.push_back(Entry{std::make_unique<boost::asio::ip::tcp::socket>(std::move(socket)),
-                       Clock::now(), next_id_++});
+                       Clock::now()});
   ++total_;
-  watch(key, list.back());
   if (total_ == 1) sweep();
-}
-
-void UpstreamPool::watch(const PoolKey& key, Entry& e) {
-  uint64_t id = e.id;
-  e.socket->async_wait(boost::asio::ip::tcp::socket::wait_read,
-                       [this, key, id, alive = alive_](const boost::system::error_code& ec) {
-                         if (!*alive || ec == boost::asio::error::operation_aborted) return;
-                         auto it = idle_.find(key);
-                         if (it == idle_.end()) return;
-                         auto& list = it->second;
-                         for (size_t i = 0; i < list.size(); ++i) {
-                           if (list[i].id != id) continue;
-                           // Readable while idle: the upstream closed or misbehaved.
-                           boost::system::error_code ignored;
-                           list[i].socket->close(ignored);
-                           list.erase(list.begin() + static_cast<long>(i));
-                           --total_;
-                           return;
-                         }
-                       });
 }
 
 void UpstreamPool::sweep() {

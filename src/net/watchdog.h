@@ -15,8 +15,7 @@ class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit Watchdog(const boost::asio::any_io_executor& ex)
-      : state_(std::make_shared<State>(ex)) {}
+  explicit Watchdog(const boost::asio::any_io_executor& ex) : state_(std::make_shared<State>(ex)) {}
   ~Watchdog() {
     state_->alive = false;
     state_->timer.cancel();

@@ -6,11 +6,13 @@ namespace sg::observe {
 
 std::string_view to_string(Outcome o) {
   switch (o) {
-#define SG_NAME(name) \
-  case Outcome::k_##name: return #name;
+#define SG_NAME(name)     \
+  case Outcome::k_##name: \
+    return #name;
     SG_OUTCOMES(SG_NAME)
 #undef SG_NAME
-    case Outcome::kCount: break;
+    case Outcome::kCount:
+      break;
   }
   return "unknown";
 }
@@ -53,8 +55,9 @@ void histogram(std::string& out, std::string_view name, std::string_view help,
     }
     sample(out, bucket_name, le, static_cast<double>(cumulative));
   }
-  sample(out, std::string(name) + "_sum", "",
-         static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return pick(w).sum_us(); })) / 1e6);
+  sample(
+      out, std::string(name) + "_sum", "",
+      static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return pick(w).sum_us(); })) / 1e6);
   sample(out, std::string(name) + "_count", "", static_cast<double>(cumulative));
 }
 
@@ -65,14 +68,16 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
   header(out, "sessiongate_requests_total", "counter", "Requests by how they ended.");
   for (size_t i = 0; i < static_cast<size_t>(Outcome::kCount); ++i) {
     std::string labels = "outcome=\"" + std::string(to_string(static_cast<Outcome>(i))) + "\"";
-    sample(out, "sessiongate_requests_total", labels,
-           static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.requests[i].get(); })));
+    sample(
+        out, "sessiongate_requests_total", labels,
+        static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.requests[i].get(); })));
   }
   header(out, "sessiongate_responses_total", "counter", "Responses by status class.");
   for (size_t i = 1; i <= 5; ++i) {
     std::string labels = "class=\"" + std::to_string(i) + "xx\"";
     sample(out, "sessiongate_responses_total", labels,
-           static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.status_class[i].get(); })));
+           static_cast<double>(
+               sum(ws, [&](const WorkerMetrics& w) { return w.status_class[i].get(); })));
   }
   histogram(out, "sessiongate_request_duration_seconds",
             "Time from a complete request head to the end of the response.", ws,

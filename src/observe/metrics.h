@@ -13,10 +13,11 @@
 namespace sg::observe {
 
 // Every way a request can end, as the `outcome` label of sessiongate_requests_total.
-#define SG_OUTCOMES(X)                                                                      \
-  X(routed) X(unknown_session) X(starting) X(unavailable) X(upstream_refused)              \
-  X(upstream_timeout) X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) \
-  X(redirect) X(rate_limited) X(client_closed)
+#define SG_OUTCOMES(X)                                                                  \
+  X(routed)                                                                             \
+  X(unknown_session) X(starting) X(unavailable) X(upstream_refused) X(upstream_timeout) \
+      X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect)   \
+          X(rate_limited) X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -29,8 +30,12 @@ std::string_view to_string(Outcome o);
 // A single-writer counter: the owning worker increments, anyone may read.
 class Counter {
  public:
-  void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void sub(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void add(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void sub(uint64_t n = 1) {
+    v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
   void set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
@@ -41,9 +46,8 @@ class Counter {
 // Latency histogram with fixed buckets (seconds), single writer.
 class Histogram {
  public:
-  static constexpr std::array<double, 14> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                     0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                     5,      10};
+  static constexpr std::array<double, 14> kBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   void observe_us(uint64_t us) {
     const double s = static_cast<double>(us) / 1e6;
     size_t i = 0;

@@ -43,18 +43,27 @@ int64_t us_since(Clock::time_point t) {
 
 Outcome outcome_of(ErrorKind k) {
   switch (k) {
-    case ErrorKind::kNoRule: return Outcome::k_no_rule;
-    case ErrorKind::kUnknownSession: return Outcome::k_unknown_session;
-    case ErrorKind::kContainerStarting: return Outcome::k_starting;
+    case ErrorKind::kNoRule:
+      return Outcome::k_no_rule;
+    case ErrorKind::kUnknownSession:
+      return Outcome::k_unknown_session;
+    case ErrorKind::kContainerStarting:
+      return Outcome::k_starting;
     case ErrorKind::kContainerDown:
-    case ErrorKind::kShuttingDown: return Outcome::k_unavailable;
+    case ErrorKind::kShuttingDown:
+      return Outcome::k_unavailable;
     case ErrorKind::kUpstreamRefused:
-    case ErrorKind::kUpstreamForbidden: return Outcome::k_upstream_refused;
-    case ErrorKind::kUpstreamTimeout: return Outcome::k_upstream_timeout;
+    case ErrorKind::kUpstreamForbidden:
+      return Outcome::k_upstream_refused;
+    case ErrorKind::kUpstreamTimeout:
+      return Outcome::k_upstream_timeout;
     case ErrorKind::kUpstreamBroken:
-    case ErrorKind::kUpstreamInvalid: return Outcome::k_upstream_invalid;
-    case ErrorKind::kOverloaded: return Outcome::k_rate_limited;
-    default: return Outcome::k_bad_request;
+    case ErrorKind::kUpstreamInvalid:
+      return Outcome::k_upstream_invalid;
+    case ErrorKind::kOverloaded:
+      return Outcome::k_rate_limited;
+    default:
+      return Outcome::k_bad_request;
   }
 }
 
@@ -193,9 +202,9 @@ class Connection {
       }
       auto [p, n] = in_.prepare(4096, head_limit_);
       if (n == 0) {
-        co_await send_error({ErrorKind::kHeadersTooLarge, Side::kDownstream, false,
-                             "request head too large"},
-                            true);
+        co_await send_error(
+            {ErrorKind::kHeadersTooLarge, Side::kDownstream, false, "request head too large"},
+            true);
         co_return false;
       }
       auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
@@ -263,10 +272,9 @@ class Connection {
     bool from_prefix = false;
     if (a.from == routing::SessionFrom::kPath) {
       if (routing::ambiguous_path(req_.path)) {
-        co_return co_await local_response(
-            error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
-                        "encoded or ambiguous path"}),
-            {}, Outcome::k_bad_request);
+        co_return co_await local_response(error_page({ErrorKind::kBadSessionPath, Side::kDownstream,
+                                                      false, "encoded or ambiguous path"}),
+                                          {}, Outcome::k_bad_request);
       }
       if (m.by_affinity) {
         id = m.affinity_id;
@@ -274,9 +282,9 @@ class Connection {
         routing::IdResult r = routing::id_from_path(req_.path, a.prefix, id, rest);
         if (r != routing::IdResult::kFound) {
           co_return co_await local_response(
-              error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
-                          r == routing::IdResult::kInvalid ? "invalid session id"
-                                                           : "missing session id"}),
+              error_page(
+                  {ErrorKind::kBadSessionPath, Side::kDownstream, false,
+                   r == routing::IdResult::kInvalid ? "invalid session id" : "missing session id"}),
               {}, Outcome::k_bad_request);
         }
         from_prefix = true;
@@ -299,8 +307,7 @@ class Connection {
     }
     const registry::Millis now = registry::now_ms();
     // Access before anything else: a caller without a link learns nothing about the container.
-    const bool need_link =
-        route_->access == "link" || (route_->access.empty() && rt_.default_link);
+    const bool need_link = route_->access == "link" || (route_->access.empty() && rt_.default_link);
     consumed_ = {};
     if (need_link) {
       AccessResult ar = check_access(now);
@@ -311,14 +318,14 @@ class Connection {
         co_return co_await local_response(access_page_, {}, Outcome::k_forbidden);
       }
     }
-    w_.note_activity(route_->session_id, now);
+    w_.note_activity(*route_, now);
     registry::RouteState state = registry::state_of(*route_, now);
     if (state != registry::RouteState::kReady) {
-      const bool starting = state == registry::RouteState::kNoContainer ||
-                            state == registry::RouteState::kStarting;
-      http::Page page = error_page({starting ? ErrorKind::kContainerStarting
-                                             : ErrorKind::kContainerDown,
-                                    Side::kUpstream, true, registry::to_string(state).data()});
+      const bool starting =
+          state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting;
+      http::Page page =
+          error_page({starting ? ErrorKind::kContainerStarting : ErrorKind::kContainerDown,
+                      Side::kUpstream, true, registry::to_string(state).data()});
       page.session = route_->session_id;
       std::string extra;
       if (starting) {
@@ -328,8 +335,13 @@ class Connection {
       co_return co_await local_response(page, extra,
                                         starting ? Outcome::k_starting : Outcome::k_unavailable);
     }
-    UpstreamTarget t{route_->address, route_->address_text, route_->generation, a.host_header,
-                     req_.target, {}, true};
+    UpstreamTarget t{route_->address,
+                     route_->address_text,
+                     route_->generation,
+                     a.host_header,
+                     req_.target,
+                     {},
+                     true};
     if (from_prefix && a.strip_prefix) {
       target_buf_.assign(rest.empty() ? std::string_view("/") : rest);
       if (!req_.query.empty()) target_buf_.append("?").append(req_.query);
@@ -430,11 +442,10 @@ class Connection {
     connect_us_ = us_since(t0);
     w_.metrics().upstream_connect.observe_us(static_cast<uint64_t>(connect_us_));
     if (ec) {
-      err_ = dog_.expired()
-                 ? Error{ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
-                         "upstream connect timed out"}
-                 : Error{ErrorKind::kUpstreamRefused, Side::kUpstream, false,
-                         "upstream refused the connection"};
+      err_ = dog_.expired() ? Error{ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
+                                    "upstream connect timed out"}
+                            : Error{ErrorKind::kUpstreamRefused, Side::kUpstream, false,
+                                    "upstream refused the connection"};
       upstream_.reset();
       dog_.watch(&client_);
       co_return false;
@@ -787,9 +798,9 @@ class Connection {
   // Writes the pending response head (once) together with `data`.
   awaitable<bool> write_with_head(std::string_view data, bool& head_pending,
                                   std::string_view prefix = {}, std::string_view suffix = {}) {
-    std::array<asio::const_buffer, 4> bufs{
-        head_pending ? asio::buffer(out_) : asio::const_buffer(), asio::buffer(prefix),
-        asio::buffer(data), asio::buffer(suffix)};
+    std::array<asio::const_buffer, 4> bufs{head_pending ? asio::buffer(out_) : asio::const_buffer(),
+                                           asio::buffer(prefix), asio::buffer(data),
+                                           asio::buffer(suffix)};
     dog_.arm(to_.body_idle);
     auto [ec, n] = co_await asio::async_write(client_, bufs, kUse);
     bytes_out_ += n;
@@ -843,8 +854,7 @@ class Connection {
       if (!st.data.empty()) {
         // Each chunk is written as soon as it is decoded: event streams are never held back.
         ChunkHeader ch(st.data.size());
-        bool ok = rechunk ? co_await write_with_head(st.data, head_pending,
-                                                     {ch.buf, ch.len}, kCrlf)
+        bool ok = rechunk ? co_await write_with_head(st.data, head_pending, {ch.buf, ch.len}, kCrlf)
                           : co_await write_with_head(st.data, head_pending);
         if (!ok) co_return false;
       }
@@ -866,9 +876,9 @@ class Connection {
         }
       }
       ChunkHeader ch(up_.size());
-      bool ok = rechunk ? co_await write_with_head(up_.data(), head_pending, {ch.buf, ch.len},
-                                                   kCrlf)
-                        : co_await write_with_head(up_.data(), head_pending);
+      bool ok = rechunk
+                    ? co_await write_with_head(up_.data(), head_pending, {ch.buf, ch.len}, kCrlf)
+                    : co_await write_with_head(up_.data(), head_pending);
       if (!ok) co_return false;
       up_.consume(up_.size());
     }
@@ -1078,8 +1088,8 @@ class Connection {
         if (request_is_https()) access_headers_ += "; Secure";
         access_headers_ += "\r\n";
         access_location_ = location;
-        access_page_ = http::make_page(302, "redirect", "Found", "Opening your preview.",
-                                       access_location_);
+        access_page_ =
+            http::make_page(302, "redirect", "Found", "Opening your preview.", access_location_);
         return AccessResult::kRedirect;
       }
       return forbid(last);
@@ -1233,7 +1243,7 @@ class Connection {
   std::string access_location_;
   std::string access_detail_;
   http::Page access_page_;
-  bool counted_ = false;  // holds a slot in the per-client connection limit
+  bool counted_ = false;     // holds a slot in the per-client connection limit
   bool head_valid_ = false;  // snap_* hold this request's head fields
   std::string snap_method_, snap_host_, snap_path_, snap_agent_;
   registry::RoutePtr route_;  // held while a session request is in flight

@@ -50,9 +50,7 @@ void Worker::start() {
   for (auto& acc : acceptors_) accept(*acc);
   if (activity_sink_) schedule_activity_flush();
   if (runtime_->access_log) schedule_log_flush();
-  thread_ = std::thread([this] {
-    io_.run();
-  });
+  thread_ = std::thread([this] { io_.run(); });
 }
 
 void Worker::accept(tcp::acceptor& acceptor) {
@@ -153,7 +151,6 @@ void Worker::apply_route(const std::string& session_id, registry::RoutePtr route
   const bool moved = !route || route->container_id != old->container_id ||
                      route->generation != old->generation || route->address != old->address;
   if (moved) close_tunnels(session_id);
-  if (!route) last_reported_.erase(session_id);
 }
 
 void Worker::add_tunnel(const std::string& session_id, TunnelHandle* t) {
@@ -185,13 +182,16 @@ void Worker::close_tunnels(const std::string& session_id) {
   }
 }
 
-void Worker::note_activity(std::string_view session_id, int64_t now_ms) {
+void Worker::note_activity(const registry::Route& route, int64_t now_ms) {
   if (!activity_sink_) return;
-  auto it = last_reported_.find(std::string(session_id));
   const int64_t interval = runtime_->sessions.activity_interval.count();
-  if (it != last_reported_.end() && now_ms - it->second < interval) return;
-  last_reported_[std::string(session_id)] = now_ms;
-  pending_activity_.emplace_back(std::string(session_id), now_ms);
+  int64_t last = route.activity_reported.load(std::memory_order_relaxed);
+  if (now_ms - last < interval) return;
+  // Workers race here only for the same session; the loser skips a report it did not need.
+  if (!route.activity_reported.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) {
+    return;
+  }
+  pending_activity_.emplace_back(route.session_id, now_ms);
 }
 
 void Worker::schedule_activity_flush() {
@@ -211,7 +211,9 @@ void Worker::schedule_activity_flush() {
   });
 }
 
-void Worker::stop() { io_.stop(); }
+void Worker::stop() {
+  io_.stop();
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();

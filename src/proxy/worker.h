@@ -2,9 +2,9 @@
 // pool. Nothing here is shared with other workers except the immutable configuration.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <atomic>
 #include <memory>
 #include <thread>
 #include <unordered_set>
@@ -40,9 +40,9 @@ struct Runtime {
   std::vector<boost::asio::ip::tcp::endpoint> listeners;
   SessionSettings sessions;
   std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
-  observe::AccessLog* access_log = nullptr;             // null: no access log
-  net::AddressPolicy upstream_policy;                   // checked again at every connect
-  ClientLimits* client_limits = nullptr;                // shared by all workers; may be null
+  observe::AccessLog* access_log = nullptr;            // null: no access log
+  net::AddressPolicy upstream_policy;                  // checked again at every connect
+  ClientLimits* client_limits = nullptr;               // shared by all workers; may be null
   // Preview access control.
   access::LinkSigner links;
   bool default_link = false;
@@ -96,7 +96,7 @@ class Worker {
 
   // Activity: throttled per session, reported in batches (and for every open tunnel).
   void set_activity_sink(ActivitySink sink) { activity_sink_ = std::move(sink); }
-  void note_activity(std::string_view session_id, int64_t now_ms);
+  void note_activity(const registry::Route& route, int64_t now_ms);
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
@@ -117,7 +117,6 @@ class Worker {
   std::unordered_map<std::string, std::vector<TunnelHandle*>> tunnels_;
   size_t tunnel_count_ = 0;
   ActivitySink activity_sink_;
-  std::unordered_map<std::string, int64_t> last_reported_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};
   observe::WorkerMetrics metrics_;

@@ -6,11 +6,16 @@ namespace sg::registry {
 
 std::string_view to_string(ContainerStatus s) {
   switch (s) {
-    case ContainerStatus::kStarting: return "starting";
-    case ContainerStatus::kReady: return "ready";
-    case ContainerStatus::kDraining: return "draining";
-    case ContainerStatus::kStopped: return "stopped";
-    case ContainerStatus::kFailed: return "failed";
+    case ContainerStatus::kStarting:
+      return "starting";
+    case ContainerStatus::kReady:
+      return "ready";
+    case ContainerStatus::kDraining:
+      return "draining";
+    case ContainerStatus::kStopped:
+      return "stopped";
+    case ContainerStatus::kFailed:
+      return "failed";
   }
   return "unknown";
 }

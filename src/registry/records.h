@@ -35,12 +35,12 @@ enum class Access : uint8_t { kPublic, kLink };
 
 struct Session {
   std::string id;
-  std::string access;       // "public", "link", or "" for the configured default
-  uint64_t link_epoch = 0;  // links signed for an older epoch are revoked; never decreases
+  std::string access;        // "public", "link", or "" for the configured default
+  uint64_t link_epoch = 0;   // links signed for an older epoch are revoked; never decreases
   std::string container_id;  // may name a container that does not exist yet
   std::map<std::string, std::string> labels;
-  Millis idle_ttl = 0;     // 0 = never idles out
-  Millis expires_at = 0;   // 0 = no absolute expiry
+  Millis idle_ttl = 0;    // 0 = never idles out
+  Millis expires_at = 0;  // 0 = no absolute expiry
   Millis last_active_at = 0;
   Millis created_at = 0;
   Millis updated_at = 0;

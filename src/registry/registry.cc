@@ -18,8 +18,8 @@ std::vector<RoutePtr> Registry::load() {
   std::vector<RoutePtr> out;
   out.reserve(sessions.size());
   for (auto& s : sessions) {
-    sessions_[s.id] = {s.container_id, s.access, s.link_epoch, s.idle_ttl, s.expires_at,
-                       s.last_active_at};
+    sessions_[s.id] = {s.container_id, s.access,     s.link_epoch,
+                       s.idle_ttl,     s.expires_at, s.last_active_at};
     by_container_[s.container_id].insert(s.id);
     Sink saved = std::move(sink_);
     sink_ = nullptr;
@@ -90,8 +90,8 @@ void Registry::apply(const Change& c) {
           if (set->second.empty()) by_container_.erase(set);
         }
       }
-      sessions_[s.id] = {s.container_id, s.access, s.link_epoch, s.idle_ttl, s.expires_at,
-                         s.last_active_at};
+      sessions_[s.id] = {s.container_id, s.access,     s.link_epoch,
+                         s.idle_ttl,     s.expires_at, s.last_active_at};
       by_container_[s.container_id].insert(s.id);
       rebuild(s.id);
       break;

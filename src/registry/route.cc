@@ -5,9 +5,12 @@ namespace sg::registry {
 RouteState state_of(const Route& r, Millis now) {
   if (!r.has_container) return RouteState::kNoContainer;
   switch (r.status) {
-    case ContainerStatus::kStarting: return RouteState::kStarting;
-    case ContainerStatus::kStopped: return RouteState::kStopped;
-    case ContainerStatus::kFailed: return RouteState::kFailed;
+    case ContainerStatus::kStarting:
+      return RouteState::kStarting;
+    case ContainerStatus::kStopped:
+      return RouteState::kStopped;
+    case ContainerStatus::kFailed:
+      return RouteState::kFailed;
     case ContainerStatus::kReady:
     case ContainerStatus::kDraining:
       return now < r.lease_deadline ? RouteState::kReady : RouteState::kLeaseExpired;
@@ -17,12 +20,18 @@ RouteState state_of(const Route& r, Millis now) {
 
 std::string_view to_string(RouteState s) {
   switch (s) {
-    case RouteState::kReady: return "ready";
-    case RouteState::kNoContainer: return "no_container";
-    case RouteState::kStarting: return "starting";
-    case RouteState::kStopped: return "stopped";
-    case RouteState::kFailed: return "failed";
-    case RouteState::kLeaseExpired: return "lease_expired";
+    case RouteState::kReady:
+      return "ready";
+    case RouteState::kNoContainer:
+      return "no_container";
+    case RouteState::kStarting:
+      return "starting";
+    case RouteState::kStopped:
+      return "stopped";
+    case RouteState::kFailed:
+      return "failed";
+    case RouteState::kLeaseExpired:
+      return "lease_expired";
   }
   return "unknown";
 }

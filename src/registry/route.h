@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,16 +25,19 @@ struct Route {
   Millis lease_deadline = 0;  // the container counts as alive only before this
   std::string access;         // "public", "link", or "" (the configured default)
   uint64_t link_epoch = 0;
+  // When a worker last reported activity for this session: the only mutable field, so the
+  // per-request throttle is one relaxed load instead of a hash lookup.
+  mutable std::atomic<int64_t> activity_reported{0};
   uint64_t version = 0;
 };
 using RoutePtr = std::shared_ptr<const Route>;
 
 // What a request finds at a route right now.
 enum class RouteState : uint8_t {
-  kReady,         // forward
-  kNoContainer,   // the session's container has not registered yet: starting page
-  kStarting,      // registered, not ready yet: starting page
-  kStopped,       // stopped or failed: unavailable page
+  kReady,        // forward
+  kNoContainer,  // the session's container has not registered yet: starting page
+  kStarting,     // registered, not ready yet: starting page
+  kStopped,      // stopped or failed: unavailable page
   kFailed,
   kLeaseExpired,  // missed heartbeats: unavailable page, data kept
 };

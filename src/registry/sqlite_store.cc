@@ -111,6 +111,15 @@ constexpr const char* kMigrations[] = {
 
 }  // namespace
 
+StoreError SqliteStore::finish(bool ok, bool commit) {
+  std::string err;
+  if (ok && exec(commit ? "COMMIT;" : "ROLLBACK;", err)) return {};
+  if (err.empty()) err = sqlite3_errmsg(db_);
+  std::string ignored;
+  exec("ROLLBACK;", ignored);
+  return {err};
+}
+
 bool SqliteStore::exec(const char* sql, std::string& error) {
   char* msg = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
@@ -163,7 +172,9 @@ SqliteStore::SqliteStore(const std::string& path, bool synchronous_full, std::st
   }
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+SqliteStore::~SqliteStore() {
+  sqlite3_close_v2(db_);
+}
 
 std::string SqliteStore::journal_mode() {
   Stmt st(db_, "PRAGMA journal_mode;");
@@ -209,18 +220,12 @@ StoreError SqliteStore::put_container(Container& c) {
   st.bind(1, c.id).bind(2, c.address_text).bind(3, std::string(to_string(c.status)));
   st.bind(4, static_cast<int64_t>(c.generation)).bind(5, c.lease_ttl).bind(6, c.heartbeat_at);
   st.bind(7, c.created_at).bind(8, c.updated_at).bind(9, static_cast<int64_t>(c.version));
-  if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
-    err = err.empty() ? sqlite3_errmsg(db_) : err;
-    std::string ignored;
-    exec("ROLLBACK;", ignored);
-    return {err};
-  }
+  if (auto e = finish(st.step() == SQLITE_DONE, true)) return e;
   announce({Change::Kind::kContainerPut, c.id, c, std::nullopt, c.version});
   return {};
 }
 
-StoreError SqliteStore::heartbeat(const std::string& id, Millis now, Container& out,
-                                  bool& found) {
+StoreError SqliteStore::heartbeat(const std::string& id, Millis now, Container& out, bool& found) {
   std::lock_guard lock(mu_);
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
@@ -236,33 +241,13 @@ StoreError SqliteStore::heartbeat(const std::string& id, Millis now, Container& 
   out.version = next_version();
   Stmt st(db_, "UPDATE containers SET heartbeat_at = ?, updated_at = ?, version = ? WHERE id = ?");
   st.bind(1, now).bind(2, now).bind(3, static_cast<int64_t>(out.version)).bind(4, id);
-  if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
-    err = err.empty() ? sqlite3_errmsg(db_) : err;
-    std::string ignored;
-    exec("ROLLBACK;", ignored);
-    return {err};
-  }
+  if (auto e = finish(st.step() == SQLITE_DONE, true)) return e;
   announce({Change::Kind::kContainerPut, id, out, std::nullopt, out.version});
   return {};
 }
 
 StoreError SqliteStore::delete_container(const std::string& id, bool& found) {
-  std::lock_guard lock(mu_);
-  std::string err;
-  if (!exec("BEGIN IMMEDIATE;", err)) return {err};
-  uint64_t version = next_version();
-  Stmt st(db_, "DELETE FROM containers WHERE id = ?");
-  st.bind(1, id);
-  bool ok = st.step() == SQLITE_DONE;
-  found = sqlite3_changes(db_) > 0;
-  if (!ok || !exec(found ? "COMMIT;" : "ROLLBACK;", err)) {
-    err = err.empty() ? sqlite3_errmsg(db_) : err;
-    std::string ignored;
-    exec("ROLLBACK;", ignored);
-    return {err};
-  }
-  if (found) announce({Change::Kind::kContainerDeleted, id, std::nullopt, std::nullopt, version});
-  return {};
+  return delete_row("containers", Change::Kind::kContainerDeleted, id, found);
 }
 
 std::optional<Container> SqliteStore::get_container(const std::string& id) {
@@ -296,32 +281,28 @@ StoreError SqliteStore::put_session(Session& s) {
   st.bind(4, s.idle_ttl).bind(5, s.expires_at).bind(6, s.last_active_at);
   st.bind(7, s.created_at).bind(8, s.updated_at).bind(9, static_cast<int64_t>(s.version));
   st.bind(10, s.access).bind(11, static_cast<int64_t>(s.link_epoch));
-  if (st.step() != SQLITE_DONE || !exec("COMMIT;", err)) {
-    err = err.empty() ? sqlite3_errmsg(db_) : err;
-    std::string ignored;
-    exec("ROLLBACK;", ignored);
-    return {err};
-  }
+  if (auto e = finish(st.step() == SQLITE_DONE, true)) return e;
   announce({Change::Kind::kSessionPut, s.id, std::nullopt, s, s.version});
   return {};
 }
 
 StoreError SqliteStore::delete_session(const std::string& id, bool& found) {
+  return delete_row("sessions", Change::Kind::kSessionDeleted, id, found);
+}
+
+StoreError SqliteStore::delete_row(const char* table, Change::Kind kind, const std::string& id,
+                                   bool& found) {
   std::lock_guard lock(mu_);
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
   uint64_t version = next_version();
-  Stmt st(db_, "DELETE FROM sessions WHERE id = ?");
+  Stmt st(db_, (std::string("DELETE FROM ") + table + " WHERE id = ?").c_str());
   st.bind(1, id);
   bool ok = st.step() == SQLITE_DONE;
   found = sqlite3_changes(db_) > 0;
-  if (!ok || !exec(found ? "COMMIT;" : "ROLLBACK;", err)) {
-    err = err.empty() ? sqlite3_errmsg(db_) : err;
-    std::string ignored;
-    exec("ROLLBACK;", ignored);
-    return {err};
-  }
-  if (found) announce({Change::Kind::kSessionDeleted, id, std::nullopt, std::nullopt, version});
+  // Nothing deleted: roll back so the version counter does not move for a no-op.
+  if (auto e = finish(ok, found)) return e;
+  if (found) announce({kind, id, std::nullopt, std::nullopt, version});
   return {};
 }
 

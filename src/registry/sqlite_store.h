@@ -39,6 +39,10 @@ class SqliteStore final : public Store {
 
  private:
   bool exec(const char* sql, std::string& error);
+  // Ends the open transaction: COMMIT (or ROLLBACK when !commit) if `ok`, else ROLLBACK and
+  // report the database's error.
+  StoreError finish(bool ok, bool commit);
+  StoreError delete_row(const char* table, Change::Kind kind, const std::string& id, bool& found);
   uint64_t next_version();
   std::optional<Container> read_container(const std::string& id);
   std::optional<Session> read_session(const std::string& id);

@@ -28,9 +28,9 @@ struct StoreError {
 };
 
 struct SessionQuery {
-  std::string label_key;    // filter: labels[label_key] == label_value, when key is set
+  std::string label_key;  // filter: labels[label_key] == label_value, when key is set
   std::string label_value;
-  std::string after;        // paging: ids strictly greater than this
+  std::string after;  // paging: ids strictly greater than this
   size_t limit = 100;
 };
 
@@ -41,8 +41,7 @@ class Store {
   // Registers (or re-registers) a container: the store assigns generation = previous + 1 and
   // the timestamps; `c` is updated with what was stored.
   virtual StoreError put_container(Container& c) = 0;
-  virtual StoreError heartbeat(const std::string& id, Millis now, Container& out,
-                               bool& found) = 0;
+  virtual StoreError heartbeat(const std::string& id, Millis now, Container& out, bool& found) = 0;
   virtual StoreError delete_container(const std::string& id, bool& found) = 0;
   virtual std::optional<Container> get_container(const std::string& id) = 0;
   virtual std::vector<Container> list_containers() = 0;

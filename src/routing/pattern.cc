@@ -4,7 +4,9 @@ namespace sg::routing {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // Iterative glob with single-star backtracking: linear in practice, no recursion.
 bool glob(std::string_view p, std::string_view s, bool star_crosses_dots, bool fold_case) {

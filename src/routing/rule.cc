@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "routing/pattern.h"
 #include "registry/records.h"
+#include "routing/pattern.h"
 #include "routing/session_id.h"
 
 namespace sg::routing {

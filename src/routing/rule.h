@@ -46,7 +46,7 @@ struct Rule {
 // Where the session id of a request comes from, when a session rule matched.
 struct RuleMatch {
   const Rule* rule = nullptr;
-  bool by_affinity = false;    // matched through the affinity cookie / Referer, not the pattern
+  bool by_affinity = false;      // matched through the affinity cookie / Referer, not the pattern
   std::string_view affinity_id;  // the id named by the cookie / Referer
 };
 

@@ -6,7 +6,9 @@ namespace sg::routing {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
   if (needle.size() > hay.size()) return false;
@@ -30,8 +32,8 @@ bool ambiguous_path(std::string_view path) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string_view seg =
-        path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view seg = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (seg == "." || seg == "..") return true;
     if (slash == std::string_view::npos) break;
     start = slash + 1;

@@ -179,18 +179,13 @@ def recv_until_close(s, limit=1 << 26):
     return data
 
 
-class Reader:
-    """Reads HTTP/1.1 responses off a socket, one at a time (keep-alive aware)."""
+class LineReader:
+    """Buffered reads off a socket: lines (CRLF) and exact byte counts."""
 
-    def __init__(self, sock):
-        self.s = sock
-        self.buf = b""
+    buf = b""
 
     def _fill(self):
-        chunk = self.s.recv(65536)
-        if not chunk:
-            raise EOFError("connection closed")
-        self.buf += chunk
+        raise NotImplementedError
 
     def line(self):
         while b"\r\n" not in self.buf:
@@ -203,6 +198,20 @@ class Reader:
             self._fill()
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
+
+
+class Reader(LineReader):
+    """Reads HTTP/1.1 responses off a socket, one at a time (keep-alive aware)."""
+
+    def __init__(self, sock):
+        self.s = sock
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.s.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
 
     def head(self):
         status_line = self.line()
@@ -244,6 +253,15 @@ class Reader:
                 pass
             body, self.buf = self.buf, b""
         return status, h, body
+
+
+def get(port, path, host, headers=None):
+    """One GET on a fresh connection: (status, headers, body)."""
+    with connect(port) as s:
+        hs = {"Host": host, "Connection": "close"}
+        hs.update(headers or {})
+        s.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())
+        return Reader(s).response()
 
 
 def request(port, method="GET", path="/", headers=None, body=b"", host="app.test"):
@@ -319,7 +337,7 @@ class Upstream:
         self.close()
 
 
-class ConnReader:
+class ConnReader(LineReader):
     """Request reader for upstream handlers."""
 
     def __init__(self, conn, server=None):
@@ -334,18 +352,6 @@ class ConnReader:
         if self.server is not None:
             self.server.record(chunk)
         self.buf += chunk
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def exactly(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def discard(self, n):
         """Reads and drops n body bytes without keeping them (for huge bodies)."""

@@ -10,16 +10,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
 from harness import (SESSION_RULES, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
                      ws_connect, ws_echo_handler, ws_frame, ws_read_frame)
 
 
 def get(port, path, host, headers=None):
-    with connect(port) as s:
-        hs = {"Host": host, "Connection": "close", "User-Agent": "obs-test/1"}
-        hs.update(headers or {})
-        s.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())
-        return Reader(s).response()
+    return harness.get(port, path, host, dict({"User-Agent": "obs-test/1"}, **(headers or {})))
 
 
 def metrics(p):

@@ -7,6 +7,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
 from harness import SESSION_RULES, Proxy, Reader, Upstream, connect, keepalive_server  # noqa: E402
 
 K1 = "k1-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -24,11 +25,7 @@ def echo_app(method, target, headers, body, conn):
 
 
 def get(port, path, host, headers=None):
-    with connect(port) as s:
-        hs = {"Host": host, "Connection": "close", "Accept": "application/json"}
-        hs.update(headers or {})
-        s.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())
-        return Reader(s).response()
+    return harness.get(port, path, host, dict({"Accept": "application/json"}, **(headers or {})))
 
 
 class PreviewLinks(unittest.TestCase):

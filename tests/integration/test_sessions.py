@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (SESSION_RULES, ConnReader, Proxy, Reader, Upstream, connect,  # noqa: E402
+from harness import (SESSION_RULES, get, ConnReader, Proxy, Reader, Upstream, connect,  # noqa: E402
                      keepalive_server, recv_until_close, respond, ws_connect, ws_echo_handler,
                      ws_frame, ws_read_frame)
 
@@ -19,13 +19,6 @@ def named_app(name):
         return 200, f"{name} {target} host={h.get('host')} cookie={h.get('cookie', '')}".encode(), None
     return app
 
-
-def get(port, path, host, headers=None):
-    with connect(port) as s:
-        hs = {"Host": host, "Connection": "close"}
-        hs.update(headers or {})
-        s.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())
-        return Reader(s).response()
 
 
 class SessionRouting(unittest.TestCase):

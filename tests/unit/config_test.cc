@@ -43,9 +43,10 @@ rules:
 TEST(Config, ErrorsNameThePosition) {
   Config cfg;
   std::vector<ConfigError> errors;
-  EXPECT_FALSE(parse("listeners:\n  - address: 127.0.0.1:8080\ntimeouts:\n  request_head: 10 s\n"
-                     "bogus: 1\n",
-                     cfg, errors));
+  EXPECT_FALSE(
+      parse("listeners:\n  - address: 127.0.0.1:8080\ntimeouts:\n  request_head: 10 s\n"
+            "bogus: 1\n",
+            cfg, errors));
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0].line, 5);
   EXPECT_NE(errors[0].message.find("unknown key 'bogus'"), std::string::npos);
@@ -59,9 +60,11 @@ TEST(Config, RejectsBadValues) {
       "listeners:\n  - address: localhost:80\n",
       "listeners:\n  - address: 127.0.0.1:99999\n",
       "listeners:\n  - address: 127.0.0.1:80\nworkers: -1\n",
-      "listeners:\n  - address: 127.0.0.1:80\nrules:\n  - priority: 1\n    action: {type: upstream, "
+      "listeners:\n  - address: 127.0.0.1:80\nrules:\n  - priority: 1\n    action: {type: "
+      "upstream, "
       "address: example.com:80}\n",
-      "listeners:\n  - address: 127.0.0.1:80\nrules:\n  - priority: 1\n    action: {type: teleport}\n",
+      "listeners:\n  - address: 127.0.0.1:80\nrules:\n  - priority: 1\n    action: {type: "
+      "teleport}\n",
       "listeners:\n  - address: 127.0.0.1:80\nrules:\n  - priority: 1\n    action: {type: fixed, "
       "status: 99}\n",
       "listeners:\n  - address: 127.0.0.1:80\nrules:\n  - priority: 1\n    match: {host: "

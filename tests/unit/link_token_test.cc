@@ -28,7 +28,8 @@ TEST(LinkToken, TamperingAndKeys) {
   other_session.replace(3, 1, "u");
   EXPECT_EQ(s.verify(other_session, "u", 999, 0), Verdict::kBadSignature);
   EXPECT_EQ(s.verify("v1.t.1000.0.x.k9.sig", "t", 999, 0), Verdict::kUnknownKey);
-  for (const char* bad : {"", "v2.t.1.0.x.k1.s", "v1.t.x.0.n.k1.s", "v1.t", "v1.t.1.0.n.k1.s.extra"}) {
+  for (const char* bad :
+       {"", "v2.t.1.0.x.k1.s", "v1.t.x.0.n.k1.s", "v1.t", "v1.t.1.0.n.k1.s.extra"}) {
     EXPECT_NE(s.verify(bad, "t", 0, 0), Verdict::kValid) << bad;
   }
   LinkSigner rotated({{"k2", kSecret2, true}, {"k1", kSecret1, false}});

@@ -96,17 +96,29 @@ TEST_P(RequestParserRejects, WithStatus) {
 INSTANTIATE_TEST_SUITE_P(
     Table, RequestParserRejects,
     ::testing::Values(
-        Bad{"cl_te", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        Bad{"cl_cl", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400},
+        Bad{"cl_te",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            400},
+        Bad{"cl_cl", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            400},
         Bad{"cl_list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\n", 400},
         Bad{"cl_sign", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\n", 400},
-        Bad{"cl_huge", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
-        Bad{"te_xchunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 400},
-        Bad{"te_quoted", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n", 400},
-        Bad{"te_vtab", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\x0b" "chunked\r\n\r\n", 400},
-        Bad{"te_chunked_twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
-        Bad{"te_not_last", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
-        Bad{"te_gzip_chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+        Bad{"cl_huge", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
+            400},
+        Bad{"te_xchunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
+            400},
+        Bad{"te_quoted", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n",
+            400},
+        Bad{"te_vtab",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\x0b"
+            "chunked\r\n\r\n",
+            400},
+        Bad{"te_chunked_twice",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400},
+        Bad{"te_not_last", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            400},
+        Bad{"te_gzip_chunked",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
         Bad{"te_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
         Bad{"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400},
         Bad{"space_in_name", "GET / HTTP/1.1\r\nHost: a\r\nX Y: z\r\n\r\n", 400},
@@ -120,8 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"duplicate_host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
         Bad{"bad_host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
         Bad{"host_userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400},
-        Bad{"http09", "GET /\r\n\r\n", 400},
-        Bad{"http2", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+        Bad{"http09", "GET /\r\n\r\n", 400}, Bad{"http2", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         Bad{"lowercase_version", "GET / http/1.1\r\nHost: a\r\n\r\n", 400},
         Bad{"bad_method", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
         Bad{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", 501},
@@ -132,7 +143,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"bad_connection", "GET / HTTP/1.1\r\nHost: a\r\nConnection: \"close\"\r\n\r\n", 400},
         Bad{"long_line", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
         Bad{"long_line_incomplete", "GET /" + std::string(9000, 'a'), 414},
-        Bad{"big_headers", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(40000, 'a') + "\r\n\r\n", 431},
+        Bad{"big_headers",
+            "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(40000, 'a') + "\r\n\r\n", 431},
         Bad{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400}),
     [](const ::testing::TestParamInfo<Bad>& info) { return std::string(info.param.name); });
 
@@ -149,11 +161,13 @@ TEST(RequestParser, TooManyFields) {
 TEST(ResponseParser, Framing) {
   ResponseHead res;
   ParseLimits lim;
-  ASSERT_EQ(parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", lim, Method::kGet, res).state,
-            ParseState::kComplete);
+  ASSERT_EQ(
+      parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", lim, Method::kGet, res).state,
+      ParseState::kComplete);
   EXPECT_EQ(res.framing, Framing::kLength);
-  ASSERT_EQ(parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", lim, Method::kHead, res).state,
-            ParseState::kComplete);
+  ASSERT_EQ(
+      parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", lim, Method::kHead, res).state,
+      ParseState::kComplete);
   EXPECT_EQ(res.framing, Framing::kNone);
   ASSERT_EQ(parse_response("HTTP/1.1 204 No Content\r\n\r\n", lim, Method::kGet, res).state,
             ParseState::kComplete);
@@ -162,19 +176,23 @@ TEST(ResponseParser, Framing) {
             ParseState::kComplete);
   EXPECT_EQ(res.framing, Framing::kUntilClose);
   EXPECT_FALSE(res.keep_alive);
-  ASSERT_EQ(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", lim, Method::kGet, res).state,
+  ASSERT_EQ(parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", lim,
+                           Method::kGet, res)
+                .state,
             ParseState::kComplete);
   EXPECT_EQ(res.framing, Framing::kChunked);
-  ASSERT_EQ(parse_response("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", lim, Method::kGet, res).state,
-            ParseState::kComplete);
+  ASSERT_EQ(
+      parse_response("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", lim, Method::kGet, res).state,
+      ParseState::kComplete);
   EXPECT_EQ(res.status, 200);
 }
 
 TEST(ResponseParser, RejectsSmuggling) {
   ResponseHead res;
   ParseLimits lim;
-  auto r = parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
-                          lim, Method::kGet, res);
+  auto r =
+      parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+                     lim, Method::kGet, res);
   ASSERT_EQ(r.state, ParseState::kError);
   EXPECT_EQ(r.error.status, 502);
   r = parse_response("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", lim,

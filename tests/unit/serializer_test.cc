@@ -53,7 +53,8 @@ TEST(Serializer, ResponseReframes) {
   ASSERT_EQ(parse_response(in, {}, Method::kGet, res).state, ParseState::kComplete);
   std::string out;
   serialize_response(res, {Framing::kChunked, true, false, {}}, out);
-  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
   out.clear();
   serialize_response(res, {Framing::kUntilClose, false, true, {}}, out);
   EXPECT_EQ(out, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
