@@ -106,7 +106,9 @@ class Worker {
   void schedule_log_flush();
   void flush_log();
 
-  boost::asio::io_context io_{1};
+  // Each socket is touched only by this worker's thread, so per-object I/O locking is skipped;
+  // the scheduler stays thread-safe for posts from the control plane.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::shared_ptr<const Runtime> runtime_;
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

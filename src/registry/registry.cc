@@ -12,6 +12,7 @@ std::vector<RoutePtr> Registry::load() {
   store_.load_all(containers, sessions);
   containers_.clear();
   sessions_.clear();
+  expiring_.clear();
   by_container_.clear();
   routes_.clear();
   for (auto& c : containers) containers_[c.id] = std::move(c);
@@ -20,6 +21,7 @@ std::vector<RoutePtr> Registry::load() {
   for (auto& s : sessions) {
     sessions_[s.id] = {s.container_id, s.access,     s.link_epoch,
                        s.idle_ttl,     s.expires_at, s.last_active_at};
+    track_expiry(s.id, sessions_[s.id]);
     by_container_[s.container_id].insert(s.id);
     Sink saved = std::move(sink_);
     sink_ = nullptr;
@@ -92,6 +94,7 @@ void Registry::apply(const Change& c) {
       }
       sessions_[s.id] = {s.container_id, s.access,     s.link_epoch,
                          s.idle_ttl,     s.expires_at, s.last_active_at};
+      track_expiry(s.id, sessions_[s.id]);
       by_container_[s.container_id].insert(s.id);
       rebuild(s.id);
       break;
@@ -106,6 +109,7 @@ void Registry::apply(const Change& c) {
         }
         sessions_.erase(old);
       }
+      expiring_.erase(c.id);
       pending_activity_.erase(c.id);
       rebuild(c.id);
       break;
@@ -132,9 +136,18 @@ StoreError Registry::flush_activity() {
   return err;
 }
 
+void Registry::track_expiry(const std::string& id, const SessionLife& life) {
+  if (life.idle_ttl > 0 || life.expires_at > 0) {
+    expiring_.insert(id);
+  } else {
+    expiring_.erase(id);
+  }
+}
+
 SweepResult Registry::sweep(Millis now) {
   SweepResult out;
-  for (const auto& [id, life] : sessions_) {
+  for (const auto& id : expiring_) {
+    const SessionLife& life = sessions_.at(id);
     if (life.expires_at > 0 && now >= life.expires_at) {
       out.expired.push_back(id);
     } else if (life.idle_ttl > 0 && now - life.last_active_at >= life.idle_ttl) {

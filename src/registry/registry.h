@@ -59,6 +59,10 @@ class Registry {
   Sink sink_;
   std::unordered_map<std::string, Container> containers_;
   std::unordered_map<std::string, SessionLife> sessions_;
+  // Sessions that can expire at all (idle_ttl or expires_at set): the only ones a sweep visits,
+  // so a large registry of long-lived sessions costs nothing per sweep.
+  std::unordered_set<std::string> expiring_;
+  void track_expiry(const std::string& id, const SessionLife& life);
   std::unordered_map<std::string, std::unordered_set<std::string>> by_container_;
   std::unordered_map<std::string, RoutePtr> routes_;
   std::unordered_map<std::string, Millis> pending_activity_;
