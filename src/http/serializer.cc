@@ -23,6 +23,24 @@ void append_number(std::string& out, uint64_t v) {
   out.append(buf, p);
 }
 
+// The one framing field a re-serialised message carries. A body-less POST/PUT/PATCH still
+// says `Content-Length: 0` so the upstream does not wait for a body.
+void append_framing(std::string& out, Framing framing, uint64_t length, bool zero_if_none) {
+  switch (framing) {
+    case Framing::kLength:
+      out.append("Content-Length: ");
+      append_number(out, length);
+      out.append("\r\n");
+      break;
+    case Framing::kChunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    default:
+      if (zero_if_none) out.append("Content-Length: 0\r\n");
+      break;
+  }
+}
+
 // Fields the proxy owns on the way upstream: it sets them from what it knows, never relays them.
 bool proxy_owned_request_field(std::string_view name) {
   return iequals(name, "host") || iequals(name, "content-length") || iequals(name, "expect") ||
@@ -69,22 +87,9 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
   append_header(out, "X-Forwarded-For", info.client_ip);
   append_header(out, "X-Forwarded-Proto", info.proto);
   if (!req.host.empty()) append_header(out, "X-Forwarded-Host", req.host);
-  switch (req.framing) {
-    case Framing::kLength:
-      out.append("Content-Length: ");
-      append_number(out, req.content_length);
-      out.append("\r\n");
-      break;
-    case Framing::kChunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
-    default:
-      if (req.method_id == Method::kPost || req.method_id == Method::kPut ||
-          req.method_id == Method::kPatch) {
-        out.append("Content-Length: 0\r\n");
-      }
-      break;
-  }
+  const bool sends_body = req.method_id == Method::kPost || req.method_id == Method::kPut ||
+                          req.method_id == Method::kPatch;
+  append_framing(out, req.framing, req.content_length, sends_body);
   if (req.upgrade) {
     append_header(out, "Connection", "upgrade");
     append_header(out, "Upgrade", req.header("upgrade"));
@@ -103,18 +108,7 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
     if (iequals(h.name, "content-length") && f.framing != Framing::kNone) continue;
     append_header(out, h.name, h.value);
   }
-  switch (f.framing) {
-    case Framing::kLength:
-      out.append("Content-Length: ");
-      append_number(out, res.content_length);
-      out.append("\r\n");
-      break;
-    case Framing::kChunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
-    default:
-      break;
-  }
+  append_framing(out, f.framing, res.content_length, false);
   out.append(f.extra);
   if (upgrade) {
     append_header(out, "Connection", "upgrade");

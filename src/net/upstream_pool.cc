@@ -42,8 +42,8 @@ void UpstreamPool::put(const PoolKey& key, boost::asio::ip::tcp::socket socket) 
     socket.close(ignored);
     return;
   }
-  list.push_back(Entry{std::make_unique<boost::asio::ip::tcp::socket>(std::move(socket)),
-                       Clock::now()});
+  list.push_back(
+      Entry{std::make_unique<boost::asio::ip::tcp::socket>(std::move(socket)), Clock::now()});
   ++total_;
   if (total_ == 1) sweep();
 }
