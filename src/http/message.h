@@ -78,6 +78,17 @@ struct ResponseHead {
   std::string_view header(std::string_view name) const;
 };
 
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality. Inline: it runs for every header against a dozen names, and
+// most calls end at the length check.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
 
 }  // namespace sg::http

@@ -9,14 +9,6 @@ using chars::is_field_char;
 using chars::is_ows;
 using chars::is_tchar;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (chars::lower(a[i]) != chars::lower(b[i])) return false;
-  }
-  return true;
-}
-
 namespace {
 
 std::string_view find_header(const std::vector<Header>& headers, std::string_view name) {
