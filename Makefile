@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 CONFIG ?= examples/sessiongate.yaml
 
-.PHONY: deps run test build debug asan fuzz fuzz-run bench format clean
+.PHONY: deps run test build debug asan tsan fuzz fuzz-run bench format clean
 
 deps:
 	./scripts/install-deps
@@ -25,6 +25,11 @@ asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan
+
+tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --preset tsan -E "slow|e2e"
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -812,6 +812,7 @@ class Connection {
     auto [p, n] = up_.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
     dog_.arm(to_.body_idle);
     auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
+    upstream_eof_ = ec == asio::error::eof;
     if (ec) co_return false;
     up_.commit(got);
     co_return true;
@@ -869,9 +870,9 @@ class Connection {
     for (;;) {
       if (up_.empty()) {
         if (!co_await read_upstream_body()) {
-          // EOF is the end of this body; a reset or timeout is a truncation we cannot express
-          // except by closing without the last chunk.
-          if (dog_.expired()) co_return false;
+          // Only a clean EOF ends this body. A reset or timeout is a truncation, which the
+          // client must see as one: the connection closes without the last chunk.
+          if (!upstream_eof_) co_return false;
           co_return co_await write_with_head({}, head_pending, rechunk ? kLastChunk : "");
         }
       }
@@ -1237,6 +1238,7 @@ class Connection {
   const routing::Rule* rule_ = nullptr;
   bool tunnel_ = false;
   std::string expected_accept_;
+  bool upstream_eof_ = false;  // the last upstream read ended in a clean EOF
   Consumed consumed_;
   std::string forwarded_cookie_;
   std::string access_headers_;

@@ -270,6 +270,21 @@ class UpstreamFailures(unittest.TestCase):
             self.assertEqual(r.response()[2], b"streamed until close")
             s.close()
 
+    def test_regression_reset_close_delimited_body_is_not_completed(self):
+        # A close-delimited body ended by a reset (not a FIN) must not get a final chunk.
+        def reset_mid_body(conn, server):
+            ConnReader(conn, server).request()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npartial")
+            time.sleep(0.2)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, __import__("struct").pack("ii", 1, 0))
+            conn.close()  # RST
+        with Upstream(reset_mid_body) as up, Proxy(upstream_rule(up.port)) as p:
+            s = connect(p.port)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            raw = recv_until_close(s)
+            self.assertIn(b"partial", raw)
+            self.assertFalse(raw.endswith(b"0\r\n\r\n"), raw)
+
     def test_invalid_upstream_response_is_502_and_connection_discarded(self):
         responses = [
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok",
