@@ -307,7 +307,9 @@ class Connection {
     }
     const registry::Millis now = registry::now_ms();
     // Access before anything else: a caller without a link learns nothing about the container.
-    const bool need_link = route_->access == "link" || (route_->access.empty() && rt_.default_link);
+    const bool need_link =
+        route_->access == registry::RouteAccess::kLink ||
+        (route_->access == registry::RouteAccess::kDefault && rt_.default_link);
     consumed_ = {};
     if (need_link) {
       AccessResult ar = check_access(now);

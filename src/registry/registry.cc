@@ -44,17 +44,18 @@ void Registry::rebuild(const std::string& session_id) {
     auto r = std::make_shared<Route>();
     r->session_id = session_id;
     r->container_id = s->second.container_id;
-    r->access = s->second.access;
-    r->link_epoch = s->second.link_epoch;
+    r->access = s->second.access == "link"     ? RouteAccess::kLink
+                : s->second.access == "public" ? RouteAccess::kPublic
+                                               : RouteAccess::kDefault;
+    r->link_epoch = static_cast<uint32_t>(s->second.link_epoch);
     auto c = containers_.find(s->second.container_id);
     if (c != containers_.end()) {
       r->has_container = true;
       r->status = c->second.status;
       r->address = c->second.address;
       r->address_text = c->second.address_text;
-      r->generation = c->second.generation;
+      r->generation = static_cast<uint32_t>(c->second.generation);
       r->lease_deadline = c->second.heartbeat_at + c->second.lease_ttl;
-      r->version = std::max(c->second.version, r->version);
     }
     next = std::move(r);
     routes_[session_id] = next;

@@ -14,21 +14,26 @@
 
 namespace sg::registry {
 
+// A session's access mode as the data plane needs it (one byte instead of the stored string).
+enum class RouteAccess : uint8_t { kDefault, kPublic, kLink };
+
 struct Route {
   std::string session_id;
   std::string container_id;
+  // The small fields sit together: one padded word instead of two.
   bool has_container = false;
   ContainerStatus status = ContainerStatus::kStarting;
+  RouteAccess access = RouteAccess::kDefault;
   boost::asio::ip::tcp::endpoint address;
   std::string address_text;
-  uint64_t generation = 0;
+  // 32-bit copies of the stored 64-bit counters (4 billion re-registrations or revocations
+  // per session are not a concern); they keep a route in a smaller allocation size class.
+  uint32_t generation = 0;
+  uint32_t link_epoch = 0;
   Millis lease_deadline = 0;  // the container counts as alive only before this
-  std::string access;         // "public", "link", or "" (the configured default)
-  uint64_t link_epoch = 0;
   // When a worker last reported activity for this session: the only mutable field, so the
   // per-request throttle is one relaxed load instead of a hash lookup.
   mutable std::atomic<int64_t> activity_reported{0};
-  uint64_t version = 0;
 };
 using RoutePtr = std::shared_ptr<const Route>;
 
