@@ -230,10 +230,6 @@ std::string_view ResponseHead::header(std::string_view name) const {
   return find_header(headers, name);
 }
 
-bool split_token_list(std::string_view value, std::vector<std::string_view>& out) {
-  return split_list(value, out);
-}
-
 ParseResult parse_request(std::string_view buf, const ParseLimits& limits, RequestHead& out) {
   out.clear();
   size_t pos = 0;

@@ -22,7 +22,4 @@ ParseResult parse_request(std::string_view buf, const ParseLimits& limits, Reque
 ParseResult parse_response(std::string_view buf, const ParseLimits& limits, Method request_method,
                            ResponseHead& out);
 
-// Validates one comma-separated list of tokens (Connection). Returns false on junk.
-bool split_token_list(std::string_view value, std::vector<std::string_view>& out);
-
 }  // namespace sg::http

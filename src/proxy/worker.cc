@@ -6,14 +6,29 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/connection.h"
+#include "proxy/error_page.h"
 
 namespace sg::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// The answer to a connection over max_connections, from the one error-to-page mapping.
+std::string render_busy() {
+  std::string out;
+  http::render_page(
+      error_page({ErrorKind::kOverloaded, Side::kInternal, true, "too many connections"}), false,
+      true, out, "Retry-After: 1\r\n");
+  return out;
+}
+
+}  // namespace
+
 Worker::Worker(std::shared_ptr<const Runtime> rt)
     : runtime_(std::move(rt)),
+      busy_response_(render_busy()),
       pool_(io_.get_executor(), runtime_->settings.limits.upstream_idle_per_host,
             runtime_->settings.timeouts.upstream_keepalive_idle) {}
 
@@ -60,12 +75,10 @@ void Worker::accept(tcp::acceptor& acceptor) {
       if (connections_.load(std::memory_order_relaxed) >=
           runtime_->settings.limits.max_connections) {
         // Over the limit: a short, honest answer beats a silent reset or an unbounded backlog.
-        static constexpr char kBusy[] =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
-            "Content-Length: 28\r\nConnection: close\r\n\r\nToo many connections; retry\n";
+        // Best effort and non-blocking: the page fits in the socket buffer of a new connection.
         boost::system::error_code ignored;
         s.non_blocking(true, ignored);
-        asio::write(s, asio::buffer(kBusy, sizeof kBusy - 1), ignored);
+        asio::write(s, asio::buffer(busy_response_), ignored);
         s.close(ignored);
         metrics_.connections_rejected.add();
       } else {
@@ -155,7 +168,6 @@ void Worker::apply_route(const std::string& session_id, registry::RoutePtr route
 
 void Worker::add_tunnel(const std::string& session_id, TunnelHandle* t) {
   tunnels_[session_id].push_back(t);
-  ++tunnel_count_;
 }
 
 void Worker::remove_tunnel(const std::string& session_id, TunnelHandle* t) {
@@ -165,7 +177,6 @@ void Worker::remove_tunnel(const std::string& session_id, TunnelHandle* t) {
   for (size_t i = 0; i < list.size(); ++i) {
     if (list[i] == t) {
       list.erase(list.begin() + static_cast<long>(i));
-      --tunnel_count_;
       break;
     }
   }

@@ -87,7 +87,6 @@ class Worker {
 
   void add_tunnel(const std::string& session_id, TunnelHandle* t);
   void remove_tunnel(const std::string& session_id, TunnelHandle* t);
-  size_t tunnels() const { return tunnel_count_; }
 
   observe::WorkerMetrics& metrics() { return metrics_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }
@@ -110,6 +109,7 @@ class Worker {
   // the scheduler stays thread-safe for posts from the control plane.
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::shared_ptr<const Runtime> runtime_;
+  std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_set<boost::asio::ip::tcp::socket*> idle_;
@@ -117,7 +117,6 @@ class Worker {
   bool draining_ = false;
   registry::RouteTable routes_;
   std::unordered_map<std::string, std::vector<TunnelHandle*>> tunnels_;
-  size_t tunnel_count_ = 0;
   ActivitySink activity_sink_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};
