@@ -197,10 +197,13 @@ bool Api::token_matches(std::string_view presented, std::string_view expected) {
 Response Api::handle(const Request& req) {
   if (req.path == "/healthz") return json_response(200, json::object{{"status", "ok"}});
   if (req.path == "/readyz") {
-    const bool ok = !settings_.ready || settings_.ready();
-    return json_response(ok ? 200 : 503, json::object{{"status", ok ? "ready" : "not_ready"},
-                                                      {"routes", registry_.route_count()},
-                                                      {"store", ok ? "ok" : "unreachable"}});
+    const Readiness r = settings_.ready ? settings_.ready() : Readiness{};
+    json::object o{{"status", r.ready ? "ready" : "not_ready"},
+                   {"routes", registry_.route_count()},
+                   {"store", r.store_ok ? "ok" : "unreachable"},
+                   {"routes_current", r.routes_current}};
+    if (!r.detail.empty()) o["detail"] = r.detail;
+    return json_response(r.ready ? 200 : 503, o);
   }
   std::string auth = req.header("authorization");
   const std::string_view prefix = "Bearer ";
@@ -245,8 +248,10 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
   auto& store = registry_.store();
   if (parts.size() == 2) {
     if (req.method != "GET") return method_not_allowed("GET");
+    std::vector<Container> all;
+    if (auto e = store.list_containers(all)) return store_failure(e, settings_.counters);
     json::array list;
-    for (const auto& c : store.list_containers()) list.push_back(container_json(c));
+    for (const auto& c : all) list.push_back(container_json(c));
     return json_response(200, json::object{{"containers", list}});
   }
   const std::string& id = parts[2];
@@ -266,7 +271,8 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
   }
   if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
   if (req.method == "GET") {
-    auto c = store.get_container(id);
+    std::optional<Container> c;
+    if (auto e = store.get_container(id, c)) return store_failure(e, settings_.counters);
     if (!c) return error(404, "not_found", "no container '" + id + "'");
     return json_response(200, container_json(*c));
   }
@@ -313,7 +319,9 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
       return validation("lease_ttl", "lease_ttl must be a duration from 1s to 24h (\"30s\" or ms)");
     }
   }
-  const bool existed = store.get_container(id).has_value();
+  std::optional<Container> prev;
+  if (auto e = store.get_container(id, prev)) return store_failure(e, settings_.counters);
+  const bool existed = prev.has_value();
   count_write();
   if (auto e = store.put_container(c)) return store_failure(e, settings_.counters);
   if (settings_.counters) settings_.counters->container_registrations.add();
@@ -348,7 +356,8 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
         return validation(k, "unknown query parameter '" + k + "' (known: label, limit, after)");
       }
     }
-    auto list = store.list_sessions(q);
+    std::vector<Session> list;
+    if (auto e = store.list_sessions(q, list)) return store_failure(e, settings_.counters);
     json::array arr;
     for (const auto& s : list) arr.push_back(session_json(s));
     json::object o{{"sessions", arr}};
@@ -361,7 +370,8 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
   }
   if (parts.size() == 4 && (parts[3] == "links" || parts[3] == "revoke-links")) {
     if (req.method != "POST") return method_not_allowed("POST");
-    auto s = store.get_session(id);
+    std::optional<Session> s;
+    if (auto e = store.get_session(id, s)) return store_failure(e, settings_.counters);
     if (!s) return error(404, "not_found", "no session '" + id + "'");
     if (parts[3] == "revoke-links") {
       // A new epoch invalidates every link and cookie issued before, on every router.
@@ -392,7 +402,8 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
   }
   if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
   if (req.method == "GET") {
-    auto s = store.get_session(id);
+    std::optional<Session> s;
+    if (auto e = store.get_session(id, s)) return store_failure(e, settings_.counters);
     if (!s) return error(404, "not_found", "no session '" + id + "'");
     return json_response(200, session_json(*s));
   }
@@ -461,7 +472,8 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
     }
     s.expires_at = registry::now_ms() + d;
   }
-  auto prev = store.get_session(id);
+  std::optional<Session> prev;
+  if (auto e = store.get_session(id, prev)) return store_failure(e, settings_.counters);
   count_write();
   if (auto e = store.put_session(s)) return store_failure(e, settings_.counters);
   return json_response(prev ? 200 : 201, session_json(s));

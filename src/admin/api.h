@@ -14,12 +14,21 @@
 
 namespace sg::admin {
 
+// What /readyz reports. A router that lost its store but holds routes stays ready (it serves
+// what it knows) and says its routes may be stale; one that never loaded routes is not ready.
+struct Readiness {
+  bool ready = true;
+  bool store_ok = true;
+  bool routes_current = true;
+  std::string detail;
+};
+
 struct ApiSettings {
   std::string token;
   net::AddressPolicy policy;  // where containers may live
   registry::Millis default_lease = 30000;
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
-  std::function<bool()> ready;           // listeners up and store reachable
+  std::function<Readiness()> ready;
   observe::ControlMetrics* counters = nullptr;
   const access::LinkSigner* links = nullptr;  // null or unable to sign: no link issuing
   std::string token_param = "sg_token";

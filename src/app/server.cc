@@ -14,6 +14,8 @@
 #include "observe/access_log.h"
 #include "observe/metrics.h"
 #include "proxy/worker.h"
+#include "registry/redis_feed.h"
+#include "registry/redis_store.h"
 #include "registry/registry.h"
 #include "registry/sqlite_store.h"
 
@@ -28,25 +30,110 @@ void log(const std::string& line) {
   std::cerr << "sessiongate: " << line << "\n";
 }
 
+// The change feed's view, kept on the control-plane thread.
+struct FeedState {
+  bool up = false;
+  registry::Millis down_since = 0;
+  std::string detail;
+};
+
+// Store errors from periodic work (activity, sweeps) are logged when they start, change or
+// end, not once per tick while the store is down.
+class StoreErrorLog {
+ public:
+  void report(const std::string& what, const registry::StoreError& e) {
+    if (e.message == last_) return;
+    if (e) {
+      log("store: " + what + ": " + e.message);
+    } else {
+      log("store: periodic writes succeed again");
+    }
+    last_ = e.message;
+  }
+
+ private:
+  std::string last_;
+};
+
+// Feed events happen on the feed's thread; everything they touch lives on the control plane,
+// so each is posted there and applied in order.
+registry::RedisFeed::Handlers follow_feed(asio::io_context& io, registry::Registry& reg,
+                                          observe::ControlMetrics& control, FeedState& state,
+                                          bool& synced) {
+  registry::RedisFeed::Handlers h;
+  h.change = [&io, &reg, &control](registry::Change c) {
+    asio::post(io, [&reg, &control, c = std::move(c)] {
+      reg.apply_feed(c);
+      control.feed_changes.add();
+    });
+  };
+  h.snapshot = [&io, &reg, &control, &synced](registry::Snapshot snap) {
+    auto s = std::make_shared<registry::Snapshot>(std::move(snap));
+    asio::post(io, [&reg, &control, &synced, s] {
+      const auto began = std::chrono::steady_clock::now();
+      auto r = reg.apply_snapshot(*s);
+      const auto applied = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - began)
+                               .count();
+      synced = true;
+      control.resyncs.add();
+      control.resync_changes.add(r.containers_changed + r.sessions_changed);
+      control.last_resync_ms.set(static_cast<uint64_t>(s->took_ms));
+      log("store: resync (" + s->reason + "): " + std::to_string(s->sessions.size()) +
+          " sessions, " + std::to_string(s->containers.size()) + " containers read in " +
+          std::to_string(s->took_ms) + " ms, applied in " + std::to_string(applied) + " ms; " +
+          std::to_string(r.sessions_changed) + " sessions and " +
+          std::to_string(r.containers_changed) + " containers changed");
+    });
+  };
+  h.state = [&io, &control, &state, &reg](bool up, std::string detail) {
+    asio::post(io, [&control, &state, &reg, up, detail = std::move(detail)] {
+      state.up = up;
+      state.detail = detail;
+      control.feed_connected.set(up ? 1 : 0);
+      if (up) {
+        log("store: change feed connected");
+      } else {
+        state.down_since = registry::now_ms();
+        log("store: change feed down (" + detail + "); serving the " +
+            std::to_string(reg.route_count()) + " routes known, reconnecting");
+      }
+    });
+  };
+  return h;
+}
+
 }  // namespace
 
 int serve(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   // ---- registry (control plane) -------------------------------------------------------------
-  std::filesystem::path db(config.store.path);
-  if (db.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(db.parent_path(), ec);
-  }
   std::string error;
-  registry::SqliteStore store(config.store.path, config.store.synchronous_full, error);
-  if (!error.empty()) {
-    log("store: " + error);
-    return 1;
+  std::unique_ptr<registry::Store> store;
+  const bool shared = config.store.type == "redis";
+  if (shared) {
+    const auto& ep = config.store.redis;
+    store = std::make_unique<registry::RedisStore>(ep, config.store.prefix);
+    log("store: redis " + ep.host + ":" + std::to_string(ep.port) + "/" + std::to_string(ep.db) +
+        " prefix \"" + config.store.prefix + "\"" +
+        (ep.username.empty() ? "" : " user " + ep.username));
+  } else {
+    std::filesystem::path db(config.store.path);
+    if (db.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(db.parent_path(), ec);
+    }
+    auto sqlite = std::make_unique<registry::SqliteStore>(config.store.path,
+                                                          config.store.synchronous_full, error);
+    if (!error.empty()) {
+      log("store: " + error);
+      return 1;
+    }
+    log("store: sqlite " + config.store.path + " (journal_mode=" + sqlite->journal_mode() +
+        ", synchronous=" + (sqlite->synchronous() == 2 ? "full" : "normal") + ")");
+    store = std::move(sqlite);
   }
-  log("store: sqlite " + config.store.path + " (journal_mode=" + store.journal_mode() +
-      ", synchronous=" + (store.synchronous() == 2 ? "full" : "normal") + ")");
 
   std::unique_ptr<observe::AccessLog> access_log;
   if (config.access_log.enabled) {
@@ -93,12 +180,33 @@ int serve(const Config& config) {
 
   asio::io_context main_io{1};
   observe::ControlMetrics control;
-  registry::Registry reg(store, [&](const std::string& id, registry::RoutePtr route) {
+  registry::Registry reg(*store, [&](const std::string& id, registry::RoutePtr route) {
     control.route_changes_published.add();
     for (auto& w : workers) w->post_route(id, route);
   });
-  auto routes = reg.load();
-  log("registry: " + std::to_string(routes.size()) + " sessions loaded");
+  registry::StoreError load_error;
+  auto routes = reg.load(load_error);
+  bool synced = !load_error;
+  if (load_error && !shared) {
+    log("store: " + load_error.message);
+    return 1;
+  }
+  if (synced) {
+    log("registry: " + std::to_string(routes.size()) + " sessions loaded");
+  } else {
+    log("registry: not loaded (" + load_error.message +
+        "); serving no sessions until the store answers");
+  }
+  FeedState feed_state;
+  std::unique_ptr<registry::RedisFeed> feed;
+  if (shared) {
+    reg.track_tombstones();
+    control.shared_store = true;
+    feed = std::make_unique<registry::RedisFeed>(
+        config.store.redis, config.store.prefix,
+        follow_feed(main_io, reg, control, feed_state, synced),
+        config.store.check_interval.count());
+  }
   for (auto& w : workers) {
     w->load_routes(routes);
     w->set_activity_sink([&main_io, &reg](std::vector<std::pair<std::string, int64_t>> batch) {
@@ -118,10 +226,26 @@ int serve(const Config& config) {
       std::vector<const observe::WorkerMetrics*> ws;
       for (const auto& w : workers) ws.push_back(&w->metrics());
       std::string out;
-      observe::render_prometheus(ws, control, reg.route_count(), store.ping(), out);
+      observe::render_prometheus(ws, control, reg.route_count(), store->ping(), out);
       return out;
     };
-    settings.ready = [&] { return store.ping(); };
+    settings.ready = [&] {
+      admin::Readiness r;
+      if (!shared) {
+        r.store_ok = r.ready = store->ping();
+        return r;
+      }
+      r.store_ok = r.routes_current = feed_state.up;
+      r.ready = synced;
+      if (!synced) {
+        r.detail = "no routes loaded yet: the store has not answered";
+      } else if (!feed_state.up) {
+        r.detail = "change feed down for " +
+                   std::to_string((registry::now_ms() - feed_state.down_since) / 1000) + " s (" +
+                   feed_state.detail + "); serving the routes known then";
+      }
+      return r;
+    };
     settings.links = &rt->links;
     settings.token_param = config.security.token_param;
     api = std::make_unique<admin::Api>(reg, std::move(settings));
@@ -135,13 +259,15 @@ int serve(const Config& config) {
   }
 
   // ---- lifecycle: activity to the store, expiry sweeps ----------------------------------------
+  StoreErrorLog store_log;
   asio::steady_timer sweeper(main_io);
   std::function<void()> sweep = [&] {
     sweeper.expires_after(config.sweep_interval);
     sweeper.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      if (auto e = reg.flush_activity()) log("store: activity not saved: " + e.message);
+      store_log.report("activity not saved", reg.flush_activity());
       auto swept = reg.sweep(registry::now_ms());
+      store_log.report("sweep skipped", swept.error);
       for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
       for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
       control.sessions_expired_idle.add(swept.idle.size());
@@ -162,6 +288,7 @@ int serve(const Config& config) {
   };
   on_rotate();
   for (auto& w : workers) w->start();
+  if (feed) feed->start();
   std::string where;
   for (const auto& l : config.listeners) where += " http://" + l.text;
   log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
@@ -194,6 +321,7 @@ int serve(const Config& config) {
     wait_drained();
   });
   main_io.run();
+  if (feed) feed->stop();
   for (auto& w : workers) w->join();
   log("stopped");
   return 0;

@@ -137,6 +137,27 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
   sample(out, "sessiongate_store_operations_total", "", static_cast<double>(c.store_ops.get()));
   header(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.");
   sample(out, "sessiongate_store_errors_total", "", static_cast<double>(c.store_errors.get()));
+  if (c.shared_store) {
+    header(out, "sessiongate_store_feed_connected", "gauge",
+           "1 while the change feed is subscribed; 0 means routes may be stale.");
+    sample(out, "sessiongate_store_feed_connected", "",
+           static_cast<double>(c.feed_connected.get()));
+    header(out, "sessiongate_store_feed_changes_total", "counter",
+           "Changes received from the shared store, in version order.");
+    sample(out, "sessiongate_store_feed_changes_total", "",
+           static_cast<double>(c.feed_changes.get()));
+    header(out, "sessiongate_store_resyncs_total", "counter",
+           "Whole-registry resynchronisations (connect, reconnect, gap, store reset).");
+    sample(out, "sessiongate_store_resyncs_total", "", static_cast<double>(c.resyncs.get()));
+    header(out, "sessiongate_store_resync_changes_total", "counter",
+           "Records a resynchronisation found out of date.");
+    sample(out, "sessiongate_store_resync_changes_total", "",
+           static_cast<double>(c.resync_changes.get()));
+    header(out, "sessiongate_store_last_resync_seconds", "gauge",
+           "Time the last resynchronisation took to read the store.");
+    sample(out, "sessiongate_store_last_resync_seconds", "",
+           static_cast<double>(c.last_resync_ms.get()) / 1000.0);
+  }
   header(out, "sessiongate_container_registrations_total", "counter", "Container registrations.");
   sample(out, "sessiongate_container_registrations_total", "",
          static_cast<double>(c.container_registrations.get()));

@@ -13,11 +13,11 @@
 namespace sg::observe {
 
 // Every way a request can end, as the `outcome` label of sessiongate_requests_total.
-#define SG_OUTCOMES(X)                                                                  \
-  X(routed)                                                                             \
-  X(unknown_session) X(starting) X(unavailable) X(upstream_refused) X(upstream_timeout) \
-      X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect)   \
-          X(rate_limited) X(client_closed)
+#define SG_OUTCOMES(X)                                                                   \
+  X(routed)                                                                              \
+  X(unknown_session)                                                                     \
+  X(starting) X(unavailable) X(upstream_refused) X(upstream_timeout) X(upstream_invalid) \
+      X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -92,6 +92,13 @@ struct ControlMetrics {
   Counter sessions_expired_idle;
   Counter sessions_expired_absolute;
   Counter route_changes_published;
+  // Shared (Redis) store only: its change feed.
+  bool shared_store = false;
+  Counter feed_connected;  // 0 or 1
+  Counter feed_changes;    // changes received and applied in order
+  Counter resyncs;         // whole-registry snapshots applied
+  Counter resync_changes;  // records a snapshot found different
+  Counter last_resync_ms;
 };
 
 // Prometheus text exposition of everything.

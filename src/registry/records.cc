@@ -1,8 +1,28 @@
 #include "registry/records.h"
 
+#include <boost/json.hpp>
+
 #include <chrono>
 
 namespace sg::registry {
+
+std::string labels_to_json(const std::map<std::string, std::string>& labels) {
+  boost::json::object o;
+  for (const auto& [k, v] : labels) o[k] = v;
+  return boost::json::serialize(o);
+}
+
+bool labels_from_json(std::string_view json, std::map<std::string, std::string>& out) {
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(json, ec);
+  if (ec || !parsed.is_object()) return false;
+  out.clear();
+  for (const auto& kv : parsed.as_object()) {
+    if (!kv.value().is_string()) return false;
+    out[std::string(kv.key())] = std::string(kv.value().as_string());
+  }
+  return true;
+}
 
 std::string_view to_string(ContainerStatus s) {
   switch (s) {

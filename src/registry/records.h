@@ -47,6 +47,10 @@ struct Session {
   uint64_t version = 0;
 };
 
+// Labels as stored: a JSON object of strings. from_json is false on anything else.
+std::string labels_to_json(const std::map<std::string, std::string>& labels);
+bool labels_from_json(std::string_view json, std::map<std::string, std::string>& out);
+
 // Ids: the thread id charset, 1..128 characters.
 bool valid_id(std::string_view id);
 

@@ -6,10 +6,12 @@ Registry::Registry(Store& store, Sink sink) : store_(store), sink_(std::move(sin
   store_.on_change([this](const Change& c) { apply(c); });
 }
 
-std::vector<RoutePtr> Registry::load() {
+std::vector<RoutePtr> Registry::load(StoreError& error) {
   std::vector<Container> containers;
   std::vector<Session> sessions;
-  store_.load_all(containers, sessions);
+  uint64_t version = 0;
+  error = store_.load_all(containers, sessions, version);
+  if (error) return {};
   containers_.clear();
   sessions_.clear();
   expiring_.clear();
@@ -19,8 +21,7 @@ std::vector<RoutePtr> Registry::load() {
   std::vector<RoutePtr> out;
   out.reserve(sessions.size());
   for (auto& s : sessions) {
-    sessions_[s.id] = {s.container_id, s.access,     s.link_epoch,
-                       s.idle_ttl,     s.expires_at, s.last_active_at};
+    sessions_[s.id] = life_of(s);
     track_expiry(s.id, sessions_[s.id]);
     by_container_[s.container_id].insert(s.id);
     Sink saved = std::move(sink_);
@@ -65,7 +66,43 @@ void Registry::rebuild(const std::string& session_id) {
   if (sink_) sink_(session_id, next);
 }
 
+bool Registry::is_newer(const Change& c) const {
+  const bool container =
+      c.kind == Change::Kind::kContainerPut || c.kind == Change::Kind::kContainerDeleted;
+  if (container) {
+    auto it = containers_.find(c.id);
+    if (it != containers_.end()) return c.version > it->second.version;
+  } else {
+    auto it = sessions_.find(c.id);
+    if (it != sessions_.end()) return c.version > it->second.version;
+  }
+  if (tombstones_.empty()) return true;
+  auto t = tombstones_.find((container ? "c" : "s") + c.id);
+  return t == tombstones_.end() || c.version > t->second;
+}
+
+void Registry::prune_tombstones(uint64_t through) {
+  while (!tombstone_order_.empty() && tombstone_order_.front().first <= through) {
+    auto t = tombstones_.find(tombstone_order_.front().second);
+    if (t != tombstones_.end() && t->second <= through) tombstones_.erase(t);
+    tombstone_order_.pop_front();
+  }
+}
+
+void Registry::apply_feed(const Change& c) {
+  apply(c);
+  prune_tombstones(c.version);
+}
+
 void Registry::apply(const Change& c) {
+  if (!is_newer(c)) return;
+  const bool deletion =
+      c.kind == Change::Kind::kContainerDeleted || c.kind == Change::Kind::kSessionDeleted;
+  if (deletion && tombstones_enabled_) {
+    std::string key = (c.kind == Change::Kind::kContainerDeleted ? "c" : "s") + c.id;
+    tombstones_[key] = c.version;
+    tombstone_order_.emplace_back(c.version, std::move(key));
+  }
   switch (c.kind) {
     case Change::Kind::kContainerPut: {
       containers_[c.id] = *c.container;
@@ -93,8 +130,7 @@ void Registry::apply(const Change& c) {
           if (set->second.empty()) by_container_.erase(set);
         }
       }
-      sessions_[s.id] = {s.container_id, s.access,     s.link_epoch,
-                         s.idle_ttl,     s.expires_at, s.last_active_at};
+      sessions_[s.id] = life_of(s);
       track_expiry(s.id, sessions_[s.id]);
       by_container_[s.container_id].insert(s.id);
       rebuild(s.id);
@@ -145,20 +181,82 @@ void Registry::track_expiry(const std::string& id, const SessionLife& life) {
   }
 }
 
-SweepResult Registry::sweep(Millis now) {
-  SweepResult out;
-  for (const auto& id : expiring_) {
-    const SessionLife& life = sessions_.at(id);
-    if (life.expires_at > 0 && now >= life.expires_at) {
-      out.expired.push_back(id);
-    } else if (life.idle_ttl > 0 && now - life.last_active_at >= life.idle_ttl) {
-      out.idle.push_back(id);
+ResyncResult Registry::apply_snapshot(const Snapshot& snap) {
+  ResyncResult out;
+  std::unordered_set<std::string_view> present;
+  present.reserve(snap.containers.size());
+  for (const auto& c : snap.containers) {
+    present.insert(c.id);
+    Change ch{Change::Kind::kContainerPut, c.id, c, std::nullopt, c.version};
+    if (is_newer(ch)) {
+      apply(ch);
+      ++out.containers_changed;
     }
   }
-  for (const auto* list : {&out.expired, &out.idle}) {
-    for (const auto& id : *list) {
-      bool found = false;
-      store_.delete_session(id, found);  // announces the deletion, which updates our maps
+  std::vector<std::string> gone;
+  for (const auto& [id, c] : containers_) {
+    if (!present.contains(id) && c.version <= snap.version) gone.push_back(id);
+  }
+  for (auto& id : gone) {
+    apply(
+        {Change::Kind::kContainerDeleted, std::move(id), std::nullopt, std::nullopt, snap.version});
+    ++out.containers_changed;
+  }
+  present.clear();
+  present.reserve(snap.sessions.size());
+  for (const auto& s : snap.sessions) {
+    present.insert(s.id);
+    Change ch{Change::Kind::kSessionPut, s.id, std::nullopt, s, s.version};
+    if (is_newer(ch)) {
+      apply(ch);
+      ++out.sessions_changed;
+    } else if (auto it = sessions_.find(s.id); it != sessions_.end()) {
+      // Activity other routers reported is not a change; take it here.
+      it->second.last_active_at = std::max(it->second.last_active_at, s.last_active_at);
+    }
+  }
+  gone.clear();
+  for (const auto& [id, life] : sessions_) {
+    if (!present.contains(id) && life.version <= snap.version) gone.push_back(id);
+  }
+  for (auto& id : gone) {
+    apply({Change::Kind::kSessionDeleted, std::move(id), std::nullopt, std::nullopt, snap.version});
+    ++out.sessions_changed;
+  }
+  prune_tombstones(snap.version);
+  return out;
+}
+
+SweepResult Registry::sweep(Millis now) {
+  SweepResult out;
+  std::vector<std::string> due;
+  for (const auto& id : expiring_) {
+    const SessionLife& life = sessions_.at(id);
+    if ((life.expires_at > 0 && now >= life.expires_at) ||
+        (life.idle_ttl > 0 && now - life.last_active_at >= life.idle_ttl)) {
+      due.push_back(id);
+    }
+  }
+  if (due.empty()) return out;
+  // The store decides by its own record (other routers may have seen activity we did not),
+  // deletes atomically, and announces each deletion, which updates our maps.
+  std::vector<Expiry> results;
+  out.error = store_.expire_sessions(due, now, results);
+  for (const auto& r : results) {
+    switch (r.outcome) {
+      case Expiry::Outcome::kIdle:
+        out.idle.push_back(r.id);
+        break;
+      case Expiry::Outcome::kExpired:
+        out.expired.push_back(r.id);
+        break;
+      case Expiry::Outcome::kLive:
+        if (auto it = sessions_.find(r.id); it != sessions_.end()) {
+          it->second.last_active_at = std::max(it->second.last_active_at, r.last_active_at);
+        }
+        break;
+      case Expiry::Outcome::kGone:  // deleted elsewhere; the change feed brings the deletion
+        break;
     }
   }
   return out;

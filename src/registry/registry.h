@@ -4,6 +4,7 @@
 // Single-threaded: used only from the control-plane thread.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,12 @@ namespace sg::registry {
 struct SweepResult {
   std::vector<std::string> idle;     // removed after idle_ttl without activity
   std::vector<std::string> expired;  // removed at expires_at
+  StoreError error;
+};
+
+struct ResyncResult {
+  size_t containers_changed = 0;
+  size_t sessions_changed = 0;  // put or deleted
 };
 
 class Registry {
@@ -28,7 +35,17 @@ class Registry {
   Registry(Store& store, Sink sink);
 
   // Loads the whole store; returns every route (for the workers' initial tables).
-  std::vector<RoutePtr> load();
+  std::vector<RoutePtr> load(StoreError& error);
+
+  // For a store shared with other routers (changes also arrive from a feed, possibly after
+  // this router's own writes were applied): remember deletions until the feed has passed
+  // them, so a late older change cannot resurrect a deleted record.
+  void track_tombstones() { tombstones_enabled_ = true; }
+  // A change from the shared store's feed (in version order).
+  void apply_feed(const Change& c);
+  // Brings the mirror to a snapshot: every record newer in the snapshot is applied, records
+  // the snapshot no longer holds are deleted, and only what differs reaches the sink.
+  ResyncResult apply_snapshot(const Snapshot& s);
 
   Store& store() { return store_; }
   RoutePtr route(const std::string& session_id) const;
@@ -44,6 +61,9 @@ class Registry {
 
  private:
   void apply(const Change& c);
+  // False when the mirror already holds this change or a newer one (or a newer deletion).
+  bool is_newer(const Change& c) const;
+  void prune_tombstones(uint64_t through);
   void rebuild(const std::string& session_id);
 
   struct SessionLife {
@@ -53,7 +73,12 @@ class Registry {
     Millis idle_ttl = 0;
     Millis expires_at = 0;
     Millis last_active_at = 0;
+    uint64_t version = 0;
   };
+  static SessionLife life_of(const Session& s) {
+    return {s.container_id, s.access,         s.link_epoch, s.idle_ttl,
+            s.expires_at,   s.last_active_at, s.version};
+  }
 
   Store& store_;
   Sink sink_;
@@ -66,6 +91,10 @@ class Registry {
   std::unordered_map<std::string, std::unordered_set<std::string>> by_container_;
   std::unordered_map<std::string, RoutePtr> routes_;
   std::unordered_map<std::string, Millis> pending_activity_;
+  bool tombstones_enabled_ = false;
+  // Key: 'c' or 's' + id -> version of the deletion; the deque holds them in version order.
+  std::unordered_map<std::string, uint64_t> tombstones_;
+  std::deque<std::pair<uint64_t, std::string>> tombstone_order_;
 };
 
 }  // namespace sg::registry

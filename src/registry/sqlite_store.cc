@@ -1,7 +1,5 @@
 #include "registry/sqlite_store.h"
 
-#include <boost/json.hpp>
-
 #include "net/address.h"
 
 namespace sg::registry {
@@ -64,15 +62,7 @@ Session session_from(Stmt& st) {
   Session s;
   s.id = st.text(0);
   s.container_id = st.text(1);
-  boost::system::error_code ec;
-  auto labels = boost::json::parse(st.text(2), ec);
-  if (!ec && labels.is_object()) {
-    for (const auto& kv : labels.as_object()) {
-      if (kv.value().is_string()) {
-        s.labels[std::string(kv.key())] = std::string(kv.value().as_string());
-      }
-    }
-  }
+  labels_from_json(st.text(2), s.labels);
   s.idle_ttl = st.i64(3);
   s.expires_at = st.i64(4);
   s.last_active_at = st.i64(5);
@@ -82,12 +72,6 @@ Session session_from(Stmt& st) {
   s.access = st.text(9);
   s.link_epoch = static_cast<uint64_t>(st.i64(10));
   return s;
-}
-
-std::string labels_json(const std::map<std::string, std::string>& labels) {
-  boost::json::object o;
-  for (const auto& [k, v] : labels) o[k] = v;
-  return boost::json::serialize(o);
 }
 
 // Migrations, indexed by the schema version they produce.
@@ -250,17 +234,17 @@ StoreError SqliteStore::delete_container(const std::string& id, bool& found) {
   return delete_row("containers", Change::Kind::kContainerDeleted, id, found);
 }
 
-std::optional<Container> SqliteStore::get_container(const std::string& id) {
+StoreError SqliteStore::get_container(const std::string& id, std::optional<Container>& out) {
   std::lock_guard lock(mu_);
-  return read_container(id);
+  out = read_container(id);
+  return {};
 }
 
-std::vector<Container> SqliteStore::list_containers() {
+StoreError SqliteStore::list_containers(std::vector<Container>& out) {
   std::lock_guard lock(mu_);
-  std::vector<Container> out;
   Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers ORDER BY id").c_str());
   while (st.step() == SQLITE_ROW) out.push_back(container_from(st));
-  return out;
+  return {};
 }
 
 StoreError SqliteStore::put_session(Session& s) {
@@ -277,7 +261,7 @@ StoreError SqliteStore::put_session(Session& s) {
   Stmt st(db_, (std::string("INSERT OR REPLACE INTO sessions (") + kSessionCols +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?)")
                    .c_str());
-  st.bind(1, s.id).bind(2, s.container_id).bind(3, labels_json(s.labels));
+  st.bind(1, s.id).bind(2, s.container_id).bind(3, labels_to_json(s.labels));
   st.bind(4, s.idle_ttl).bind(5, s.expires_at).bind(6, s.last_active_at);
   st.bind(7, s.created_at).bind(8, s.updated_at).bind(9, static_cast<int64_t>(s.version));
   st.bind(10, s.access).bind(11, static_cast<int64_t>(s.link_epoch));
@@ -293,6 +277,11 @@ StoreError SqliteStore::delete_session(const std::string& id, bool& found) {
 StoreError SqliteStore::delete_row(const char* table, Change::Kind kind, const std::string& id,
                                    bool& found) {
   std::lock_guard lock(mu_);
+  return delete_row_locked(table, kind, id, found);
+}
+
+StoreError SqliteStore::delete_row_locked(const char* table, Change::Kind kind,
+                                          const std::string& id, bool& found) {
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
   uint64_t version = next_version();
@@ -306,12 +295,41 @@ StoreError SqliteStore::delete_row(const char* table, Change::Kind kind, const s
   return {};
 }
 
-std::optional<Session> SqliteStore::get_session(const std::string& id) {
+StoreError SqliteStore::get_session(const std::string& id, std::optional<Session>& out) {
   std::lock_guard lock(mu_);
-  return read_session(id);
+  out = read_session(id);
+  return {};
 }
 
-std::vector<Session> SqliteStore::list_sessions(const SessionQuery& q) {
+StoreError SqliteStore::expire_sessions(const std::vector<std::string>& ids, Millis now,
+                                        std::vector<Expiry>& out) {
+  std::lock_guard lock(mu_);
+  for (const auto& id : ids) {
+    Expiry e{id, Expiry::Outcome::kGone, 0};
+    auto s = read_session(id);
+    if (s) {
+      if (s->expires_at > 0 && now >= s->expires_at) {
+        e.outcome = Expiry::Outcome::kExpired;
+      } else if (s->idle_ttl > 0 && now - s->last_active_at >= s->idle_ttl) {
+        e.outcome = Expiry::Outcome::kIdle;
+      } else {
+        e.outcome = Expiry::Outcome::kLive;
+        e.last_active_at = s->last_active_at;
+      }
+      if (e.outcome != Expiry::Outcome::kLive) {
+        bool found = false;
+        if (auto err = delete_row_locked("sessions", Change::Kind::kSessionDeleted, id, found)) {
+          return err;
+        }
+        if (!found) e.outcome = Expiry::Outcome::kGone;
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return {};
+}
+
+StoreError SqliteStore::list_sessions(const SessionQuery& q, std::vector<Session>& out) {
   std::lock_guard lock(mu_);
   std::string sql = std::string("SELECT ") + kSessionCols + " FROM sessions WHERE id > ?";
   // json_each matches any key exactly, whatever characters it holds (no JSON-path quoting).
@@ -328,9 +346,8 @@ std::vector<Session> SqliteStore::list_sessions(const SessionQuery& q) {
     i += 2;
   }
   st.bind(i++, static_cast<int64_t>(q.limit));
-  std::vector<Session> out;
   while (st.step() == SQLITE_ROW) out.push_back(session_from(st));
-  return out;
+  return {};
 }
 
 StoreError SqliteStore::touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) {
@@ -358,14 +375,20 @@ bool SqliteStore::ping() {
   return st.ok() && st.step() == SQLITE_ROW;
 }
 
-void SqliteStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions) {
+StoreError SqliteStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
+                                 uint64_t& version) {
   std::lock_guard lock(mu_);
+  {
+    Stmt st(db_, "SELECT value FROM meta WHERE key = 'version'");
+    version = st.step() == SQLITE_ROW ? static_cast<uint64_t>(st.i64(0)) : 0;
+  }
   {
     Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers").c_str());
     while (st.step() == SQLITE_ROW) containers.push_back(container_from(st));
   }
   Stmt st(db_, (std::string("SELECT ") + kSessionCols + " FROM sessions").c_str());
   while (st.step() == SQLITE_ROW) sessions.push_back(session_from(st));
+  return {};
 }
 
 }  // namespace sg::registry

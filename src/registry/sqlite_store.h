@@ -20,16 +20,19 @@ class SqliteStore final : public Store {
   StoreError put_container(Container& c) override;
   StoreError heartbeat(const std::string& id, Millis now, Container& out, bool& found) override;
   StoreError delete_container(const std::string& id, bool& found) override;
-  std::optional<Container> get_container(const std::string& id) override;
-  std::vector<Container> list_containers() override;
+  StoreError get_container(const std::string& id, std::optional<Container>& out) override;
+  StoreError list_containers(std::vector<Container>& out) override;
 
   StoreError put_session(Session& s) override;
   StoreError delete_session(const std::string& id, bool& found) override;
-  std::optional<Session> get_session(const std::string& id) override;
-  std::vector<Session> list_sessions(const SessionQuery& q) override;
+  StoreError get_session(const std::string& id, std::optional<Session>& out) override;
+  StoreError list_sessions(const SessionQuery& q, std::vector<Session>& out) override;
   StoreError touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) override;
 
-  void load_all(std::vector<Container>& containers, std::vector<Session>& sessions) override;
+  StoreError expire_sessions(const std::vector<std::string>& ids, Millis now,
+                             std::vector<Expiry>& out) override;
+  StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
+                      uint64_t& version) override;
   bool ping() override;
 
   // What the database reports back, for the startup log and tests.
@@ -43,6 +46,8 @@ class SqliteStore final : public Store {
   // report the database's error.
   StoreError finish(bool ok, bool commit);
   StoreError delete_row(const char* table, Change::Kind kind, const std::string& id, bool& found);
+  StoreError delete_row_locked(const char* table, Change::Kind kind, const std::string& id,
+                               bool& found);
   uint64_t next_version();
   std::optional<Container> read_container(const std::string& id);
   std::optional<Session> read_session(const std::string& id);

@@ -34,6 +34,22 @@ struct SessionQuery {
   size_t limit = 100;
 };
 
+// The whole registry as read at one time, for a resync.
+struct Snapshot {
+  std::vector<Container> containers;
+  std::vector<Session> sessions;
+  uint64_t version = 0;  // read before the records
+  std::string reason;    // why it was taken
+  int64_t took_ms = 0;
+};
+
+struct Expiry {
+  enum class Outcome : uint8_t { kGone, kLive, kIdle, kExpired };
+  std::string id;
+  Outcome outcome = Outcome::kGone;
+  Millis last_active_at = 0;  // for kLive: the store's newest activity
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -43,21 +59,30 @@ class Store {
   virtual StoreError put_container(Container& c) = 0;
   virtual StoreError heartbeat(const std::string& id, Millis now, Container& out, bool& found) = 0;
   virtual StoreError delete_container(const std::string& id, bool& found) = 0;
-  virtual std::optional<Container> get_container(const std::string& id) = 0;
-  virtual std::vector<Container> list_containers() = 0;
+  virtual StoreError get_container(const std::string& id, std::optional<Container>& out) = 0;
+  virtual StoreError list_containers(std::vector<Container>& out) = 0;
 
   virtual StoreError put_session(Session& s) = 0;
   virtual StoreError delete_session(const std::string& id, bool& found) = 0;
-  virtual std::optional<Session> get_session(const std::string& id) = 0;
-  virtual std::vector<Session> list_sessions(const SessionQuery& q) = 0;
+  virtual StoreError get_session(const std::string& id, std::optional<Session>& out) = 0;
+  virtual StoreError list_sessions(const SessionQuery& q, std::vector<Session>& out) = 0;
   // Batched activity: raises last_active_at (never lowers it). Not announced as changes.
   virtual StoreError touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) = 0;
+
+  // Deletes each candidate that is due by the store's own record (expires_at passed, or idle
+  // for idle_ttl by the newest activity any router reported), atomically per session, so with
+  // several routers sweeping the same store exactly one of them deletes a session.
+  virtual StoreError expire_sessions(const std::vector<std::string>& ids, Millis now,
+                                     std::vector<Expiry>& out) = 0;
 
   // True when the store answers a trivial query now.
   virtual bool ping() = 0;
 
-  // Whole registry, for building a route table at start or after a gap.
-  virtual void load_all(std::vector<Container>& containers, std::vector<Session>& sessions) = 0;
+  // Whole registry, for building a route table at start or after a gap. `version` is the
+  // store's change version read before the records (every change it holds is <= version or
+  // is seen in the records).
+  virtual StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
+                              uint64_t& version) = 0;
 
   // Called after each durable write, on the writing thread.
   void on_change(std::function<void(const Change&)> f) { listener_ = std::move(f); }
