@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/url/parse.hpp>
 #include <charconv>
@@ -112,6 +113,10 @@ bool RedisConnection::connect(std::string& error) {
       close();
       return false;
     }
+  }
+  if (!name_.empty()) {
+    Reply r = command({"CLIENT", "SETNAME", name_ + "-" + std::to_string(::getpid())}, error);
+    if (!r) return false;
   }
   return true;
 }

@@ -38,7 +38,10 @@ inline std::string_view reply_text(const redisReply* r) {
 
 class RedisConnection {
  public:
-  explicit RedisConnection(RedisEndpoint ep) : ep_(std::move(ep)) {}
+  // `name` is set with CLIENT SETNAME (suffixed with the pid), so an operator can tell the
+  // routers' connections apart in CLIENT LIST.
+  explicit RedisConnection(RedisEndpoint ep, std::string name = "")
+      : ep_(std::move(ep)), name_(std::move(name)) {}
   ~RedisConnection() { close(); }
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -65,6 +68,7 @@ class RedisConnection {
   Reply fail(std::string& error);
 
   RedisEndpoint ep_;
+  std::string name_;
   redisContext* ctx_ = nullptr;
 };
 

@@ -84,8 +84,8 @@ bool RedisFeed::resync(RedisConnection& cmd, std::string reason, std::string& er
 }
 
 void RedisFeed::follow(std::string& error) {
-  RedisConnection sub(endpoint_);
-  RedisConnection cmd(endpoint_);
+  RedisConnection sub(endpoint_, "sessiongate-feed");
+  RedisConnection cmd(endpoint_, "sessiongate-feed-read");
   if (!sub.connect(error) || !cmd.connect(error)) return;
   const std::string channel = prefix_ + "changes";
   Reply ok = sub.command({"SUBSCRIBE", channel}, error);

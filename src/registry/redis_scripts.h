@@ -15,7 +15,9 @@ local function publish(v, kind, id, key)
   local f = {}
   if key then
     local a = redis.call('HGETALL', key)
-    for i = 1, #a, 2 do f[a[i]] = a[i + 1] end
+    for i = 1, #a, 2 do
+      if a[i] ~= 'lidx' then f[a[i]] = a[i + 1] end  -- the label index is Redis-internal
+    end
   end
   local msg = cjson.encode({v = string.format('%d', v), k = kind, id = id, f = f})
   redis.call('PUBLISH', p .. 'changes', msg)

@@ -52,7 +52,7 @@ std::string after_bound(const std::string& after) {
 }  // namespace
 
 RedisStore::RedisStore(RedisEndpoint endpoint, std::string prefix)
-    : conn_(std::move(endpoint)), prefix_(std::move(prefix)) {}
+    : conn_(std::move(endpoint), "sessiongate-store"), prefix_(std::move(prefix)) {}
 
 StoreError RedisStore::io_error(const std::string& what) {
   last_error_ = what;

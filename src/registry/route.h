@@ -2,8 +2,8 @@
 // its container, published to every worker, and read there without locks.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
 #include <string_view>

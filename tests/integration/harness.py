@@ -498,3 +498,115 @@ def ws_connect(port, path="/ws", host="app.test", protocol=None):
     r = Reader(s)
     status, headers = r.head()
     return s, r, status, dict(headers), key
+
+
+def resp_encode(args):
+    parts = [f"*{len(args)}\r\n".encode()]
+    for a in args:
+        b = a if isinstance(a, bytes) else str(a).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(parts)
+
+
+def resp_command(sock_file, *args):
+    """Sends one Redis command (RESP) and returns the decoded reply (errors as RuntimeError)."""
+    sock_file.write(resp_encode(args))
+    sock_file.flush()
+    return resp_read(sock_file)
+
+
+def resp_read(f):
+    line = f.readline()
+    if not line:
+        raise ConnectionError("redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode(errors="replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [resp_read(f) for _ in range(n)]
+    raise RuntimeError(f"bad RESP line {line!r}")
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, in its own directory. `persist` turns on
+    the append-only file with fsync on every write (what the deployment guide recommends)."""
+
+    def __init__(self, persist=False, extra=()):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="sg-redis-")
+        self.persist = persist
+        self.extra = list(extra)
+        self.proc = None
+        self.start()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--loglevel", "warning"]
+        args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
+        log = open(os.path.join(self.dir, "redis.log"), "a")
+        self.proc = subprocess.Popen(args + self.extra, stdout=log, stderr=log)
+        log.close()  # the child holds its own copy
+        end = time.time() + 10
+        while time.time() < end:
+            try:
+                if self.cmd("PING") == "PONG":
+                    return
+            except (OSError, RuntimeError):
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(10)
+
+    def cmd(self, *args):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            f = s.makefile("rwb")
+            return resp_command(f, *args)
+
+    def pipeline(self, commands):
+        """Many commands on one connection, replies read after all are sent."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+            f = s.makefile("rwb")
+            out = []
+            for c in commands:
+                f.write(resp_encode(c))
+            f.flush()
+            for _ in commands:
+                out.append(resp_read(f))
+            return out
+
+    def client_ids(self, name_prefix, pid):
+        """CLIENT LIST ids of connections named `name_prefix-<pid>`."""
+        ids = []
+        for line in self.cmd("CLIENT", "LIST").splitlines():
+            fields = dict(kv.split("=", 1) for kv in line.split(" ") if "=" in kv)
+            if fields.get("name") == f"{name_prefix}-{pid}":
+                ids.append(fields["id"])
+        return ids
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.kill(signal.SIGTERM)
+
+
+def redis_store(redis, prefix="sg:", extra=""):
+    return f"\nstore: {{type: redis, url: \"{redis.url}\", prefix: \"{prefix}\", check_interval: 200ms{extra}}}\n"

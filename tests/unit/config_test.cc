@@ -96,3 +96,78 @@ TEST(Config, Durations) {
 
 }  // namespace
 }  // namespace sg::app
+
+namespace sg::app {
+namespace {
+
+constexpr const char* kListener = "listeners:\n  - address: 127.0.0.1:80\n";
+
+TEST(ConfigStore, RedisSettings) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ::setenv("SG_CONFIG_TEST_REDIS_PW", "from-env", 1);
+  ASSERT_TRUE(parse(std::string(kListener) + R"(store:
+  type: redis
+  url: "redis://[::1]:6380/2"
+  prefix: "{sg}:"
+  username: router
+  password_env: SG_CONFIG_TEST_REDIS_PW
+  connect_timeout: 250ms
+  command_timeout: 2s
+  check_interval: 500ms
+)",
+                    cfg, errors))
+      << errors[0].message;
+  EXPECT_EQ(cfg.store.type, "redis");
+  EXPECT_EQ(cfg.store.redis.host, "::1");
+  EXPECT_EQ(cfg.store.redis.port, 6380);
+  EXPECT_EQ(cfg.store.redis.db, 2);
+  EXPECT_EQ(cfg.store.redis.username, "router");
+  EXPECT_EQ(cfg.store.redis.password, "from-env");
+  EXPECT_EQ(cfg.store.redis.connect_timeout_ms, 250);
+  EXPECT_EQ(cfg.store.redis.command_timeout_ms, 2000);
+  EXPECT_EQ(cfg.store.check_interval.count(), 500);
+  EXPECT_EQ(cfg.store.prefix, "{sg}:");
+}
+
+TEST(ConfigStore, RedisDefaults) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(parse(std::string(kListener) + "store: {type: redis}\n", cfg, errors));
+  EXPECT_EQ(cfg.store.redis.host, "127.0.0.1");
+  EXPECT_EQ(cfg.store.redis.port, 6379);
+  EXPECT_EQ(cfg.store.prefix, "sg:");
+}
+
+TEST(ConfigStore, RejectsWithLineAndReason) {
+  struct Case {
+    const char* store;
+    const char* message;
+  };
+  ::unsetenv("SG_CONFIG_TEST_UNSET");
+  for (const Case& c : {
+           Case{"store: {type: etcd}", "known: sqlite, redis"},
+           Case{"store: {type: redis, url: \"http://x\"}", "store.url: scheme must be redis://"},
+           Case{"store: {type: redis, url: \"redis://h:0\"}", "port must be 1-65535"},
+           Case{"store: {type: redis, path: x.db}", "store.path applies to type sqlite"},
+           Case{"store: {url: \"redis://h\"}", "store.url applies to type redis"},
+           Case{"store: {type: redis, prefix: \"a b\"}", "1-64 printable characters"},
+           Case{"store: {type: redis, prefix: \"\"}", "1-64 printable characters"},
+           Case{"store: {type: redis, username: u}", "needs a password"},
+           Case{"store: {type: redis, password: a, password_env: B}", "not both"},
+           Case{"store: {type: redis, password_env: SG_CONFIG_TEST_UNSET}", "is not set"},
+           Case{"store: {type: redis, command_timeout: soon}", "invalid duration"},
+           Case{"store: {type: redis, timeout: 1s}", "unknown key 'timeout'"},
+       }) {
+    Config cfg;
+    std::vector<ConfigError> errors;
+    EXPECT_FALSE(parse(std::string(kListener) + c.store + "\n", cfg, errors)) << c.store;
+    ASSERT_FALSE(errors.empty()) << c.store;
+    EXPECT_EQ(errors[0].line, 3) << c.store;
+    EXPECT_NE(errors[0].message.find(c.message), std::string::npos)
+        << c.store << " -> " << errors[0].message;
+  }
+}
+
+}  // namespace
+}  // namespace sg::app
