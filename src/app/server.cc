@@ -185,14 +185,19 @@ int serve(const Config& config) {
     for (auto& w : workers) w->post_route(id, route);
   });
   registry::StoreError load_error;
+  const auto load_began = std::chrono::steady_clock::now();
   auto routes = reg.load(load_error);
+  const auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - load_began)
+                           .count();
   bool synced = !load_error;
   if (load_error && !shared) {
     log("store: " + load_error.message);
     return 1;
   }
   if (synced) {
-    log("registry: " + std::to_string(routes.size()) + " sessions loaded");
+    log("registry: " + std::to_string(routes.size()) + " sessions loaded in " +
+        std::to_string(load_ms) + " ms");
   } else {
     log("registry: not loaded (" + load_error.message +
         "); serving no sessions until the store answers");

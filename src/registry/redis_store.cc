@@ -178,47 +178,55 @@ StoreError RedisStore::delete_session(const std::string& id, bool& found) {
 }
 
 StoreError RedisStore::touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) {
-  if (seen.empty()) return {};
   std::lock_guard lock(mu_);
-  std::vector<std::string> times;
-  times.reserve(seen.size());
-  for (const auto& s : seen) times.push_back(std::to_string(s.second));
-  std::vector<std::string_view> args;
-  args.reserve(2 * seen.size());
-  for (size_t i = 0; i < seen.size(); ++i) {
-    args.push_back(seen[i].first);
-    args.push_back(times[i]);
+  // Batches of kPage: one script call never holds Redis for long, whatever the batch size.
+  for (size_t from = 0; from < seen.size(); from += kPage) {
+    const size_t to = std::min(seen.size(), from + kPage);
+    std::vector<std::string> times;
+    times.reserve(to - from);
+    std::vector<std::string_view> args;
+    args.reserve(2 * (to - from));
+    for (size_t i = from; i < to; ++i) times.push_back(std::to_string(seen[i].second));
+    for (size_t i = from; i < to; ++i) {
+      args.push_back(seen[i].first);
+      args.push_back(times[i - from]);
+    }
+    Reply r;
+    if (auto e = run(redis_scripts::kTouch, std::move(args), r)) return e;
   }
-  Reply r;
-  return run(redis_scripts::kTouch, std::move(args), r);
+  return {};
 }
 
 StoreError RedisStore::expire_sessions(const std::vector<std::string>& ids, Millis now,
                                        std::vector<Expiry>& out) {
-  if (ids.empty()) return {};
   std::lock_guard lock(mu_);
   const std::string at = std::to_string(now);
-  std::vector<std::string_view> args{at};
-  for (const auto& id : ids) args.push_back(id);
-  Reply r;
-  if (auto e = run(redis_scripts::kExpire, std::move(args), r)) return e;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != ids.size()) {
-    return {"redis: unexpected expire result"};
-  }
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const redisReply* e = r->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) return {"redis: unexpected expire item"};
-    const std::string_view what = reply_text(e->element[0]);
-    Expiry x{ids[i], Expiry::Outcome::kGone, 0};
-    if (what == "live") {
-      x.outcome = Expiry::Outcome::kLive;
-      const std::string_view t = reply_text(e->element[1]);
-      std::from_chars(t.data(), t.data() + t.size(), x.last_active_at);
-    } else if (what == "idle" || what == "expired") {
-      x.outcome = what == "idle" ? Expiry::Outcome::kIdle : Expiry::Outcome::kExpired;
-      if (auto err = announce_message(e->element[1], nullptr)) return err;
+  for (size_t from = 0; from < ids.size(); from += kPage) {
+    const size_t to = std::min(ids.size(), from + kPage);
+    std::vector<std::string_view> args{at};
+    for (size_t i = from; i < to; ++i) args.push_back(ids[i]);
+    Reply r;
+    if (auto e = run(redis_scripts::kExpire, std::move(args), r)) return e;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != to - from) {
+      return {"redis: unexpected expire result"};
     }
-    out.push_back(std::move(x));
+    for (size_t i = from; i < to; ++i) {
+      const redisReply* e = r->element[i - from];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) {
+        return {"redis: unexpected expire item"};
+      }
+      const std::string_view what = reply_text(e->element[0]);
+      Expiry x{ids[i], Expiry::Outcome::kGone, 0};
+      if (what == "live") {
+        x.outcome = Expiry::Outcome::kLive;
+        const std::string_view t = reply_text(e->element[1]);
+        std::from_chars(t.data(), t.data() + t.size(), x.last_active_at);
+      } else if (what == "idle" || what == "expired") {
+        x.outcome = what == "idle" ? Expiry::Outcome::kIdle : Expiry::Outcome::kExpired;
+        if (auto err = announce_message(e->element[1], nullptr)) return err;
+      }
+      out.push_back(std::move(x));
+    }
   }
   return {};
 }

@@ -40,6 +40,9 @@ class Cli(unittest.TestCase):
         self.assertIn("subcommand", err)
 
     def test_examples_are_valid(self):
+        # The examples read secrets from the environment, as a deployment would.
+        os.environ.update(SESSIONGATE_TOKEN="example-token-123", SESSIONGATE_REDIS_PASSWORD="example",
+                          SESSIONGATE_LINK_KEY="x" * 40)
         for name in os.listdir(EXAMPLES):
             if name.endswith(".yaml"):
                 code, out, err, _ = run("config", "check", os.path.join(EXAMPLES, name))

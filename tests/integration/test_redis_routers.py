@@ -287,7 +287,7 @@ class MissedChanges(unittest.TestCase):
 class RedisConfig(unittest.TestCase):
     def test_acl_user_and_prefix(self):
         with RedisServer() as redis:
-            redis.cmd("ACL", "SETUSER", "router", "on", ">s3cret", "~tenant1:*", "&tenant1:*", "+@all")
+            redis.cmd("ACL", "SETUSER", "router", "on", ">s3cret", "~tenant1:*", "&tenant1:*", "+@all", "-@dangerous")
             up = Upstream(keepalive_server(app_named("one")))
             os.environ["SG_TEST_REDIS_PASSWORD"] = "s3cret"
             p = Proxy(SESSION_RULES, extra=redis_store(

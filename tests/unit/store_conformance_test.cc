@@ -259,6 +259,20 @@ TEST_P(StoreConformance, ManySessionsPageCompletely) {
     q.after = page.back().id;
   }
   EXPECT_EQ(seen, 2500u);
+  // Activity and expiry take any number of sessions (the Redis store sends them in batches).
+  std::vector<std::pair<std::string, Millis>> active;
+  std::vector<std::string> ids;
+  for (const auto& s : ss) {
+    active.emplace_back(s.id, s.last_active_at + 1000);
+    ids.push_back(s.id);
+  }
+  ASSERT_FALSE(store_->touch_sessions(active));
+  EXPECT_EQ(get_session("m101234")->last_active_at, ss[1234].last_active_at + 1000);
+  std::vector<Expiry> out;
+  ASSERT_FALSE(store_->expire_sessions(ids, now_ms(), out));
+  ASSERT_EQ(out.size(), 2500u);
+  EXPECT_EQ(out[2499].id, ids[2499]);
+  for (const auto& e : out) EXPECT_EQ(e.outcome, Expiry::Outcome::kLive);
 }
 
 TEST_P(StoreConformance, RegistryDerivesRoutesAndSweeps) {
