@@ -98,9 +98,9 @@ void Worker::begin_drain() {
       boost::system::error_code ignored;
       acc->close(ignored);
     }
-    for (auto* s : idle_) {
+    for (IdleEntry* e = idle_.next; e != &idle_; e = e->next) {
       boost::system::error_code ignored;
-      s->cancel(ignored);
+      e->socket->cancel(ignored);
     }
     pool_.close_all();
     activity_timer_.cancel();

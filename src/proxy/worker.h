@@ -57,6 +57,14 @@ struct TunnelHandle {
 
 using ActivitySink = std::function<void(std::vector<std::pair<std::string, int64_t>>)>;
 
+// A connection waiting for its next request. Intrusive (a node inside the connection), so
+// entering and leaving the idle list on every request costs no allocation.
+struct IdleEntry {
+  boost::asio::ip::tcp::socket* socket = nullptr;
+  IdleEntry* prev = nullptr;
+  IdleEntry* next = nullptr;
+};
+
 class Worker {
  public:
   explicit Worker(std::shared_ptr<const Runtime> rt);
@@ -75,8 +83,27 @@ class Worker {
   const Runtime& runtime() const { return *runtime_; }
   net::UpstreamPool& pool() { return pool_; }
   bool draining() const { return draining_; }
-  void add_idle(boost::asio::ip::tcp::socket* s) { idle_.insert(s); }
-  void remove_idle(boost::asio::ip::tcp::socket* s) { idle_.erase(s); }
+  void add_idle(IdleEntry& e) {
+    e.prev = &idle_;
+    e.next = idle_.next;
+    idle_.next->prev = &e;
+    idle_.next = &e;
+  }
+  void remove_idle(IdleEntry& e) {
+    e.prev->next = e.next;
+    e.next->prev = e.prev;
+    e.prev = e.next = nullptr;
+  }
+  // Idle connections that keep their read buffer and a pending read (no readiness re-arm, so
+  // one syscall less per request) are capped per worker, so a burst of idle clients cannot
+  // pin a buffer each.
+  bool take_hot_idle() {
+    if (hot_idle_ >= kHotIdleMax) return false;
+    ++hot_idle_;
+    return true;
+  }
+  void give_hot_idle() { --hot_idle_; }
+  static constexpr size_t kHotIdleMax = 64;
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Routes: replaced wholesale before start, then changed one by one on this worker's thread.
@@ -112,7 +139,8 @@ class Worker {
   std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::unordered_set<boost::asio::ip::tcp::socket*> idle_;
+  IdleEntry idle_{nullptr, &idle_, &idle_};  // sentinel of a circular list
+  size_t hot_idle_ = 0;
   std::atomic<size_t> connections_{0};
   bool draining_ = false;
   registry::RouteTable routes_;

@@ -64,6 +64,23 @@ class Timeouts(unittest.TestCase):
             self.assertEqual(s.recv(10), b"")
             self.assertLess(time.time() - t0, 3)
 
+    def test_idle_connection_releases_its_buffer_and_keeps_its_deadline(self):
+        # For its first second idle, a keep-alive connection keeps its buffer and a pending
+        # read; after that it holds only a readiness wait. Both must serve the next request,
+        # and the switch must not restart the idle clock.
+        with Upstream(keepalive_server(hello)) as up, \
+                Proxy(upstream_rule(up.port), extra="timeouts: {keepalive_idle: 2500ms}") as p:
+            s = connect(p.port)
+            r = Reader(s)
+            for pause in (0, 0.2, 1.5, 0):
+                time.sleep(pause)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                self.assertEqual(r.response()[0], 200)
+            t0 = time.time()
+            self.assertEqual(s.recv(10), b"")
+            self.assertGreater(time.time() - t0, 2.0)  # the whole keepalive_idle ...
+            self.assertLess(time.time() - t0, 3.3)  # ... and not 1 s + 2.5 s
+
     def test_connection_limit_answers_503(self):
         with Upstream(keepalive_server(hello)) as up, \
                 Proxy(upstream_rule(up.port), extra="limits: {max_connections: 5}") as p:
