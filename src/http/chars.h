@@ -2,8 +2,13 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sg::http::chars {
 
@@ -33,6 +38,29 @@ inline bool is_tchar(char c) {
 inline bool is_field_char(char c) {
   return kFieldChar[static_cast<uint8_t>(c)];
 }
+// Index of the first byte at or after `pos` that is not a field-value octet (usually the CR
+// that ends the line), or buf.size(). Sixteen bytes per step where SSE2 is available: header
+// values are most of a head's bytes.
+inline size_t scan_field_value(std::string_view buf, size_t pos) {
+#if defined(__SSE2__)
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  const __m128i below_space = _mm_set1_epi8(static_cast<char>(0x20 ^ 0x80));
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i del = _mm_set1_epi8(0x7f);
+  while (pos + 16 <= buf.size()) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf.data() + pos));
+    // Unsigned v < 0x20 (by flipping the sign bit for a signed compare), except HTAB; or DEL.
+    const __m128i ctl = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab),
+                                         _mm_cmplt_epi8(_mm_xor_si128(v, flip), below_space));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, del)));
+    if (mask != 0) return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    pos += 16;
+  }
+#endif
+  while (pos < buf.size() && is_field_char(buf[pos])) ++pos;
+  return pos;
+}
+
 inline bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }

@@ -62,7 +62,7 @@ ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& l
     std::string_view name = buf.substr(name_start, pos - name_start);
     ++pos;  // ':'
     const size_t value_start = pos;
-    while (pos < end && is_field_char(buf[pos])) ++pos;
+    pos = chars::scan_field_value(buf, pos);
     if (pos >= end) {
       if (over_limit(pos)) return ParseResult::fail(too_large_status, "header section too large");
       return ParseResult::incomplete();

@@ -1,5 +1,7 @@
 #include "http/parser.h"
 
+#include "http/chars.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -202,6 +204,26 @@ TEST(ResponseParser, RejectsSmuggling) {
   EXPECT_EQ(r.state, ParseState::kError);
   r = parse_response("SSH-2.0-OpenSSH\r\n", lim, Method::kGet, res);
   EXPECT_EQ(r.state, ParseState::kError);
+}
+
+}  // namespace
+}  // namespace sg::http
+
+namespace sg::http {
+namespace {
+
+// The vectorised scan must agree with the byte table on every octet, at every position of a
+// 16-byte block and in the scalar tail.
+TEST(FieldValueScan, AgreesWithTheByteTableForEveryOctet) {
+  for (int bad = 0; bad < 256; ++bad) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string s(48, 'a');
+      s[at] = static_cast<char>(bad);
+      const size_t expect = chars::is_field_char(s[at]) ? s.size() : at;
+      ASSERT_EQ(chars::scan_field_value(s, 0), expect) << "octet " << bad << " at " << at;
+      ASSERT_EQ(chars::scan_field_value(s, at), expect) << "octet " << bad << " from " << at;
+    }
+  }
 }
 
 }  // namespace
