@@ -94,6 +94,7 @@ def resync(redis, up, n):
     p = Proxy(SESSION_RULES, extra=redis_store(redis, prefix="big:"), workers=2)
     try:
         assert wait_for(lambda: "resync (connect)" in p.stderr(), 60)
+        time.sleep(1.0)  # let the control plane finish and hand back transient memory
         log = p.stderr()
         load = re.search(r"registry: (\d+) sessions loaded in (\d+) ms", log)
         rss_mb = p.rss_kib() / 1024

@@ -5,6 +5,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -28,6 +31,14 @@ namespace {
 
 void log(const std::string& line) {
   std::cerr << "sessiongate: " << line << "\n";
+}
+
+// Loading or resynchronising a large registry allocates transient copies of every record;
+// glibc keeps freed memory resident unless asked, so hand it back after those steps.
+void release_free_memory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
 }
 
 // The change feed's view, kept on the control-plane thread.
@@ -69,7 +80,7 @@ registry::RedisFeed::Handlers follow_feed(asio::io_context& io, registry::Regist
   };
   h.snapshot = [&io, &reg, &control, &synced](registry::Snapshot snap) {
     auto s = std::make_shared<registry::Snapshot>(std::move(snap));
-    asio::post(io, [&reg, &control, &synced, s] {
+    asio::post(io, [&reg, &control, &synced, s]() mutable {
       const auto began = std::chrono::steady_clock::now();
       auto r = reg.apply_snapshot(*s);
       const auto applied = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -84,6 +95,8 @@ registry::RedisFeed::Handlers follow_feed(asio::io_context& io, registry::Regist
           std::to_string(s->took_ms) + " ms, applied in " + std::to_string(applied) + " ms; " +
           std::to_string(r.sessions_changed) + " sessions and " +
           std::to_string(r.containers_changed) + " containers changed");
+      s.reset();
+      release_free_memory();
     });
   };
   h.state = [&io, &control, &state, &reg](bool up, std::string detail) {
@@ -221,6 +234,8 @@ int serve(const Config& config) {
     });
   }
   routes.clear();
+  routes.shrink_to_fit();
+  release_free_memory();
 
   std::unique_ptr<admin::Api> api;
   std::unique_ptr<admin::HttpServer> admin_server;

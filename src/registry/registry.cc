@@ -16,10 +16,10 @@ std::vector<RoutePtr> Registry::load(StoreError& error) {
   sessions_.clear();
   expiring_.clear();
   by_container_.clear();
-  routes_.clear();
   for (auto& c : containers) containers_[c.id] = std::move(c);
   std::vector<RoutePtr> out;
   out.reserve(sessions.size());
+  sessions_.reserve(sessions.size());
   for (auto& s : sessions) {
     sessions_[s.id] = life_of(s);
     track_expiry(s.id, sessions_[s.id]);
@@ -28,14 +28,14 @@ std::vector<RoutePtr> Registry::load(StoreError& error) {
     sink_ = nullptr;
     rebuild(s.id);
     sink_ = std::move(saved);
-    out.push_back(routes_[s.id]);
+    out.push_back(sessions_[s.id].route);
   }
   return out;
 }
 
 RoutePtr Registry::route(const std::string& session_id) const {
-  auto it = routes_.find(session_id);
-  return it == routes_.end() ? nullptr : it->second;
+  auto it = sessions_.find(session_id);
+  return it == sessions_.end() ? nullptr : it->second.route;
 }
 
 void Registry::rebuild(const std::string& session_id) {
@@ -45,9 +45,7 @@ void Registry::rebuild(const std::string& session_id) {
     auto r = std::make_shared<Route>();
     r->session_id = session_id;
     r->container_id = s->second.container_id;
-    r->access = s->second.access == "link"     ? RouteAccess::kLink
-                : s->second.access == "public" ? RouteAccess::kPublic
-                                               : RouteAccess::kDefault;
+    r->access = s->second.access;
     r->link_epoch = static_cast<uint32_t>(s->second.link_epoch);
     auto c = containers_.find(s->second.container_id);
     if (c != containers_.end()) {
@@ -59,9 +57,7 @@ void Registry::rebuild(const std::string& session_id) {
       r->lease_deadline = c->second.heartbeat_at + c->second.lease_ttl;
     }
     next = std::move(r);
-    routes_[session_id] = next;
-  } else {
-    routes_.erase(session_id);
+    s->second.route = next;
   }
   if (sink_) sink_(session_id, next);
 }

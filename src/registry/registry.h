@@ -49,7 +49,7 @@ class Registry {
 
   Store& store() { return store_; }
   RoutePtr route(const std::string& session_id) const;
-  size_t route_count() const { return routes_.size(); }
+  size_t route_count() const { return sessions_.size(); }
 
   // Activity seen by the data plane; written to the store in one batch by flush_activity().
   void record_activity(const std::string& session_id, Millis at);
@@ -66,18 +66,30 @@ class Registry {
   void prune_tombstones(uint64_t through);
   void rebuild(const std::string& session_id);
 
+  // What the control plane keeps per session: only what routes, expiry and versions need
+  // (labels and timestamps stay in the store), plus the route the workers hold.
   struct SessionLife {
     std::string container_id;
-    std::string access;
+    RoutePtr route;
     uint64_t link_epoch = 0;
     Millis idle_ttl = 0;
     Millis expires_at = 0;
     Millis last_active_at = 0;
     uint64_t version = 0;
+    RouteAccess access = RouteAccess::kDefault;
   };
   static SessionLife life_of(const Session& s) {
-    return {s.container_id, s.access,         s.link_epoch, s.idle_ttl,
-            s.expires_at,   s.last_active_at, s.version};
+    SessionLife l;
+    l.container_id = s.container_id;
+    l.link_epoch = s.link_epoch;
+    l.idle_ttl = s.idle_ttl;
+    l.expires_at = s.expires_at;
+    l.last_active_at = s.last_active_at;
+    l.version = s.version;
+    l.access = s.access == "link"     ? RouteAccess::kLink
+               : s.access == "public" ? RouteAccess::kPublic
+                                      : RouteAccess::kDefault;
+    return l;
   }
 
   Store& store_;
@@ -89,7 +101,6 @@ class Registry {
   std::unordered_set<std::string> expiring_;
   void track_expiry(const std::string& id, const SessionLife& life);
   std::unordered_map<std::string, std::unordered_set<std::string>> by_container_;
-  std::unordered_map<std::string, RoutePtr> routes_;
   std::unordered_map<std::string, Millis> pending_activity_;
   bool tombstones_enabled_ = false;
   // Key: 'c' or 's' + id -> version of the deletion; the deque holds them in version order.
