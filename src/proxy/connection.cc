@@ -265,9 +265,9 @@ class Connection {
     }
     if (lim_.body_bytes > 0 && req_.framing == Framing::kLength &&
         req_.content_length > lim_.body_bytes) {
-      local_.kind = LocalKind::kError;
-      local_.error = {ErrorKind::kBodyTooLarge, Side::kDownstream, false,
-                      "request body larger than the configured limit"};
+      local().kind = LocalKind::kError;
+      local().error = {ErrorKind::kBodyTooLarge, Side::kDownstream, false,
+                       "request body larger than the configured limit"};
       return false;
     }
     routing::RuleMatch m = rt_.rules.match(req_.host, req_.path, req_.header("cookie"),
@@ -286,27 +286,27 @@ class Connection {
         return resolve_session(a, m, t);
       case routing::ActionType::kFixed:
       case routing::ActionType::kRedirect:
-        local_.kind =
+        local().kind =
             a.type == routing::ActionType::kFixed ? LocalKind::kFixed : LocalKind::kRedirect;
-        local_.action = &a;
+        local().action = &a;
         return false;
     }
-    local_.kind = LocalKind::kError;
-    local_.error = {ErrorKind::kNoRule, Side::kDownstream, false, ""};
+    local().kind = LocalKind::kError;
+    local().error = {ErrorKind::kNoRule, Side::kDownstream, false, ""};
     return false;
   }
 
   awaitable<Next> respond_locally() {
-    switch (local_.kind) {
+    switch (local().kind) {
       case LocalKind::kPage:
-        co_return co_await local_response(local_.page, local_.extra, local_.outcome);
+        co_return co_await local_response(local().page, local().extra, local().outcome);
       case LocalKind::kError:
-        co_await send_error(local_.error, true);
+        co_await send_error(local().error, true);
         co_return Next::kClose;
       case LocalKind::kFixed:
-        co_return co_await fixed(*local_.action);
+        co_return co_await fixed(*local().action);
       case LocalKind::kRedirect:
-        co_return co_await redirect(*local_.action);
+        co_return co_await redirect(*local().action);
     }
     co_return Next::kClose;
   }
@@ -359,10 +359,10 @@ class Connection {
     if (need_link) {
       AccessResult ar = check_access(now);
       if (ar == AccessResult::kRedirect) {
-        return answer(access_page_, access_headers_, Outcome::k_redirect);
+        return answer(local().access_page, local().access_headers, Outcome::k_redirect);
       }
       if (ar == AccessResult::kForbidden) {
-        return answer(access_page_, {}, Outcome::k_forbidden);
+        return answer(local().access_page, {}, Outcome::k_forbidden);
       }
     }
     w_.note_activity(*route_, now);
@@ -405,10 +405,10 @@ class Connection {
 
   // Keeps a locally made page for respond_locally() to send; always false (see resolve_session).
   bool answer(http::Page page, std::string_view extra, Outcome outcome) {
-    local_.kind = LocalKind::kPage;
-    local_.page = std::move(page);
-    local_.extra.assign(extra);
-    local_.outcome = outcome;
+    local().kind = LocalKind::kPage;
+    local().page = std::move(page);
+    local().extra.assign(extra);
+    local().outcome = outcome;
     return false;
   }
 
@@ -1153,13 +1153,13 @@ class Connection {
       if (last == access::Verdict::kValid) {
         std::string location(req_.path);
         if (!clean_query.empty()) location += "?" + clean_query;
-        access_headers_ = "Location: " + location + "\r\nSet-Cookie: sg_access_" + id + "=" +
-                          std::string(token) + "; Path=/; HttpOnly; SameSite=Lax";
-        if (request_is_https()) access_headers_ += "; Secure";
-        access_headers_ += "\r\n";
-        access_location_ = location;
-        access_page_ =
-            http::make_page(302, "redirect", "Found", "Opening your preview.", access_location_);
+        local().access_headers = "Location: " + location + "\r\nSet-Cookie: sg_access_" + id + "=" +
+                                 std::string(token) + "; Path=/; HttpOnly; SameSite=Lax";
+        if (request_is_https()) local().access_headers += "; Secure";
+        local().access_headers += "\r\n";
+        local().access_location = location;
+        local().access_page = http::make_page(302, "redirect", "Found", "Opening your preview.",
+                                              local().access_location);
         return AccessResult::kRedirect;
       }
       return forbid(last);
@@ -1201,14 +1201,15 @@ class Connection {
   }
 
   AccessResult forbid(access::Verdict why, bool nothing_presented = false) {
-    access_detail_ = nothing_presented ? "no preview link or token"
-                                       : "preview link " + std::string(access::to_string(why));
-    access_page_ = http::make_page(
+    local().access_detail = nothing_presented
+                                ? "no preview link or token"
+                                : "preview link " + std::string(access::to_string(why));
+    local().access_page = http::make_page(
         403, "forbidden", "This preview is private",
         "Open it through the preview link you were given (links expire), or ask its owner for a "
         "new one.",
-        access_detail_);
-    access_page_.session = route_->session_id;
+        local().access_detail);
+    local().access_page.session = route_->session_id;
     return AccessResult::kForbidden;
   }
 
@@ -1290,7 +1291,19 @@ class Connection {
     Outcome outcome = Outcome::k_routed;
     Error error;
     const routing::Action* action = nullptr;
-  } local_;
+    // The preview-link check's answer (redirect or refusal).
+    std::string access_headers;
+    std::string access_location;
+    std::string access_detail;
+    http::Page access_page;
+  };
+  // Allocated on a connection's first local answer only: most connections never need one,
+  // and an idle connection should not carry a page's worth of fields.
+  std::unique_ptr<LocalAnswer> local_;
+  LocalAnswer& local() {
+    if (!local_) local_ = std::make_unique<LocalAnswer>();
+    return *local_;
+  }
   Buffer in_;
   Buffer up_;
   http::RequestHead req_;
@@ -1320,10 +1333,6 @@ class Connection {
   bool upstream_eof_ = false;  // the last upstream read ended in a clean EOF
   Consumed consumed_;
   std::string forwarded_cookie_;
-  std::string access_headers_;
-  std::string access_location_;
-  std::string access_detail_;
-  http::Page access_page_;
   bool counted_ = false;     // holds a slot in the per-client connection limit
   bool head_valid_ = false;  // snap_* hold this request's head fields
   std::string snap_method_, snap_host_, snap_path_, snap_agent_;
