@@ -21,6 +21,13 @@ constexpr std::array<bool, 256> make_tchar() {
   return t;
 }
 inline constexpr std::array<bool, 256> kTchar = make_tchar();
+// Field names stop at '_' too: the parser rejects it (decision 0003) without a second pass.
+constexpr std::array<bool, 256> make_name_char() {
+  std::array<bool, 256> t = make_tchar();
+  t['_'] = false;
+  return t;
+}
+inline constexpr std::array<bool, 256> kNameChar = make_name_char();
 
 // field-value octets: VCHAR, SP, HTAB, obs-text. Never NUL, CR, LF or other controls.
 constexpr std::array<bool, 256> make_field_vchar() {

@@ -48,10 +48,14 @@ ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& l
     }
     // field-name
     const size_t name_start = pos;
-    while (pos < end && is_tchar(buf[pos])) ++pos;
+    while (pos < end && chars::kNameChar[static_cast<uint8_t>(buf[pos])]) ++pos;
     if (pos >= end) {
       if (over_limit(pos)) return ParseResult::fail(too_large_status, "header section too large");
       return ParseResult::incomplete();
+    }
+    if (buf[pos] == '_') {
+      // Upstreams that map headers to CGI-style variables cannot tell X_Real_IP from X-Real-IP.
+      return ParseResult::fail(400, "underscore in header field name");
     }
     if (buf[pos] != ':') {
       if (is_ows(buf[pos]))
@@ -73,10 +77,6 @@ ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& l
     if (buf[pos + 1] != '\n') return ParseResult::fail(400, "bare CR in header field");
     std::string_view value = trim_ows(buf.substr(value_start, pos - value_start));
     pos += 2;
-    if (name.find('_') != std::string_view::npos) {
-      // Upstreams that map headers to CGI-style variables cannot tell X_Real_IP from X-Real-IP.
-      return ParseResult::fail(400, "underscore in header field name");
-    }
     headers.push_back({name, value});
   }
 }
