@@ -4,9 +4,6 @@
 
 #include <filesystem>
 
-#include "net/address.h"
-#include "registry/registry.h"
-
 namespace sg::registry {
 namespace {
 
@@ -21,15 +18,6 @@ class SqliteStoreTest : public ::testing::Test {
     path_ = (dir_ / "t.db").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  static Container container(const std::string& id, const std::string& addr) {
-    Container c;
-    c.id = id;
-    c.address_text = addr;
-    net::parse_endpoint(addr, c.address);
-    c.status = ContainerStatus::kReady;
-    return c;
-  }
 
   std::filesystem::path dir_;
   std::string path_;
