@@ -4,7 +4,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 
 #include "registry/redis_codec.h"
@@ -152,12 +151,10 @@ void RedisFeed::follow(std::string& error) {
     next_check = Clock::now() + std::chrono::milliseconds(check_interval_ms_);
     // The version check: catches a lost last message (no later message would reveal the gap)
     // and a store that went back in time (restarted without its data, failed over).
-    Reply v = cmd.command({"GET", prefix_ + "version"}, error);
-    if (!v) return;
     uint64_t now_version = 0;
-    if (v->type == REDIS_REPLY_STRING) {
-      const std::string_view t = reply_text(v.get());
-      std::from_chars(t.data(), t.data() + t.size(), now_version);
+    if (auto e = RedisStore::read_version(cmd, prefix_, now_version)) {
+      error = e.message;
+      return;
     }
     std::string reason;
     if (now_version < last_) {

@@ -139,9 +139,13 @@ StoreError RedisStore::heartbeat(const std::string& id, Millis now, Container& o
 }
 
 StoreError RedisStore::delete_container(const std::string& id, bool& found) {
+  return delete_record(redis_scripts::kDeleteContainer, id, found);
+}
+
+StoreError RedisStore::delete_record(const char* script, const std::string& id, bool& found) {
   std::lock_guard lock(mu_);
   Reply r;
-  if (auto e = run(redis_scripts::kDeleteContainer, {id}, r)) return e;
+  if (auto e = run(script, {id}, r)) return e;
   found = r->type != REDIS_REPLY_NIL;
   return found ? announce_message(r.get(), nullptr) : StoreError{};
 }
@@ -170,11 +174,7 @@ StoreError RedisStore::put_session(Session& s) {
 }
 
 StoreError RedisStore::delete_session(const std::string& id, bool& found) {
-  std::lock_guard lock(mu_);
-  Reply r;
-  if (auto e = run(redis_scripts::kDeleteSession, {id}, r)) return e;
-  found = r->type != REDIS_REPLY_NIL;
-  return found ? announce_message(r.get(), nullptr) : StoreError{};
+  return delete_record(redis_scripts::kDeleteSession, id, found);
 }
 
 StoreError RedisStore::touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) {
@@ -318,16 +318,22 @@ StoreError RedisStore::load_all(std::vector<Container>& containers, std::vector<
 StoreError RedisStore::load_from(RedisConnection& conn, const std::string& prefix,
                                  std::vector<Container>& containers, std::vector<Session>& sessions,
                                  uint64_t& version) {
+  if (auto e = read_version(conn, prefix, version)) return e;
+  if (auto e = read_index(conn, prefix, 'c', &containers, nullptr)) return e;
+  return read_index(conn, prefix, 's', nullptr, &sessions);
+}
+
+StoreError RedisStore::read_version(RedisConnection& conn, const std::string& prefix,
+                                    uint64_t& version) {
   std::string err;
   Reply v = conn.command({"GET", prefix + "version"}, err);
   if (!v) return {err};
-  version = 0;
+  version = 0;  // no key yet: nothing was ever written
   if (v->type == REDIS_REPLY_STRING) {
     const std::string_view t = reply_text(v.get());
     std::from_chars(t.data(), t.data() + t.size(), version);
   }
-  if (auto e = read_index(conn, prefix, 'c', &containers, nullptr)) return e;
-  return read_index(conn, prefix, 's', nullptr, &sessions);
+  return {};
 }
 
 StoreError RedisStore::read_index(RedisConnection& conn, const std::string& prefix, char kind,

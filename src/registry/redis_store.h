@@ -42,8 +42,12 @@ class RedisStore final : public Store {
   static StoreError load_from(RedisConnection& conn, const std::string& prefix,
                               std::vector<Container>& containers, std::vector<Session>& sessions,
                               uint64_t& version);
+  // The store's change version (0 before the first write).
+  static StoreError read_version(RedisConnection& conn, const std::string& prefix,
+                                 uint64_t& version);
 
  private:
+  StoreError delete_record(const char* script, const std::string& id, bool& found);
   static StoreError read_index(RedisConnection& conn, const std::string& prefix, char kind,
                                std::vector<Container>* containers, std::vector<Session>* sessions);
   // A usable connection, or an error (fast while backing off).
