@@ -4,46 +4,77 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string_view>
 #include <vector>
+
+#include <sys/mman.h>
 
 namespace sg {
 
 // A per-thread cache of standard-size blocks: a busy connection takes and returns a buffer on
-// every request, and the cache turns that malloc/free pair into two vector operations. Bounded,
-// so idle memory stays small (at most kCached blocks per thread).
+// every request, and the cache turns that malloc/free pair into two vector operations. Bounded
+// (kCached blocks per thread), and trimmed: blocks that sat unused through a whole trim period
+// give their pages back to the kernel (they stay cached; the next use faults them in), so a
+// burst of traffic does not leave its buffers resident once connections go idle.
 class BlockCache {
  public:
   static constexpr size_t kBlock = 16384;
   static constexpr size_t kCached = 256;
   static char* take() {
-    auto& c = cache();
-    if (c.empty()) return new char[kBlock];
-    char* b = c.back();
-    c.pop_back();
+    Cache& c = cache();
+    if (c.blocks.empty()) return alloc();
+    char* b = c.blocks.back();
+    c.blocks.pop_back();
+    c.low_water = std::min(c.low_water, c.blocks.size());
+    c.cold = std::min(c.cold, c.blocks.size());
     return b;
   }
   static void give(char* b) {
-    auto& c = cache();
-    if (c.size() >= kCached) {
-      delete[] b;
+    Cache& c = cache();
+    if (c.blocks.size() >= kCached) {
+      std::free(b);
       return;
     }
-    c.push_back(b);
+    c.blocks.push_back(b);
   }
+  // Called periodically by the thread that owns the cache. Returns how many blocks' pages
+  // were released.
+  static size_t trim() {
+    Cache& c = cache();
+    // The bottom `low_water` blocks were not taken since the last call.
+    size_t released = 0;
+    for (size_t i = c.cold; i < c.low_water; ++i) {
+      if (::madvise(c.blocks[i], kBlock, MADV_DONTNEED) == 0) ++released;
+    }
+    c.cold = std::max(c.cold, c.low_water);
+    c.low_water = c.blocks.size();
+    return released;
+  }
+  // Cached blocks whose pages are resident (for tests).
+  static size_t warm() { return cache().blocks.size() - cache().cold; }
 
  private:
+  static char* alloc() {
+    // Page-aligned, so trimming releases exactly the block's own pages.
+    void* p = std::aligned_alloc(4096, kBlock);
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<char*>(p);
+  }
   struct Cache {
-    std::vector<char*> blocks;
+    std::vector<char*> blocks;  // [0, cold): pages released; the back is the most recent
+    size_t cold = 0;
+    size_t low_water = 0;  // fewest blocks held since the last trim
     ~Cache() {
-      for (char* b : blocks) delete[] b;
+      for (char* b : blocks) std::free(b);
     }
   };
-  static std::vector<char*>& cache() {
+  static Cache& cache() {
     thread_local Cache c;
-    return c.blocks;
+    return c;
   }
 };
 

@@ -8,9 +8,49 @@
 
 namespace sg::http {
 
+// Fields the proxy acts on, recognised once when a head is parsed so that framing, forwarding
+// and lookups compare a byte instead of names.
+enum class Field : uint8_t {
+  kOther,
+  kHost,
+  kContentLength,
+  kTransferEncoding,
+  kConnection,
+  kKeepAlive,
+  kProxyConnection,
+  kTe,
+  kUpgrade,
+  kTrailer,
+  kProxyAuthorization,
+  kProxyAuthenticate,
+  kExpect,
+  kForwarded,
+  kXForwardedFor,
+  kXForwardedProto,
+  kXForwardedHost,
+  kCookie,
+  kAuthorization,
+  kAccept,
+  kReferer,
+  kUserAgent,
+  kXSessiongateToken,
+  kSecWebSocketKey,
+  kSecWebSocketAccept,
+};
+
+constexpr uint32_t bit(Field f) {
+  return uint32_t{1} << static_cast<unsigned>(f);
+}
+
+// The Field a name stands for (ASCII case-insensitive), kOther for any other name.
+Field classify_field(std::string_view name);
+
 struct Header {
+  Header(std::string_view n, std::string_view v) : name(n), value(v), id(classify_field(n)) {}
+  Header(std::string_view n, std::string_view v, Field f) : name(n), value(v), id(f) {}
   std::string_view name;
   std::string_view value;
+  Field id;
 };
 
 enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kTrace, kOther };
@@ -27,6 +67,7 @@ struct RequestHead {
   int version_minor = 1;
   std::string_view host;  // from Host, or the authority of an absolute-form target
   std::vector<Header> headers;
+  uint32_t fields = 0;  // bit(Field) of every recognised field present
 
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
@@ -41,6 +82,7 @@ struct RequestHead {
     method_id = Method::kOther;
     version_minor = 1;
     headers.clear();
+    fields = 0;
     connection_tokens.clear();
     framing = Framing::kNone;
     content_length = 0;
@@ -53,6 +95,7 @@ struct RequestHead {
            method_id == Method::kDelete || method_id == Method::kTrace;
   }
   std::string_view header(std::string_view name) const;
+  std::string_view header(Field f) const;
 };
 
 struct ResponseHead {
@@ -60,6 +103,7 @@ struct ResponseHead {
   std::string_view reason;
   int version_minor = 1;
   std::vector<Header> headers;
+  uint32_t fields = 0;  // bit(Field) of every recognised field present
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
   bool keep_alive = true;
@@ -70,12 +114,14 @@ struct ResponseHead {
     reason = {};
     version_minor = 1;
     headers.clear();
+    fields = 0;
     connection_tokens.clear();
     framing = Framing::kNone;
     content_length = 0;
     keep_alive = true;
   }
   std::string_view header(std::string_view name) const;
+  std::string_view header(Field f) const;
 };
 
 // ASCII case-insensitive equality. Inline: it runs for every header against a dozen names, and

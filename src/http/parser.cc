@@ -18,6 +18,14 @@ std::string_view find_header(const std::vector<Header>& headers, std::string_vie
   return {};
 }
 
+std::string_view find_field(const std::vector<Header>& headers, uint32_t present, Field f) {
+  if ((present & bit(f)) == 0) return {};
+  for (const auto& h : headers) {
+    if (h.id == f) return h.value;
+  }
+  return {};
+}
+
 std::string_view trim_ows(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
@@ -27,7 +35,7 @@ std::string_view trim_ows(std::string_view s) {
 // Parses the field section starting at `pos` up to and including the empty line.
 // On success sets `pos` just past the final CRLF.
 ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& limits,
-                         std::vector<Header>& headers, int too_large_status) {
+                         std::vector<Header>& headers, uint32_t& present, int too_large_status) {
   const size_t start = pos;
   const size_t end = buf.size();
   auto over_limit = [&](size_t at) { return at - start > limits.head_bytes; };
@@ -77,7 +85,9 @@ ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& l
     if (buf[pos + 1] != '\n') return ParseResult::fail(400, "bare CR in header field");
     std::string_view value = trim_ows(buf.substr(value_start, pos - value_start));
     pos += 2;
-    headers.push_back({name, value});
+    const Field id = classify_field(name);
+    present |= bit(id);
+    headers.emplace_back(name, value, id);
   }
 }
 
@@ -93,11 +103,12 @@ bool parse_uint(std::string_view s, uint64_t& out) {
 }
 
 // Content-Length: digits only; repeated fields must agree exactly.
-const char* read_content_length(const std::vector<Header>& headers, bool& present,
+const char* read_content_length(const std::vector<Header>& headers, uint32_t fields, bool& present,
                                 uint64_t& length) {
   present = false;
+  if ((fields & bit(Field::kContentLength)) == 0) return nullptr;
   for (const auto& h : headers) {
-    if (!iequals(h.name, "content-length")) continue;
+    if (h.id != Field::kContentLength) continue;
     uint64_t v = 0;
     if (!parse_uint(h.value, v)) return "invalid Content-Length";
     if (present && v != length) return "conflicting Content-Length values";
@@ -126,11 +137,12 @@ bool split_list(std::string_view value, std::vector<std::string_view>& out) {
 enum class TeVerdict { kAbsent, kChunked, kNotChunked, kUnsupported, kInvalid };
 
 // Every Transfer-Encoding field, read as one list of codings.
-TeVerdict read_transfer_encoding(const std::vector<Header>& headers) {
+TeVerdict read_transfer_encoding(const std::vector<Header>& headers, uint32_t fields) {
+  if ((fields & bit(Field::kTransferEncoding)) == 0) return TeVerdict::kAbsent;
   std::vector<std::string_view> codings;
   bool present = false;
   for (const auto& h : headers) {
-    if (!iequals(h.name, "transfer-encoding")) continue;
+    if (h.id != Field::kTransferEncoding) continue;
     present = true;
     if (!split_list(h.value, codings)) return TeVerdict::kInvalid;
   }
@@ -142,9 +154,11 @@ TeVerdict read_transfer_encoding(const std::vector<Header>& headers) {
   return codings.size() == 1 ? TeVerdict::kChunked : TeVerdict::kUnsupported;
 }
 
-bool read_connection(const std::vector<Header>& headers, std::vector<std::string_view>& tokens) {
+bool read_connection(const std::vector<Header>& headers, uint32_t fields,
+                     std::vector<std::string_view>& tokens) {
+  if ((fields & bit(Field::kConnection)) == 0) return true;
   for (const auto& h : headers) {
-    if (iequals(h.name, "connection") && !split_list(h.value, tokens)) return false;
+    if (h.id == Field::kConnection && !split_list(h.value, tokens)) return false;
   }
   return true;
 }
@@ -229,6 +243,74 @@ std::string_view RequestHead::header(std::string_view name) const {
 std::string_view ResponseHead::header(std::string_view name) const {
   return find_header(headers, name);
 }
+std::string_view RequestHead::header(Field f) const {
+  return find_field(headers, fields, f);
+}
+std::string_view ResponseHead::header(Field f) const {
+  return find_field(headers, fields, f);
+}
+
+// By length first: most names are rejected by one jump, and a match costs one comparison.
+Field classify_field(std::string_view n) {
+  auto is = [n](std::string_view lower) { return iequals(n, lower); };
+  switch (n.size()) {
+    case 2:
+      if (is("te")) return Field::kTe;
+      break;
+    case 4:
+      if (is("host")) return Field::kHost;
+      break;
+    case 6:
+      if (is("accept")) return Field::kAccept;
+      if (is("cookie")) return Field::kCookie;
+      if (is("expect")) return Field::kExpect;
+      break;
+    case 7:
+      if (is("upgrade")) return Field::kUpgrade;
+      if (is("referer")) return Field::kReferer;
+      if (is("trailer")) return Field::kTrailer;
+      break;
+    case 9:
+      if (is("forwarded")) return Field::kForwarded;
+      break;
+    case 10:
+      if (is("connection")) return Field::kConnection;
+      if (is("user-agent")) return Field::kUserAgent;
+      if (is("keep-alive")) return Field::kKeepAlive;
+      break;
+    case 13:
+      if (is("authorization")) return Field::kAuthorization;
+      break;
+    case 14:
+      if (is("content-length")) return Field::kContentLength;
+      break;
+    case 15:
+      if (is("x-forwarded-for")) return Field::kXForwardedFor;
+      break;
+    case 16:
+      if (is("proxy-connection")) return Field::kProxyConnection;
+      if (is("x-forwarded-host")) return Field::kXForwardedHost;
+      break;
+    case 17:
+      if (is("transfer-encoding")) return Field::kTransferEncoding;
+      if (is("x-forwarded-proto")) return Field::kXForwardedProto;
+      if (is("sec-websocket-key")) return Field::kSecWebSocketKey;
+      break;
+    case 18:
+      if (is("proxy-authenticate")) return Field::kProxyAuthenticate;
+      break;
+    case 19:
+      if (is("proxy-authorization")) return Field::kProxyAuthorization;
+      if (is("x-sessiongate-token")) return Field::kXSessiongateToken;
+      break;
+    case 20:
+      if (is("sec-websocket-accept")) return Field::kSecWebSocketAccept;
+      break;
+    default:
+      break;
+  }
+  return Field::kOther;
+}
 
 ParseResult parse_request(std::string_view buf, const ParseLimits& limits, RequestHead& out) {
   out.clear();
@@ -301,14 +383,14 @@ ParseResult parse_request(std::string_view buf, const ParseLimits& limits, Reque
   }
 
   pos = eol + 2;
-  ParseResult fields = parse_fields(buf, pos, limits, out.headers, 431);
+  ParseResult fields = parse_fields(buf, pos, limits, out.headers, out.fields, 431);
   if (fields.state != ParseState::kComplete) return fields;
 
   // Host: exactly one, well formed.
   int hosts = 0;
   std::string_view host;
   for (const auto& h : out.headers) {
-    if (iequals(h.name, "host")) {
+    if (h.id == Field::kHost) {
       ++hosts;
       host = h.value;
     }
@@ -319,10 +401,11 @@ ParseResult parse_request(std::string_view buf, const ParseLimits& limits, Reque
   out.host = authority.empty() ? host : authority;
 
   bool has_length = false;
-  if (const char* err = read_content_length(out.headers, has_length, out.content_length)) {
+  if (const char* err =
+          read_content_length(out.headers, out.fields, has_length, out.content_length)) {
     return ParseResult::fail(400, err);
   }
-  switch (read_transfer_encoding(out.headers)) {
+  switch (read_transfer_encoding(out.headers, out.fields)) {
     case TeVerdict::kAbsent:
       out.framing = has_length && out.content_length > 0 ? Framing::kLength : Framing::kNone;
       break;
@@ -339,16 +422,16 @@ ParseResult parse_request(std::string_view buf, const ParseLimits& limits, Reque
       return ParseResult::fail(400, "invalid Transfer-Encoding");
   }
 
-  if (!read_connection(out.headers, out.connection_tokens)) {
+  if (!read_connection(out.headers, out.fields, out.connection_tokens)) {
     return ParseResult::fail(400, "invalid Connection header");
   }
   out.keep_alive = out.version_minor == 1 ? !has_token(out.connection_tokens, "close")
                                           : has_token(out.connection_tokens, "keep-alive") &&
                                                 !has_token(out.connection_tokens, "close");
-  std::string_view upgrade = find_header(out.headers, "upgrade");
+  std::string_view upgrade = find_field(out.headers, out.fields, Field::kUpgrade);
   out.upgrade =
       out.version_minor == 1 && !upgrade.empty() && has_token(out.connection_tokens, "upgrade");
-  std::string_view expect = find_header(out.headers, "expect");
+  std::string_view expect = find_field(out.headers, out.fields, Field::kExpect);
   if (!expect.empty()) {
     if (!iequals(expect, "100-continue")) return ParseResult::fail(417, "unsupported expectation");
     out.expect_continue = out.version_minor == 1;
@@ -385,7 +468,7 @@ ParseResult parse_response(std::string_view buf, const ParseLimits& limits, Meth
     if (!is_field_char(c)) return ParseResult::fail(502, "invalid upstream reason phrase");
   }
   size_t pos = eol + 2;
-  ParseResult fields = parse_fields(buf, pos, limits, out.headers, 502);
+  ParseResult fields = parse_fields(buf, pos, limits, out.headers, out.fields, 502);
   if (fields.state == ParseState::kError) {
     fields.error.status = 502;
     return fields;
@@ -393,16 +476,17 @@ ParseResult parse_response(std::string_view buf, const ParseLimits& limits, Meth
   if (fields.state != ParseState::kComplete) return fields;
 
   bool has_length = false;
-  if (const char* err = read_content_length(out.headers, has_length, out.content_length)) {
+  if (const char* err =
+          read_content_length(out.headers, out.fields, has_length, out.content_length)) {
     return ParseResult::fail(502, err);
   }
-  TeVerdict te = read_transfer_encoding(out.headers);
+  TeVerdict te = read_transfer_encoding(out.headers, out.fields);
   if (te == TeVerdict::kInvalid)
     return ParseResult::fail(502, "invalid upstream Transfer-Encoding");
   if (te != TeVerdict::kAbsent && has_length) {
     return ParseResult::fail(502, "upstream sent both Content-Length and Transfer-Encoding");
   }
-  if (!read_connection(out.headers, out.connection_tokens)) {
+  if (!read_connection(out.headers, out.fields, out.connection_tokens)) {
     return ParseResult::fail(502, "invalid upstream Connection header");
   }
   out.keep_alive = out.version_minor == 1 ? !has_token(out.connection_tokens, "close")

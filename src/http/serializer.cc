@@ -57,37 +57,36 @@ void append_framing(std::string& out, Framing framing, uint64_t length, bool zer
   }
 }
 
+constexpr uint32_t kHopByHop =
+    bit(Field::kConnection) | bit(Field::kKeepAlive) | bit(Field::kProxyConnection) |
+    bit(Field::kTe) | bit(Field::kTransferEncoding) | bit(Field::kUpgrade) | bit(Field::kTrailer) |
+    bit(Field::kProxyAuthorization) | bit(Field::kProxyAuthenticate);
+
 // Fields the proxy owns on the way upstream: it sets them from what it knows, never relays them.
-bool proxy_owned_request_field(std::string_view name) {
-  return iequals(name, "host") || iequals(name, "content-length") || iequals(name, "expect") ||
-         iequals(name, "forwarded") || iequals(name, "x-forwarded-for") ||
-         iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host");
+constexpr uint32_t kProxyOwnedRequest =
+    bit(Field::kHost) | bit(Field::kContentLength) | bit(Field::kExpect) | bit(Field::kForwarded) |
+    bit(Field::kXForwardedFor) | bit(Field::kXForwardedProto) | bit(Field::kXForwardedHost);
+
+// Not relayed: dropped by id, or named by the message's own Connection field.
+bool dropped(const Header& h, uint32_t drop, const std::vector<std::string_view>& tokens) {
+  return (bit(h.id) & drop) != 0 || (!tokens.empty() && named_in(tokens, h.name));
 }
 
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) {
-  return iequals(name, "connection") || iequals(name, "keep-alive") ||
-         iequals(name, "proxy-connection") || iequals(name, "te") ||
-         iequals(name, "transfer-encoding") || iequals(name, "upgrade") ||
-         iequals(name, "trailer") || iequals(name, "proxy-authorization") ||
-         iequals(name, "proxy-authenticate");
+  return (bit(classify_field(name)) & kHopByHop) != 0;
 }
 
 void serialize_request(const RequestHead& req, const ForwardInfo& info, std::string& out) {
   out.append(req.method).append(" ").append(info.target).append(" HTTP/1.1\r\n");
   append_header(out, "Host", info.host);
+  const uint32_t drop = kHopByHop | kProxyOwnedRequest |
+                        (info.strip_token_header ? bit(Field::kXSessiongateToken) : 0) |
+                        (info.strip_authorization ? bit(Field::kAuthorization) : 0) |
+                        (info.replace_cookie ? bit(Field::kCookie) : 0);
   for (const auto& h : req.headers) {
-    if (is_hop_by_hop(h.name) || proxy_owned_request_field(h.name) ||
-        named_in(req.connection_tokens, h.name)) {
-      continue;
-    }
-    if ((info.strip_token_header && iequals(h.name, "x-sessiongate-token")) ||
-        (info.strip_authorization && iequals(h.name, "authorization")) ||
-        (info.replace_cookie && iequals(h.name, "cookie"))) {
-      continue;
-    }
-    append_header(out, h.name, h.value);
+    if (!dropped(h, drop, req.connection_tokens)) append_header(out, h.name, h.value);
   }
   if (info.replace_cookie && !info.cookie.empty()) append_header(out, "Cookie", info.cookie);
   // Client-supplied forwarding headers are replaced, not appended to: the edge is not trusted.
@@ -108,7 +107,7 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
   append_framing(out, req.framing, req.content_length, sends_body);
   if (req.upgrade) {
     append_header(out, "Connection", "upgrade");
-    append_header(out, "Upgrade", req.header("upgrade"));
+    append_header(out, "Upgrade", req.header(Field::kUpgrade));
   }
   out.append("\r\n");
 }
@@ -118,17 +117,16 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
   append_number(out, static_cast<uint64_t>(res.status));
   out.append(" ").append(res.reason).append("\r\n");
   const bool upgrade = res.status == 101;
+  // A body-less response keeps the upstream's Content-Length: it describes the representation.
+  const uint32_t drop = kHopByHop | (f.framing != Framing::kNone ? bit(Field::kContentLength) : 0);
   for (const auto& h : res.headers) {
-    if (is_hop_by_hop(h.name) || named_in(res.connection_tokens, h.name)) continue;
-    // A body-less response keeps the upstream's Content-Length: it describes the representation.
-    if (iequals(h.name, "content-length") && f.framing != Framing::kNone) continue;
-    append_header(out, h.name, h.value);
+    if (!dropped(h, drop, res.connection_tokens)) append_header(out, h.name, h.value);
   }
   append_framing(out, f.framing, res.content_length, false);
   out.append(f.extra);
   if (upgrade) {
     append_header(out, "Connection", "upgrade");
-    append_header(out, "Upgrade", res.header("upgrade"));
+    append_header(out, "Upgrade", res.header(Field::kUpgrade));
   } else if (!f.keep_alive) {
     out.append("Connection: close\r\n");
   } else if (f.client_http10) {

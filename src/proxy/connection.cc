@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
@@ -20,6 +19,8 @@
 #include "net/watchdog.h"
 #include "observe/metrics.h"
 #include "proxy/error_page.h"
+#include "proxy/request_record.h"
+#include "proxy/tunnel.h"
 #include "proxy/worker.h"
 #include "registry/route.h"
 #include "routing/pattern.h"
@@ -109,108 +110,92 @@ struct Consumed {
 
 class Connection {
  public:
-  Connection(Worker& w, tcp::socket s)
+  Connection(Worker& w, ClientPtr c)
       : w_(w),
         rt_(w.runtime()),
         lim_(rt_.settings.limits),
         to_(rt_.settings.timeouts),
-        client_(std::move(s)),
+        cc_(std::move(c)),
+        client_(cc_->socket),
         dog_(client_.get_executor()) {
     dog_.watch(&client_);
-    boost::system::error_code ec;
-    auto peer = client_.remote_endpoint(ec);
-    if (!ec) {
-      auto addr = peer.address();
-      if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-        addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-      }
-      client_ip_ = addr.to_string();
-      client_v6_ = addr.is_v6();
-    }
-    client_.set_option(tcp::no_delay(true), ec);
     head_limit_ = lim_.request_line + lim_.header_bytes + 8;
-    w_.metrics().connections_active.add();
   }
 
-  ~Connection() {
-    if (counted_) rt_.client_limits->close_connection(client_ip_);
-    w_.metrics().connections_active.sub();
-    w_.connection_closed();
-  }
-
+  // Serves requests until the client closes, goes idle (parked) or becomes a tunnel.
   awaitable<void> run() {
-    if (rt_.client_limits) {
-      if (!rt_.client_limits->open_connection(client_ip_)) {
-        w_.metrics().connections_rejected.add();
-        co_await reject_client("too many connections from your address");
-        co_return;
-      }
-      counted_ = true;
-    }
-    bool first = true;
     for (;;) {
       begin_request();
-      if (!co_await read_head(first)) {
-        if (status_ != 0) finish_request();  // a rejected head was answered: it is a request too
+      const Head h = co_await read_head();
+      if (h == Head::kPark) {
+        w_.park(std::move(cc_), park_kind_, park_deadline_);
+        co_return;
+      }
+      if (h == Head::kEnd) {
+        if (rec_.status != 0) finish_request();  // a rejected head was answered: it is a request too
         break;
       }
-      first = false;
+      cc_->served = true;
       if (rt_.access_log) {
         // Body reads and tunnels reuse the read buffer the head points into: keep a copy.
-        snap_method_ = req_.method;
-        snap_host_ = req_.host;
-        snap_path_ = req_.path;
-        snap_agent_ = req_.header("user-agent");
-        head_valid_ = true;
+        snap_.method = req_.method;
+        snap_.host = req_.host;
+        snap_.path = req_.path;
+        snap_.user_agent = req_.header(http::Field::kUserAgent);
+        snap_.valid = true;
       }
       UpstreamTarget target;
       Next next = plan(target) ? co_await forward(target) : co_await respond_locally();
+      if (!cc_) co_return;  // now a tunnel, which reports the request when it ends
       finish_request();
       if (next == Next::kClose || w_.draining()) break;
     }
     co_await close_client();
   }
 
+  // Answers a client over its per-address connection limit, then closes.
+  awaitable<void> refuse() { co_await reject_client("too many connections from your address"); }
+
  private:
   // ---- downstream head ------------------------------------------------------------------
 
-  // True with req_ parsed and head_len_ set; false when the connection must end (any error
-  // response has been sent).
-  awaitable<bool> read_head(bool first) {
-    if (in_.empty()) {
-      const auto idle_deadline = Clock::now() + (first ? to_.request_head : to_.keepalive_idle);
-      idle_entry_.socket = &client_;
-      w_.add_idle(idle_entry_);
+  enum class Head { kReady, kEnd, kPark };
+
+  // kReady with req_ parsed and head_len_ set; kEnd when the connection must end (any error
+  // response has been sent); kPark when it went idle and should wait without this object.
+  awaitable<Head> read_head() {
+    // A connection starts when its socket is readable: its first head is read at once.
+    if (in_.empty() && !std::exchange(fresh_, false)) {
+      if (w_.draining()) co_return Head::kEnd;
+      const auto idle_deadline = Clock::now() + to_.keepalive_idle;
+      park_kind_ = Parking::kKeepAlive;
       // A connection that just finished a request usually sends the next one soon: read into
       // the buffer it still holds. The reactor knows the socket is drained, so this read
       // costs no syscall until data arrives, where a readiness wait would re-arm epoll
-      // (epoll_ctl) every time. After kHotIdle without data, fall back to holding nothing.
-      if (!first && in_.capacity() > 0 && w_.take_hot_idle()) {
+      // (epoll_ctl) every time. After kHotIdle without data, park (hold nothing).
+      if (in_.capacity() > 0 && w_.take_hot_idle()) {
+        idle_entry_.socket = &client_;
+        w_.add_idle(idle_entry_);
         dog_.arm_at(std::min(idle_deadline, Clock::now() + kHotIdle));
         auto [p, n] = in_.prepare(4096, head_limit_);
         auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
         w_.give_hot_idle();
+        w_.remove_idle(idle_entry_);
         if (!ec) {
-          bytes_in_ += got;
+          rec_.bytes_in += got;
           in_.commit(got);
         } else if (!dog_.expired() || Clock::now() >= idle_deadline || w_.draining()) {
-          w_.remove_idle(idle_entry_);
-          co_return false;
+          co_return Head::kEnd;
         }
+        park_kind_ = Parking::kAfterHotIdle;
       }
       if (in_.empty()) {
-        // Idle between requests: hold no buffer, only a readiness wait.
-        in_.release_if_empty();
-        dog_.arm_at(idle_deadline);
-        auto [ec] = co_await client_.async_wait(tcp::socket::wait_read, kUse);
-        if (ec || w_.draining()) {
-          w_.remove_idle(idle_entry_);
-          co_return false;
-        }
+        dog_.disarm();
+        park_deadline_ = idle_deadline;
+        co_return Head::kPark;
       }
-      w_.remove_idle(idle_entry_);
     }
-    t_start_ = Clock::now();
+    rec_.start = Clock::now();
     dog_.arm(to_.request_head);
     const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
     for (;;) {
@@ -218,13 +203,13 @@ class Connection {
         http::ParseResult r = http::parse_request(in_.data(), plim, req_);
         if (r.state == http::ParseState::kComplete) {
           head_len_ = r.consumed;
-          co_return true;
+          co_return Head::kReady;
         }
         if (r.state == http::ParseState::kError) {
           // The head is unusable, but a browser still deserves a page it can render.
           html_ = in_.data().find("text/html") != std::string_view::npos;
           co_await send_error(error_from_parse(r.error), true);
-          co_return false;
+          co_return Head::kEnd;
         }
       }
       auto [p, n] = in_.prepare(4096, head_limit_);
@@ -232,17 +217,17 @@ class Connection {
         co_await send_error(
             {ErrorKind::kHeadersTooLarge, Side::kDownstream, false, "request head too large"},
             true);
-        co_return false;
+        co_return Head::kEnd;
       }
       auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
-      bytes_in_ += got;
+      rec_.bytes_in += got;
       if (ec) {
         if (dog_.expired() && !in_.empty()) {
           co_await send_error({ErrorKind::kRequestTimeout, Side::kDownstream, false,
                                "request head not received in time"},
                               true);
         }
-        co_return false;
+        co_return Head::kEnd;
       }
       in_.commit(got);
     }
@@ -253,11 +238,11 @@ class Connection {
   // Decides what to do with the parsed request. True with `t` set: forward it. False: the
   // answer is local (local_). Not a coroutine, so the forwarding path costs no extra frame.
   bool plan(UpstreamTarget& t) {
-    html_ = http::wants_html(req_.header("accept"));
+    html_ = http::wants_html(req_.header(http::Field::kAccept));
     route_.reset();
     set_cookie_ = {};
     if (rt_.client_limits &&
-        !rt_.client_limits->take_request(client_ip_, Clock::now().time_since_epoch().count())) {
+        !rt_.client_limits->take_request(cc_->ip, Clock::now().time_since_epoch().count())) {
       return answer(http::make_page(429, "rate_limited", "Too many requests",
                                     "This address sent too many requests. Wait a moment and "
                                     "try again."),
@@ -270,13 +255,14 @@ class Connection {
                        "request body larger than the configured limit"};
       return false;
     }
-    routing::RuleMatch m = rt_.rules.match(req_.host, req_.path, req_.header("cookie"),
-                                           req_.header("referer"), rt_.sessions.cookie_name);
+    routing::RuleMatch m =
+        rt_.rules.match(req_.host, req_.path, req_.header(http::Field::kCookie),
+                        req_.header(http::Field::kReferer), rt_.sessions.cookie_name);
     if (m.rule == nullptr) {
       return answer(error_page({ErrorKind::kNoRule, Side::kDownstream, false, ""}), {},
                     Outcome::k_no_rule);
     }
-    rule_ = m.rule;
+    rec_.rule = m.rule;
     const routing::Action& a = m.rule->action;
     switch (a.type) {
       case routing::ActionType::kUpstream:
@@ -395,7 +381,7 @@ class Connection {
     }
     // Affinity for the dev server's root-level requests: remember the session per origin.
     if (from_prefix && a.affinity &&
-        routing::cookie_value(req_.header("cookie"), rt_.sessions.cookie_name) != id) {
+        routing::cookie_value(req_.header(http::Field::kCookie), rt_.sessions.cookie_name) != id) {
       cookie_buf_ = "Set-Cookie: " + rt_.sessions.cookie_name + "=" + std::string(id) +
                     "; Path=/; HttpOnly; SameSite=Lax\r\n";
       t.set_cookie = cookie_buf_;
@@ -416,8 +402,8 @@ class Connection {
   // skipping an unread body is how request smuggling starts.
   awaitable<Next> local_response(const http::Page& page, std::string_view extra_headers,
                                  Outcome outcome) {
-    outcome_ = outcome;
-    status_ = page.status;
+    rec_.outcome = outcome;
+    rec_.status = page.status;
     const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
     out_.clear();
     http::render_page(page, html_, close, out_, extra_headers, page_template(page.code));
@@ -433,8 +419,8 @@ class Connection {
       co_return co_await local_response(page, {}, Outcome::k_fixed);
     }
     const bool close = !req_.keep_alive || req_.framing != Framing::kNone;
-    outcome_ = Outcome::k_fixed;
-    status_ = a.status;
+    rec_.outcome = Outcome::k_fixed;
+    rec_.status = a.status;
     out_.clear();
     out_ += "HTTP/1.1 " + std::to_string(a.status) + " ";
     out_ += http::status_text(a.status);
@@ -494,8 +480,8 @@ class Connection {
     dog_.arm(to_.upstream_connect);
     const auto t0 = Clock::now();
     auto [ec] = co_await upstream_->async_connect(ep, kUse);
-    connect_us_ = us_since(t0);
-    w_.metrics().upstream_connect.observe_us(static_cast<uint64_t>(connect_us_));
+    rec_.connect_us = us_since(t0);
+    w_.metrics().upstream_connect.observe_us(static_cast<uint64_t>(rec_.connect_us));
     if (ec) {
       err_ = dog_.expired() ? Error{ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
                                     "upstream connect timed out"}
@@ -518,7 +504,7 @@ class Connection {
       if (!req_.idempotent() && !net::still_open(*s)) continue;
       upstream_.emplace(std::move(*s));
       dog_.watch(&client_, &*upstream_);
-      connect_us_ = 0;
+      rec_.connect_us = 0;
       w_.metrics().upstream_pool_idle.set(w_.pool().idle_count());
       return true;
     }
@@ -543,8 +529,8 @@ class Connection {
     const bool replayable = req_.idempotent() && !has_body;
 
     http::ForwardInfo info;
-    info.client_ip = client_ip_;
-    info.client_ipv6 = client_v6_;
+    info.client_ip = cc_->ip;
+    info.client_ipv6 = cc_->v6;
     info.host = a.host_header == routing::HostHeader::kUpstream || req_.host.empty()
                     ? std::string_view(a.address_text)
                     : req_.host;
@@ -565,8 +551,8 @@ class Connection {
     }
 
     expected_accept_.clear();
-    if (req_.upgrade && http::iequals(req_.header("upgrade"), "websocket")) {
-      expected_accept_ = http::websocket_accept(req_.header("sec-websocket-key"));
+    if (req_.upgrade && http::iequals(req_.header(http::Field::kUpgrade), "websocket")) {
+      expected_accept_ = http::websocket_accept(req_.header(http::Field::kSecWebSocketKey));
     }
 
     bool continue_sent = false;
@@ -626,7 +612,8 @@ class Connection {
         co_return co_await fail(err_);
       }
       // A 101 that does not answer this handshake is not the upstream we think it is.
-      if (!expected_accept_.empty() && res_.header("sec-websocket-accept") != expected_accept_) {
+      if (!expected_accept_.empty() &&
+          res_.header(http::Field::kSecWebSocketAccept) != expected_accept_) {
         err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false,
                 "upstream 101 without a valid Sec-WebSocket-Accept"};
         drop_upstream();
@@ -732,7 +719,7 @@ class Connection {
     dog_.arm(to_.body_idle);
     auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
     if (ec) co_return false;
-    bytes_in_ += got;
+    rec_.bytes_in += got;
     in_.commit(got);
     co_return true;
   }
@@ -755,8 +742,8 @@ class Connection {
         if (r.state == http::ParseState::kComplete) {
           if (res_.status >= 200 || res_.status == 101) {
             upstream_head_len_ = r.consumed;
-            first_byte_us_ = us_since(sent_at);
-            w_.metrics().upstream_first_byte.observe_us(static_cast<uint64_t>(first_byte_us_));
+            rec_.first_byte_us = us_since(sent_at);
+            w_.metrics().upstream_first_byte.observe_us(static_cast<uint64_t>(rec_.first_byte_us));
             co_return HeadResult::kOk;
           }
           // 100 was answered by us already; other interim responses (103) go to the client.
@@ -818,8 +805,8 @@ class Connection {
     out_.clear();
     http::serialize_response(res_, f, out_);
     up_.consume(upstream_head_len_);
-    outcome_ = Outcome::k_routed;
-    status_ = res_.status;
+    rec_.outcome = Outcome::k_routed;
+    rec_.status = res_.status;
 
     bool upstream_reusable = res_.keep_alive && res_.framing != Framing::kUntilClose;
     bool complete = false;
@@ -836,7 +823,7 @@ class Connection {
                                                  asio::buffer(up_.data().data(), n)};
           dog_.arm(to_.body_idle);
           auto [ec, w] = co_await asio::async_write(client_, bufs, kUse);
-          bytes_out_ += w;
+          rec_.bytes_out += w;
           up_.consume(n);
           complete = !ec;
         } else {
@@ -872,7 +859,7 @@ class Connection {
                                            asio::buffer(suffix)};
     dog_.arm(to_.body_idle);
     auto [ec, n] = co_await asio::async_write(client_, bufs, kUse);
-    bytes_out_ += n;
+    rec_.bytes_out += n;
     head_pending = false;
     co_return !ec;
   }
@@ -956,6 +943,8 @@ class Connection {
 
   // ---- tunnel -----------------------------------------------------------------------------
 
+  // Passes the 101 (and whatever followed it from either side) on, then hands both sockets
+  // to a Tunnel; this connection object and its coroutine end there.
   awaitable<void> tunnel() {
     out_.clear();
     http::ResponseFraming f;
@@ -968,60 +957,21 @@ class Connection {
       co_return;
     }
     up_.consume(up_.size());
-    up_.release_if_empty();
-    in_.release_if_empty();
-    dog_.arm(to_.tunnel_idle);
-    // A deleted or re-pointed session takes its tunnels down with it.
-    TunnelHandle handle{[this] {
-      boost::system::error_code ignored;
-      client_.cancel(ignored);
-      if (upstream_) upstream_->cancel(ignored);
-    }};
-    registry::RoutePtr route = route_;
-    if (route) w_.add_tunnel(route->session_id, &handle);
-    outcome_ = Outcome::k_routed;
-    status_ = 101;
-    tunnel_ = true;
-
-    w_.metrics().tunnels_active.add();
-    w_.metrics().tunnels_total.add();
-    using namespace asio::experimental::awaitable_operators;
-    co_await (pump(client_, *upstream_, in_) && pump(*upstream_, client_, up_));
-    w_.metrics().tunnels_active.sub();
-    if (route) w_.remove_tunnel(route->session_id, &handle);
-    drop_upstream();
-  }
-
-  // One direction of a tunnel. Holds a buffer only while bytes are moving.
-  awaitable<void> pump(tcp::socket& from, tcp::socket& to, Buffer& buf) {
-    boost::system::error_code ignored;
-    for (;;) {
-      if (!buf.empty()) {
-        auto [ec, n] = co_await asio::async_write(to, asio::buffer(buf.data()), kUse);
-        if (ec) break;
-        buf.consume(n);
-        dog_.arm(to_.tunnel_idle);
-      }
-      buf.release_if_empty();
-      auto [wec] = co_await from.async_wait(tcp::socket::wait_read, kUse);
-      if (wec) break;
-      auto [p, n] = buf.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
-      auto [ec, got] = co_await from.async_read_some(asio::buffer(p, n), kUse);
-      if (ec == asio::error::eof) {
-        to.shutdown(tcp::socket::shutdown_send, ignored);  // pass the half-close on
+    if (!in_.empty()) {
+      dog_.arm(to_.tunnel_idle);
+      auto [ec, n] = co_await asio::async_write(*upstream_, asio::buffer(in_.data()), kUse);
+      if (ec) {
+        drop_upstream();
         co_return;
       }
-      if (ec) break;
-      if (&from == &client_) {
-        bytes_in_ += got;
-      } else {
-        bytes_out_ += got;
-      }
-      buf.commit(got);
+      in_.consume(n);
     }
-    // An error or timeout on one side ends both directions.
-    from.close(ignored);
-    to.close(ignored);
+    dog_.disarm();
+    rec_.outcome = Outcome::k_routed;
+    rec_.status = 101;
+    rec_.tunnel = true;
+    Tunnel::start(std::move(cc_), std::move(*upstream_), route_, rec_, std::move(snap_));
+    upstream_.reset();
   }
 
   // ---- responses and closing ----------------------------------------------------------
@@ -1029,7 +979,7 @@ class Connection {
   awaitable<bool> write_client(asio::const_buffer b) {
     dog_.arm(to_.body_idle);
     auto [ec, n] = co_await asio::async_write(client_, b, kUse);
-    bytes_out_ += n;
+    rec_.bytes_out += n;
     co_return !ec;
   }
 
@@ -1041,61 +991,22 @@ class Connection {
   awaitable<void> send_error(const Error& e, bool close) {
     out_.clear();
     http::Page page = error_page(e);
-    outcome_ = outcome_of(e.kind);
-    status_ = page.status;
+    rec_.outcome = outcome_of(e.kind);
+    rec_.status = page.status;
     if (route_) page.session = route_->session_id;
     http::render_page(page, html_, close, out_, {}, page_template(page.code));
     co_await write_client(asio::buffer(out_));
   }
 
   void begin_request() {
-    outcome_ = Outcome::k_client_closed;
-    status_ = 0;
-    bytes_in_ = bytes_out_ = 0;
-    connect_us_ = first_byte_us_ = -1;
-    rule_ = nullptr;
+    rec_ = RequestRecord{};
+    rec_.start = Clock::now();
     route_.reset();
-    tunnel_ = false;
-    head_valid_ = false;
-    t_start_ = Clock::now();
+    snap_.valid = false;
   }
 
   // Metrics and the access-log line for the request that just ended.
-  void finish_request() {
-    auto& m = w_.metrics();
-    const int64_t total = us_since(t_start_);
-    m.requests[static_cast<size_t>(outcome_)].add();
-    if (status_ >= 100 && status_ < 600) m.status_class[static_cast<size_t>(status_ / 100)].add();
-    if (!tunnel_) m.request_duration.observe_us(static_cast<uint64_t>(total));
-    m.bytes_in.add(bytes_in_);
-    m.bytes_out.add(bytes_out_);
-    if (rt_.access_log) {
-      observe::AccessRecord r;
-      r.time_ms = registry::now_ms();
-      r.client = client_ip_;
-      if (head_valid_) {
-        r.method = snap_method_;
-        r.host = snap_host_;
-        r.path = snap_path_;
-        r.user_agent = snap_agent_;
-      }
-      r.status = status_;
-      r.outcome = observe::to_string(outcome_);
-      r.rule = rule_ ? std::string_view(rule_->name) : std::string_view();
-      if (route_) {
-        r.session = route_->session_id;
-        r.container = route_->container_id;
-        r.generation = route_->generation;
-      }
-      r.bytes_in = bytes_in_;
-      r.bytes_out = bytes_out_;
-      r.duration_us = total;
-      r.connect_us = connect_us_;
-      r.first_byte_us = first_byte_us_;
-      r.tunnel = tunnel_;
-      w_.access(r);
-    }
-  }
+  void finish_request() { record_request(w_, rec_, cc_->ip, snap_, route_.get()); }
 
   const std::string* page_template(std::string_view code) const {
     if (!html_ || rt_.pages.empty()) return nullptr;
@@ -1165,7 +1076,7 @@ class Connection {
       return forbid(last);
     }
     // 2. A header, for programs.
-    std::string_view header = req_.header("x-sessiongate-token");
+    std::string_view header = req_.header(http::Field::kXSessiongateToken);
     if (!header.empty()) {
       presented = true;
       last = verify(header);
@@ -1174,7 +1085,7 @@ class Connection {
         return AccessResult::kAllowed;
       }
     }
-    std::string_view auth = req_.header("authorization");
+    std::string_view auth = req_.header(http::Field::kAuthorization);
     if (auth.size() > 10 && http::iequals(auth.substr(0, 7), "bearer ") &&
         auth.substr(7, 3) == "v1.") {
       presented = true;
@@ -1186,7 +1097,7 @@ class Connection {
     }
     // 3. The cookie set by a link visit.
     std::string cookie_name = "sg_access_" + id;
-    std::string_view cookie_header = req_.header("cookie");
+    std::string_view cookie_header = req_.header(http::Field::kCookie);
     std::string_view cookie = routing::cookie_value(cookie_header, cookie_name);
     if (!cookie.empty()) {
       presented = true;
@@ -1214,9 +1125,9 @@ class Connection {
   }
 
   bool request_is_https() const {
-    if (!http::iequals(req_.header("x-forwarded-proto"), "https")) return false;
+    if (!http::iequals(req_.header(http::Field::kXForwardedProto), "https")) return false;
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(client_ip_, ec);
+    auto addr = asio::ip::make_address(cc_->ip, ec);
     if (ec) return false;
     for (const auto& c : rt_.trusted_proxies) {
       if (net::cidr_contains(c, addr)) return true;
@@ -1251,8 +1162,8 @@ class Connection {
                                       "tabs or wait a moment.",
                                       why);
     http::render_page(page, false, true, out_, "Retry-After: 1\r\n");
-    outcome_ = Outcome::k_rate_limited;
-    status_ = 429;
+    rec_.outcome = Outcome::k_rate_limited;
+    rec_.status = 429;
     co_await write_client(asio::buffer(out_));
     finish_request();
     co_await close_client();
@@ -1279,10 +1190,14 @@ class Connection {
   const Runtime& rt_;
   const Limits& lim_;
   const Timeouts& to_;
-  tcp::socket client_;
+  ClientPtr cc_;  // null once parked or handed to a tunnel
+  tcp::socket& client_;
   std::optional<tcp::socket> upstream_;
   net::Watchdog dog_;
   IdleEntry idle_entry_;
+  bool fresh_ = true;
+  Parking park_kind_ = Parking::kKeepAlive;
+  Clock::time_point park_deadline_;
   enum class LocalKind : uint8_t { kPage, kError, kFixed, kRedirect };
   struct LocalAnswer {
     LocalKind kind = LocalKind::kPage;
@@ -1310,8 +1225,6 @@ class Connection {
   http::ResponseHead res_;
   std::string out_;
   std::string upstream_head_;
-  std::string client_ip_;
-  bool client_v6_ = false;
   bool html_ = false;
   size_t head_len_ = 0;
   size_t upstream_head_len_ = 0;
@@ -1319,23 +1232,12 @@ class Connection {
   Error err_;
   Error body_error_;
   net::PoolKey pool_key_;
-  // Per-request accounting for metrics and the access log.
-  Clock::time_point t_start_;
-  Outcome outcome_ = Outcome::k_client_closed;
-  int status_ = 0;
-  uint64_t bytes_in_ = 0;
-  uint64_t bytes_out_ = 0;
-  int64_t connect_us_ = -1;
-  int64_t first_byte_us_ = -1;
-  const routing::Rule* rule_ = nullptr;
-  bool tunnel_ = false;
+  RequestRecord rec_;  // this request's accounting for metrics and the access log
   std::string expected_accept_;
   bool upstream_eof_ = false;  // the last upstream read ended in a clean EOF
   Consumed consumed_;
   std::string forwarded_cookie_;
-  bool counted_ = false;     // holds a slot in the per-client connection limit
-  bool head_valid_ = false;  // snap_* hold this request's head fields
-  std::string snap_method_, snap_host_, snap_path_, snap_agent_;
+  HeadSnapshot snap_;
   registry::RoutePtr route_;  // held while a session request is in flight
   std::string target_buf_;
   std::string cookie_buf_;
@@ -1344,9 +1246,14 @@ class Connection {
 
 }  // namespace
 
-awaitable<void> serve_connection(Worker& worker, tcp::socket client) {
+awaitable<void> serve_connection(Worker& worker, ClientPtr client) {
   Connection conn(worker, std::move(client));
   co_await conn.run();
+}
+
+awaitable<void> refuse_connection(Worker& worker, ClientPtr client) {
+  Connection conn(worker, std::move(client));
+  co_await conn.refuse();
 }
 
 }  // namespace sg::proxy

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/buffer.h"
 #include "proxy/connection.h"
 #include "proxy/error_page.h"
 
@@ -35,6 +36,10 @@ Worker::Worker(std::shared_ptr<const Runtime> rt)
 Worker::~Worker() {
   stop();
   join();
+  // Connections, parked sockets and tunnels are owned by pending handlers: destroy them now,
+  // while everything they report to on the way out still exists.
+  io_.shutdown();
+  if (runtime_->access_log) flush_log();  // tunnels cut by the shutdown logged their line
 }
 
 bool Worker::listen(std::string& error) {
@@ -65,6 +70,7 @@ void Worker::start() {
   for (auto& acc : acceptors_) accept(*acc);
   if (activity_sink_) schedule_activity_flush();
   if (runtime_->access_log) schedule_log_flush();
+  schedule_trim();
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -84,7 +90,20 @@ void Worker::accept(tcp::acceptor& acceptor) {
       } else {
         connections_.fetch_add(1, std::memory_order_relaxed);
         metrics_.connections_total.add();
-        asio::co_spawn(io_, serve_connection(*this, std::move(s)), asio::detached);
+        auto c = std::make_unique<ClientConn>(*this, std::move(s));
+        if (runtime_->client_limits) {
+          if (!runtime_->client_limits->open_connection(c->ip)) {
+            metrics_.connections_rejected.add();
+            asio::co_spawn(io_, refuse_connection(*this, std::move(c)), asio::detached);
+            accept(acceptor);
+            return;
+          }
+          c->counted = true;
+        }
+        // Nothing is allocated for the request until its first byte arrives.
+        const auto deadline =
+            std::chrono::steady_clock::now() + runtime_->settings.timeouts.request_head;
+        park(std::move(c), Parking::kFirstRequest, deadline);
       }
     }
     accept(acceptor);
@@ -102,9 +121,74 @@ void Worker::begin_drain() {
       boost::system::error_code ignored;
       e->socket->cancel(ignored);
     }
+    for (size_t k = 0; k < kTunnelList; ++k) {
+      deadlines_[k].for_each([](DeadlineHook& h) {
+        boost::system::error_code ignored;
+        static_cast<ClientConn*>(h.owner)->socket.cancel(ignored);
+      });
+    }
     pool_.close_all();
     activity_timer_.cancel();
+    trim_timer_.cancel();
   });
+}
+
+void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_point deadline) {
+  ClientConn* p = c.get();
+  p->parked.owner = p;
+  p->parked.expire = [](DeadlineHook* h) {
+    boost::system::error_code ignored;
+    static_cast<ClientConn*>(h->owner)->socket.cancel(ignored);  // the wait ends; it closes
+  };
+  deadlines_[static_cast<size_t>(kind)].push_back(p->parked, deadline);
+  arm_deadlines(deadline);
+  ++parked_count_;
+  p->socket.async_wait(tcp::socket::wait_read,
+                       [this, c = std::move(c)](const boost::system::error_code& ec) mutable {
+                         --parked_count_;
+                         DeadlineList::remove(c->parked);
+                         if (ec || draining_) return;  // due, drained or broken: close it
+                         wake(std::move(c));
+                       });
+}
+
+void Worker::wake(ClientPtr c) {
+  asio::co_spawn(io_, serve_connection(*this, std::move(c)), asio::detached);
+}
+
+void Worker::push_deadline(DeadlineList& list, DeadlineHook& h, Millis timeout) {
+  const auto when = std::chrono::steady_clock::now() + timeout;
+  list.push_back(h, when);
+  arm_deadlines(when);
+}
+
+// One timer for every list, set for the earliest front; moving it earlier is rare because
+// entries join at the back of lists that hold one timeout each.
+void Worker::arm_deadlines(std::chrono::steady_clock::time_point when) {
+  if (timer_armed_ && when >= timer_at_) return;
+  timer_armed_ = true;
+  timer_at_ = when;
+  const unsigned epoch = ++timer_epoch_;
+  deadline_timer_.expires_at(when);
+  deadline_timer_.async_wait([this, epoch](const boost::system::error_code&) {
+    if (epoch != timer_epoch_) return;  // replaced by an earlier deadline
+    timer_armed_ = false;
+    expire_deadlines();
+  });
+}
+
+void Worker::expire_deadlines() {
+  const auto now = std::chrono::steady_clock::now();
+  auto next = std::chrono::steady_clock::time_point::max();
+  for (DeadlineList& list : deadlines_) {
+    while (!list.empty() && list.front().deadline <= now) {
+      DeadlineHook& h = list.front();
+      DeadlineList::remove(h);
+      h.expire(&h);
+    }
+    if (!list.empty()) next = std::min(next, list.front().deadline);
+  }
+  if (next != std::chrono::steady_clock::time_point::max()) arm_deadlines(next);
 }
 
 void Worker::access(const observe::AccessRecord& r) {
@@ -129,6 +213,17 @@ void Worker::schedule_log_flush() {
     if (ec) return;
     if (draining_ && connections_.load(std::memory_order_relaxed) == 0) return;
     schedule_log_flush();
+  });
+}
+
+// Buffers are cached per thread for speed; the ones a burst left behind give their memory
+// back after a quarter of a second unused.
+void Worker::schedule_trim() {
+  trim_timer_.expires_after(std::chrono::milliseconds(250));
+  trim_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    BlockCache::trim();
+    schedule_trim();
   });
 }
 

@@ -20,7 +20,9 @@
 #include "net/upstream_pool.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
+#include "proxy/client_conn.h"
 #include "proxy/client_limits.h"
+#include "proxy/deadline_list.h"
 #include "proxy/settings.h"
 #include "registry/route.h"
 #include "routing/rule.h"
@@ -65,6 +67,21 @@ struct IdleEntry {
   IdleEntry* next = nullptr;
 };
 
+// The event loop, with its shutdown step callable early: the worker destroys every pending
+// handler (and the connections they own) while its own members are still alive.
+class EventLoop : public boost::asio::io_context {
+ public:
+  EventLoop() : boost::asio::io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
+  using boost::asio::io_context::shutdown;
+};
+
+// Which deadline a parked connection waits under (each list holds one kind, so stays sorted).
+enum class Parking : uint8_t {
+  kFirstRequest,  // accepted, nothing sent yet: request_head from the accept
+  kKeepAlive,     // answered, idle: keepalive_idle from the end of the response
+  kAfterHotIdle,  // answered, idle, parked after its hot-read second: same deadline, later entry
+};
+
 class Worker {
  public:
   explicit Worker(std::shared_ptr<const Runtime> rt);
@@ -106,6 +123,14 @@ class Worker {
   static constexpr size_t kHotIdleMax = 64;
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
+  // Holds an idle client connection without a coroutine: a readiness wait and a place in a
+  // deadline list. Readable: a connection is started on it; due or draining: it is closed.
+  void park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_point deadline);
+  // Puts `h` at the back of `list`, due `timeout` from now, and makes sure the timer is set.
+  void push_deadline(DeadlineList& list, DeadlineHook& h, Millis timeout);
+  DeadlineList& tunnel_deadlines() { return deadlines_[kTunnelList]; }
+  size_t parked() const { return parked_count_; }
+
   // Routes: replaced wholesale before start, then changed one by one on this worker's thread.
   const registry::RouteTable& routes() const { return routes_; }
   void load_routes(const std::vector<registry::RoutePtr>& routes) { routes_.replace_all(routes); }
@@ -126,31 +151,44 @@ class Worker {
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void wake(ClientPtr c);
+  void arm_deadlines(std::chrono::steady_clock::time_point when);
+  void expire_deadlines();
   void apply_route(const std::string& session_id, registry::RoutePtr route);
   void close_tunnels(const std::string& session_id);
   void schedule_activity_flush();
   void schedule_log_flush();
+  void schedule_trim();
   void flush_log();
 
+  // Declared before the loop: handlers destroyed with it still find them.
+  std::shared_ptr<const Runtime> runtime_;
+  observe::WorkerMetrics metrics_;
+  std::atomic<size_t> connections_{0};
+  static constexpr size_t kTunnelList = 3;
+  DeadlineList deadlines_[4];  // Parking kinds, then tunnels
+  size_t parked_count_ = 0;
   // Each socket is touched only by this worker's thread, so per-object I/O locking is skipped;
   // the scheduler stays thread-safe for posts from the control plane.
-  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-  std::shared_ptr<const Runtime> runtime_;
+  EventLoop io_;
+  boost::asio::steady_timer deadline_timer_{io_};
+  std::chrono::steady_clock::time_point timer_at_{};
+  bool timer_armed_ = false;
+  unsigned timer_epoch_ = 0;
   std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   IdleEntry idle_{nullptr, &idle_, &idle_};  // sentinel of a circular list
   size_t hot_idle_ = 0;
-  std::atomic<size_t> connections_{0};
   bool draining_ = false;
   registry::RouteTable routes_;
   std::unordered_map<std::string, std::vector<TunnelHandle*>> tunnels_;
   ActivitySink activity_sink_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};
-  observe::WorkerMetrics metrics_;
   std::string log_buf_;
   boost::asio::steady_timer log_timer_{io_};
+  boost::asio::steady_timer trim_timer_{io_};
   std::thread thread_;
 };
 

@@ -120,6 +120,29 @@ class Proxy:
                     return int(line.split()[1])
         return 0
 
+    def metrics(self):
+        """(name -> value, text) from the admin /metrics endpoint."""
+        with connect(self.admin_port) as s:
+            s.sendall(f"GET /metrics HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {Proxy.TOKEN}\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            status, headers, body = Reader(s).response()
+        assert status == 200, status
+        values = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        return values, body.decode()
+
+    def wait_metric(self, name, value, timeout=5.0):
+        """Polls until metric `name` equals `value`; returns the last value seen."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.metrics()[0].get(name)
+            if got == value or time.time() > deadline:
+                return got
+            time.sleep(0.05)
+
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc is None:
             return None
@@ -487,6 +510,16 @@ def ws_echo_handler(conn, server):
             conn.sendall(ws_frame(8, payload, mask=False))
             return
         conn.sendall(ws_frame(op, payload, fin=fin, mask=False))
+
+
+def ws_upgrade(conn, server):
+    """Upstream side: reads an upgrade request and answers 101. Returns the ConnReader."""
+    r = ConnReader(conn, server)
+    _, _, headers, _ = r.request(read_body=False)
+    key = dict(headers)["sec-websocket-key"]
+    conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Accept: {ws_accept(key)}\r\n\r\n").encode())
+    return r
 
 
 def ws_connect(port, path="/ws", host="app.test", protocol=None):

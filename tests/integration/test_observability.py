@@ -20,16 +20,7 @@ def get(port, path, host, headers=None):
 
 
 def metrics(p):
-    with connect(p.admin_port) as s:
-        s.sendall(f"GET /metrics HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {Proxy.TOKEN}\r\nConnection: close\r\n\r\n".encode())
-        status, headers, body = Reader(s).response()
-    assert status == 200
-    values = {}
-    for line in body.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values, body.decode()
+    return p.metrics()
 
 
 class Observability(unittest.TestCase):

@@ -8,8 +8,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (ConnReader, Proxy, Reader, Upstream, connect, respond, upstream_rule,  # noqa: E402
-                     ws_accept, ws_connect, ws_echo_handler, ws_frame, ws_read_frame)
+from harness import (ConnReader, Proxy, Reader, Upstream, connect, recv_until_close,  # noqa: E402
+                     respond, upstream_rule, ws_accept, ws_connect, ws_echo_handler, ws_frame,
+                     ws_read_frame, ws_upgrade)
 
 
 class ServerSentEvents(unittest.TestCase):
@@ -141,6 +142,64 @@ class WebSockets(unittest.TestCase):
             self.assertEqual(ws_read_frame(r)[2], f"msg {i}".encode())
             s.close()
 
+
+    def test_bytes_sent_with_the_upgrade_request_reach_the_upstream(self):
+        s = connect(self.proxy.port)
+        key = "dGhlIHNhbXBsZSBub25jZQ=="
+        s.sendall(("GET /early HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\n"
+                   "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                   f"Sec-WebSocket-Key: {key}\r\n\r\n").encode() + ws_frame(1, b"early bird"))
+        r = Reader(s)
+        self.assertEqual(r.head()[0], 101)
+        self.assertEqual(ws_read_frame(r), (True, 1, b"early bird"))
+        s.close()
+
+    def test_slow_reader_receives_every_byte_in_order(self):
+        # The upstream writes 8 MiB at once; the client reads slowly. The tunnel must hold
+        # what the client cannot take yet (and stop reading the upstream meanwhile).
+        blob = os.urandom(1 << 20) * 8
+
+        def firehose(conn, server):
+            r = ws_upgrade(conn, server)
+            conn.sendall(blob)
+            conn.shutdown(socket.SHUT_WR)
+            r.exactly(1)  # wait for the client's goodbye before closing
+
+        with Upstream(firehose) as up, Proxy(upstream_rule(up.port)) as p:
+            s, r, status, _, _ = ws_connect(p.port)
+            self.assertEqual(status, 101)
+            time.sleep(0.5)  # let the proxy fill every buffer on the way
+            got = bytearray()
+            while len(got) < len(blob):
+                chunk = r.exactly(min(65536, len(blob) - len(got)))
+                got += chunk
+                if len(got) < (1 << 20):
+                    time.sleep(0.01)
+            self.assertEqual(bytes(got), blob)
+            s.sendall(b"x")
+            s.settimeout(5)
+            self.assertEqual(s.recv(10), b"")  # upstream closed after its half-close
+            s.close()
+
+    def test_half_close_is_passed_on_both_ways(self):
+        seen = {}
+
+        def half(conn, server):
+            r = ws_upgrade(conn, server)
+            seen["client_sent"] = r.buf + recv_until_close(conn)  # the client's FIN arrived as EOF
+            conn.sendall(b"still talking after your FIN")
+            conn.shutdown(socket.SHUT_WR)
+
+        with Upstream(half) as up, Proxy(upstream_rule(up.port)) as p:
+            s, r, status, _, _ = ws_connect(p.port)
+            self.assertEqual(status, 101)
+            s.sendall(b"last words")
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(5)
+            self.assertEqual(r.buf + recv_until_close(s), b"still talking after your FIN")
+            self.assertEqual(seen["client_sent"], b"last words")
+            self.assertEqual(p.wait_metric("sessiongate_tunnels_active", 0), 0)
+            s.close()
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

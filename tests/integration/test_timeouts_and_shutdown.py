@@ -81,6 +81,44 @@ class Timeouts(unittest.TestCase):
             self.assertGreater(time.time() - t0, 2.0)  # the whole keepalive_idle ...
             self.assertLess(time.time() - t0, 3.3)  # ... and not 1 s + 2.5 s
 
+    def test_silent_connection_closed_at_head_timeout_and_counted_until_then(self):
+        # A connection that never sends is held without any request state (parked), but it is
+        # still an open connection: counted, and closed at request_head.
+        with Upstream(keepalive_server(hello)) as up, \
+                Proxy(upstream_rule(up.port), extra="timeouts: {request_head: 1s}") as p:
+            silent = [connect(p.port) for _ in range(3)]
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 3), 3)
+            t0 = time.time()
+            for s in silent:
+                s.settimeout(5)
+                self.assertEqual(s.recv(10), b"")
+            self.assertGreater(time.time() - t0, 0.5)
+            self.assertLess(time.time() - t0, 3)
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
+            self.assertEqual(request(p.port)[0], 200)
+
+    def test_parked_connections_beyond_the_hot_budget_serve_again(self):
+        # More idle keep-alive connections than keep a hot read (64 per worker): all of them
+        # park after their first second idle and must each serve a second request.
+        n = 150
+        with Upstream(keepalive_server(hello)) as up, Proxy(upstream_rule(up.port)) as p:
+            conns = []
+            for _ in range(n):
+                s = connect(p.port)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                r = Reader(s)
+                self.assertEqual(r.response()[0], 200)
+                conns.append((s, r))
+            time.sleep(1.5)
+            for s, _ in conns:
+                s.sendall(b"GET /again HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            for s, r in conns:
+                self.assertEqual(r.response()[:3:2], (200, b"hello"))
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", n), n)
+            for s, _ in conns:
+                s.close()
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
+
     def test_connection_limit_answers_503(self):
         with Upstream(keepalive_server(hello)) as up, \
                 Proxy(upstream_rule(up.port), extra="limits: {max_connections: 5}") as p:
@@ -126,6 +164,23 @@ class GracefulShutdown(unittest.TestCase):
                 connect(p.port, timeout=1)
             p.stop()
 
+
+    def test_sigterm_closes_parked_connections_at_once(self):
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            fresh = connect(p.port)  # never sent anything
+            idle = connect(p.port)
+            idle.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            Reader(idle).response()
+            time.sleep(1.3)  # past the hot-read second: parked
+            t0 = time.time()
+            p.proc.send_signal(signal.SIGTERM)
+            for s in (fresh, idle):
+                s.settimeout(5)
+                self.assertEqual(s.recv(10), b"")
+            self.assertEqual(p.proc.wait(10), 0)
+            self.assertLess(time.time() - t0, 2.5)
+            p.stop()
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

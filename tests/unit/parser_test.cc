@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 namespace sg::http {
@@ -224,6 +225,68 @@ TEST(FieldValueScan, AgreesWithTheByteTableForEveryOctet) {
       ASSERT_EQ(chars::scan_field_value(s, at), expect) << "octet " << bad << " from " << at;
     }
   }
+}
+
+}  // namespace
+}  // namespace sg::http
+
+namespace sg::http {
+namespace {
+
+TEST(ClassifyField, EveryKnownNameInAnyCaseAndNearMissesAreOther) {
+  const std::pair<std::string, Field> known[] = {
+      {"host", Field::kHost},
+      {"content-length", Field::kContentLength},
+      {"transfer-encoding", Field::kTransferEncoding},
+      {"connection", Field::kConnection},
+      {"keep-alive", Field::kKeepAlive},
+      {"proxy-connection", Field::kProxyConnection},
+      {"te", Field::kTe},
+      {"upgrade", Field::kUpgrade},
+      {"trailer", Field::kTrailer},
+      {"proxy-authorization", Field::kProxyAuthorization},
+      {"proxy-authenticate", Field::kProxyAuthenticate},
+      {"expect", Field::kExpect},
+      {"forwarded", Field::kForwarded},
+      {"x-forwarded-for", Field::kXForwardedFor},
+      {"x-forwarded-proto", Field::kXForwardedProto},
+      {"x-forwarded-host", Field::kXForwardedHost},
+      {"cookie", Field::kCookie},
+      {"authorization", Field::kAuthorization},
+      {"accept", Field::kAccept},
+      {"referer", Field::kReferer},
+      {"user-agent", Field::kUserAgent},
+      {"x-sessiongate-token", Field::kXSessiongateToken},
+      {"sec-websocket-key", Field::kSecWebSocketKey},
+      {"sec-websocket-accept", Field::kSecWebSocketAccept},
+  };
+  for (const auto& [name, id] : known) {
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string mixed = name;
+    mixed[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(mixed[0])));
+    EXPECT_EQ(classify_field(name), id) << name;
+    EXPECT_EQ(classify_field(upper), id) << upper;
+    EXPECT_EQ(classify_field(mixed), id) << mixed;
+    std::string near = name;
+    near.back() = near.back() == 'x' ? 'y' : 'x';
+    EXPECT_EQ(classify_field(near), Field::kOther) << near;
+    EXPECT_EQ(classify_field(name + "s"), Field::kOther) << name << "s";
+  }
+  EXPECT_EQ(classify_field(""), Field::kOther);
+}
+
+// The parser records which fields it saw; lookups by id agree with lookups by name.
+TEST(ClassifyField, ParsedHeadsKnowTheirFields) {
+  RequestHead req;
+  const std::string raw =
+      "GET / HTTP/1.1\r\nHOST: a.test\r\nX-Other: 1\r\nUser-Agent: t\r\nCookie: a=1\r\n\r\n";
+  ASSERT_EQ(parse_request(raw, ParseLimits{}, req).state, ParseState::kComplete);
+  EXPECT_EQ(req.fields,
+            bit(Field::kHost) | bit(Field::kOther) | bit(Field::kUserAgent) | bit(Field::kCookie));
+  EXPECT_EQ(req.header(Field::kUserAgent), "t");
+  EXPECT_EQ(req.header(Field::kCookie), req.header("cookie"));
+  EXPECT_EQ(req.header(Field::kReferer), "");
 }
 
 }  // namespace

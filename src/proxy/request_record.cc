@@ -1,0 +1,47 @@
+#include "proxy/request_record.h"
+
+#include "observe/access_log.h"
+#include "proxy/worker.h"
+#include "registry/records.h"
+
+namespace sg::proxy {
+
+void record_request(Worker& w, const RequestRecord& r, std::string_view client,
+                    const HeadSnapshot& head, const registry::Route* route) {
+  auto& m = w.metrics();
+  const int64_t total = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - r.start)
+                            .count();
+  m.requests[static_cast<size_t>(r.outcome)].add();
+  if (r.status >= 100 && r.status < 600) m.status_class[static_cast<size_t>(r.status / 100)].add();
+  if (!r.tunnel) m.request_duration.observe_us(static_cast<uint64_t>(total));
+  m.bytes_in.add(r.bytes_in);
+  m.bytes_out.add(r.bytes_out);
+  if (!w.runtime().access_log) return;
+  observe::AccessRecord a;
+  a.time_ms = registry::now_ms();
+  a.client = client;
+  if (head.valid) {
+    a.method = head.method;
+    a.host = head.host;
+    a.path = head.path;
+    a.user_agent = head.user_agent;
+  }
+  a.status = r.status;
+  a.outcome = observe::to_string(r.outcome);
+  a.rule = r.rule ? std::string_view(r.rule->name) : std::string_view();
+  if (route) {
+    a.session = route->session_id;
+    a.container = route->container_id;
+    a.generation = route->generation;
+  }
+  a.bytes_in = r.bytes_in;
+  a.bytes_out = r.bytes_out;
+  a.duration_us = total;
+  a.connect_us = r.connect_us;
+  a.first_byte_us = r.first_byte_us;
+  a.tunnel = r.tunnel;
+  w.access(a);
+}
+
+}  // namespace sg::proxy

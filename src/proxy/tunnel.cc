@@ -1,0 +1,145 @@
+#include "proxy/tunnel.h"
+
+#include <boost/asio/write.hpp>
+
+#include "common/buffer.h"
+
+namespace sg::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void Tunnel::start(ClientPtr client, tcp::socket upstream, registry::RoutePtr route,
+                   RequestRecord rec, HeadSnapshot head) {
+  auto* t =
+      new Tunnel(std::move(client), std::move(upstream), std::move(route), rec, std::move(head));
+  // From here the two waits own it.
+  t->wait(0);
+  t->wait(1);
+}
+
+Tunnel::Tunnel(ClientPtr client, tcp::socket upstream, registry::RoutePtr route, RequestRecord rec,
+               HeadSnapshot head)
+    : w_(client->worker),
+      client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      route_(std::move(route)),
+      rec_(rec),
+      head_(std::move(head)) {
+  boost::system::error_code ignored;
+  // Reads and writes are tried directly; only "would block" turns into a wait.
+  client_->socket.non_blocking(true, ignored);
+  upstream_.non_blocking(true, ignored);
+  sides_[0] = {&client_->socket, &upstream_, &rec_.bytes_in, nullptr, false};
+  sides_[1] = {&upstream_, &client_->socket, &rec_.bytes_out, nullptr, false};
+  handle_.close = [this] {
+    w_.metrics().tunnels_closed_by_route_change.add();
+    close();
+  };
+  // A deleted or re-pointed session takes its tunnels down with it.
+  if (route_) w_.add_tunnel(route_->session_id, &handle_);
+  idle_.expire = &Tunnel::on_idle;
+  idle_.owner = this;
+  touch();
+  w_.metrics().tunnels_active.add();
+  w_.metrics().tunnels_total.add();
+}
+
+Tunnel::~Tunnel() {
+  for (Side& s : sides_) {
+    if (s.held) BlockCache::give(s.held);
+  }
+  DeadlineList::remove(idle_);
+  w_.metrics().tunnels_active.sub();
+  if (route_) w_.remove_tunnel(route_->session_id, &handle_);
+  record_request(w_, rec_, client_->ip, head_, route_.get());
+}
+
+void Tunnel::wait(int side) {
+  sides_[side].from->async_wait(tcp::socket::wait_read,
+                                [self = Ref(this), side](const boost::system::error_code& ec) {
+                                  if (ec || self->closing_) {
+                                    self->close();
+                                    return;
+                                  }
+                                  self->readable(side);
+                                });
+}
+
+void Tunnel::readable(int side) {
+  Side& s = sides_[side];
+  boost::system::error_code ec;
+  char* block = BlockCache::take();
+  const size_t got = s.from->read_some(asio::buffer(block, BlockCache::kBlock), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    BlockCache::give(block);
+    wait(side);
+    return;
+  }
+  if (ec) {
+    BlockCache::give(block);
+    if (ec != asio::error::eof) {
+      close();  // an error on one side ends both directions
+      return;
+    }
+    // Pass the half-close on; the other direction may still have a lot to say.
+    boost::system::error_code ignored;
+    s.to->shutdown(tcp::socket::shutdown_send, ignored);
+    s.eof = true;
+    if (sides_[1 - side].eof) close();
+    return;
+  }
+  *s.bytes += got;
+  touch();
+  const size_t put = s.to->write_some(asio::buffer(block, got), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    BlockCache::give(block);
+    close();
+    return;
+  }
+  if (put == got) {
+    BlockCache::give(block);
+    wait(side);
+    return;
+  }
+  // The reader on the other side is slower than this writer: keep the rest until it drains
+  // (and stop reading this side meanwhile, which is the back-pressure).
+  s.held = block;
+  asio::async_write(*s.to, asio::buffer(block + put, got - put),
+                    [self = Ref(this), side](const boost::system::error_code& wec, size_t) {
+                      self->written(side, wec);
+                    });
+}
+
+void Tunnel::written(int side, const boost::system::error_code& ec) {
+  Side& s = sides_[side];
+  BlockCache::give(s.held);
+  s.held = nullptr;
+  if (ec || closing_) {
+    close();
+    return;
+  }
+  touch();
+  wait(side);
+}
+
+void Tunnel::touch() {
+  w_.push_deadline(w_.tunnel_deadlines(), idle_, w_.runtime().settings.timeouts.tunnel_idle);
+}
+
+void Tunnel::on_idle(DeadlineHook* h) {
+  static_cast<Tunnel*>(h->owner)->close();
+}
+
+// Ends the tunnel: closing the sockets completes every pending operation with an error, and
+// the last Ref deletes the object.
+void Tunnel::close() {
+  if (closing_) return;
+  closing_ = true;
+  DeadlineList::remove(idle_);
+  boost::system::error_code ignored;
+  client_->socket.close(ignored);
+  upstream_.close(ignored);
+}
+
+}  // namespace sg::proxy

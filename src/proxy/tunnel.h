@@ -1,0 +1,77 @@
+// An upgraded connection (WebSocket, or any 101) after the handshake: bytes copied both ways
+// until both sides have closed, an error, the idle timeout, or its session going away.
+//
+// Not a coroutine: an idle tunnel is this object, its two sockets and one readiness wait per
+// direction. A direction takes a buffer from the per-thread cache when its socket is readable
+// and gives it back once the bytes are written; only a slow reader makes it keep one.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/client_conn.h"
+#include "proxy/deadline_list.h"
+#include "proxy/request_record.h"
+#include "proxy/worker.h"
+#include "registry/route.h"
+
+namespace sg::proxy {
+
+class Tunnel {
+ public:
+  // Takes both sockets once the 101 and any early bytes have been passed on. `rec` is the
+  // upgrade request, logged when the tunnel ends.
+  static void start(ClientPtr client, boost::asio::ip::tcp::socket upstream,
+                    registry::RoutePtr route, RequestRecord rec, HeadSnapshot head);
+
+ private:
+  struct Side {
+    boost::asio::ip::tcp::socket* from = nullptr;
+    boost::asio::ip::tcp::socket* to = nullptr;
+    uint64_t* bytes = nullptr;
+    char* held = nullptr;  // a block kept while the reader of `to` is slow
+    bool eof = false;
+  };
+
+  Tunnel(ClientPtr client, boost::asio::ip::tcp::socket upstream, registry::RoutePtr route,
+         RequestRecord rec, HeadSnapshot head);
+  ~Tunnel();
+
+  // Held by every pending handler: the tunnel lives while one exists (run or destroyed
+  // unrun at shutdown), so it is deleted exactly when nothing can reach it any more.
+  class Ref {
+   public:
+    explicit Ref(Tunnel* t) : t_(t) { ++t_->pending_; }
+    Ref(Ref&& o) noexcept : t_(o.t_) { o.t_ = nullptr; }
+    Ref(const Ref&) = delete;
+    Ref& operator=(const Ref&) = delete;
+    Ref& operator=(Ref&&) = delete;
+    ~Ref() {
+      if (t_ && --t_->pending_ == 0) delete t_;
+    }
+    Tunnel* operator->() const { return t_; }
+
+   private:
+    Tunnel* t_;
+  };
+
+  void wait(int side);
+  void readable(int side);
+  void written(int side, const boost::system::error_code& ec);
+  void touch();
+  void close();
+  static void on_idle(DeadlineHook* h);
+
+  Worker& w_;
+  ClientPtr client_;
+  boost::asio::ip::tcp::socket upstream_;
+  registry::RoutePtr route_;
+  RequestRecord rec_;
+  HeadSnapshot head_;
+  Side sides_[2];
+  TunnelHandle handle_;
+  DeadlineHook idle_;  // in the worker's tunnel list; moved to the back on every transfer
+  int pending_ = 0;    // live Refs
+  bool closing_ = false;
+};
+
+}  // namespace sg::proxy
