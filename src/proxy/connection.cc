@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
@@ -16,6 +17,7 @@
 #include "http/serializer.h"
 #include "http/websocket.h"
 #include "net/cidr.h"
+#include "net/send_now.h"
 #include "net/watchdog.h"
 #include "observe/metrics.h"
 #include "proxy/error_page.h"
@@ -132,7 +134,8 @@ class Connection {
         co_return;
       }
       if (h == Head::kEnd) {
-        if (rec_.status != 0) finish_request();  // a rejected head was answered: it is a request too
+        if (rec_.status != 0)
+          finish_request();  // a rejected head was answered: it is a request too
         break;
       }
       cc_->served = true;
@@ -572,7 +575,12 @@ class Connection {
       if (req_.framing == Framing::kNone) {
         // The common case inline (one coroutine frame less per request).
         dog_.arm(to_.body_idle);
-        auto [ec, n] = co_await asio::async_write(*upstream_, asio::buffer(upstream_head_), kUse);
+        std::array<asio::const_buffer, 1> head{asio::buffer(upstream_head_)};
+        size_t n = 0;
+        boost::system::error_code ec;
+        if (!net::send_now(*upstream_, head, n, ec) && !ec) {
+          ec = co_await write_rest(*upstream_, head, n);
+        }
         if (ec) sent = SendResult::kUpstreamFailed;
       } else {
         sent = co_await send_request();
@@ -822,7 +830,10 @@ class Connection {
           std::array<asio::const_buffer, 2> bufs{asio::buffer(out_),
                                                  asio::buffer(up_.data().data(), n)};
           dog_.arm(to_.body_idle);
-          auto [ec, w] = co_await asio::async_write(client_, bufs, kUse);
+          size_t w = 0;
+          boost::system::error_code ec;
+          if (!net::send_now(client_, bufs, w, ec) && !ec)
+            ec = co_await write_rest(client_, bufs, w);
           rec_.bytes_out += w;
           up_.consume(n);
           complete = !ec;
@@ -858,10 +869,22 @@ class Connection {
                                            asio::buffer(prefix), asio::buffer(data),
                                            asio::buffer(suffix)};
     dog_.arm(to_.body_idle);
-    auto [ec, n] = co_await asio::async_write(client_, bufs, kUse);
+    size_t n = 0;
+    boost::system::error_code ec;
+    if (!net::send_now(client_, bufs, n, ec) && !ec) ec = co_await write_rest(client_, bufs, n);
     rec_.bytes_out += n;
     head_pending = false;
     co_return !ec;
+  }
+
+  // The part of a write the socket could not take at once (see net::send_now).
+  template <size_t N>
+  awaitable<boost::system::error_code> write_rest(tcp::socket& s,
+                                                  std::array<asio::const_buffer, N> bufs,
+                                                  size_t& sent) {
+    auto [ec, n] = co_await asio::async_write(s, bufs, kUse);
+    sent += n;
+    co_return ec;
   }
 
   awaitable<bool> read_upstream_body() {
@@ -978,7 +1001,10 @@ class Connection {
 
   awaitable<bool> write_client(asio::const_buffer b) {
     dog_.arm(to_.body_idle);
-    auto [ec, n] = co_await asio::async_write(client_, b, kUse);
+    std::array<asio::const_buffer, 1> bufs{b};
+    size_t n = 0;
+    boost::system::error_code ec;
+    if (!net::send_now(client_, bufs, n, ec) && !ec) ec = co_await write_rest(client_, bufs, n);
     rec_.bytes_out += n;
     co_return !ec;
   }
