@@ -1,6 +1,7 @@
 #include "http/serializer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cstring>
 
@@ -15,47 +16,68 @@ bool named_in(const std::vector<std::string_view>& tokens, std::string_view name
   return false;
 }
 
-void append_header(std::string& out, std::string_view name, std::string_view value) {
-  // One size change and two copies instead of four appends (this runs for every header of
-  // every message).
-  const size_t at = out.size();
-  const size_t n = name.size() + value.size() + 4;
-  if (out.capacity() - at < n) out.reserve(std::max(out.capacity() * 2, at + n));
-  out.resize(at + n);
-  char* p = out.data() + at;
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = ':';
-  *p++ = ' ';
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());  // data() may be null
-  p += value.size();
-  *p++ = '\r';
-  *p = '\n';
-}
-
-void append_number(std::string& out, uint64_t v) {
-  char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
-}
-
-// The one framing field a re-serialised message carries. A body-less POST/PUT/PATCH still
-// says `Content-Length: 0` so the upstream does not wait for a body.
-void append_framing(std::string& out, Framing framing, uint64_t length, bool zero_if_none) {
-  switch (framing) {
-    case Framing::kLength:
-      out.append("Content-Length: ");
-      append_number(out, length);
-      out.append("\r\n");
-      break;
-    case Framing::kChunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
-    default:
-      if (zero_if_none) out.append("Content-Length: 0\r\n");
-      break;
+// Writes a head into space reserved once: the caller sizes the string for the worst case,
+// every piece is copied straight in, and the string is cut to what was written at the end.
+// (Appending field by field grew and zero-filled the string for every line.)
+class HeadWriter {
+ public:
+  HeadWriter(std::string& out, size_t bound) : out_(out), at_(out.size()) {
+    out.resize(at_ + bound);
+    p_ = out.data() + at_;
+    end_ = p_ + bound;
   }
+  ~HeadWriter() { out_.resize(static_cast<size_t>(p_ - out_.data())); }
+  HeadWriter(const HeadWriter&) = delete;
+  HeadWriter& operator=(const HeadWriter&) = delete;
+
+  HeadWriter& put(std::string_view s) {
+    assert(static_cast<size_t>(end_ - p_) >= s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // data() may be null
+    p_ += s.size();
+    return *this;
+  }
+  void header(std::string_view name, std::string_view value) {
+    put(name).put(": ").put(value).put("\r\n");
+  }
+  void number(uint64_t v) {
+    assert(end_ - p_ >= 20);
+    p_ = std::to_chars(p_, end_, v).ptr;
+  }
+  // The one framing field a re-serialised message carries. A body-less POST/PUT/PATCH still
+  // says `Content-Length: 0` so the upstream does not wait for a body.
+  void framing(Framing framing, uint64_t length, bool zero_if_none) {
+    switch (framing) {
+      case Framing::kLength:
+        put("Content-Length: ");
+        number(length);
+        put("\r\n");
+        break;
+      case Framing::kChunked:
+        put("Transfer-Encoding: chunked\r\n");
+        break;
+      default:
+        if (zero_if_none) put("Content-Length: 0\r\n");
+        break;
+    }
+  }
+
+ private:
+  std::string& out_;
+  size_t at_;
+  char* p_;
+  char* end_;
+};
+
+// Room for every field line of `headers` as relayed ("name: value\r\n").
+size_t fields_bound(const std::vector<Header>& headers) {
+  size_t n = 0;
+  for (const auto& h : headers) n += h.name.size() + h.value.size() + 4;
+  return n;
 }
+
+// Room for the fixed text the serialisers add (status and request lines, framing, Connection
+// and forwarding field names, numbers): generous, checked by assertions in debug builds.
+constexpr size_t kFixedBound = 320;
 
 constexpr uint32_t kHopByHop =
     bit(Field::kConnection) | bit(Field::kKeepAlive) | bit(Field::kProxyConnection) |
@@ -79,60 +101,67 @@ bool is_hop_by_hop(std::string_view name) {
 }
 
 void serialize_request(const RequestHead& req, const ForwardInfo& info, std::string& out) {
-  out.append(req.method).append(" ").append(info.target).append(" HTTP/1.1\r\n");
-  append_header(out, "Host", info.host);
+  const std::string_view upgrade = req.upgrade ? req.header(Field::kUpgrade) : std::string_view();
+  HeadWriter w(out, kFixedBound + req.method.size() + info.target.size() + info.host.size() +
+                        fields_bound(req.headers) + info.cookie.size() + 2 * info.client_ip.size() +
+                        2 * info.proto.size() + 2 * req.host.size() + upgrade.size());
+  w.put(req.method).put(" ").put(info.target).put(" HTTP/1.1\r\n");
+  w.header("Host", info.host);
   const uint32_t drop = kHopByHop | kProxyOwnedRequest |
                         (info.strip_token_header ? bit(Field::kXSessiongateToken) : 0) |
                         (info.strip_authorization ? bit(Field::kAuthorization) : 0) |
                         (info.replace_cookie ? bit(Field::kCookie) : 0);
   for (const auto& h : req.headers) {
-    if (!dropped(h, drop, req.connection_tokens)) append_header(out, h.name, h.value);
+    if (!dropped(h, drop, req.connection_tokens)) w.header(h.name, h.value);
   }
-  if (info.replace_cookie && !info.cookie.empty()) append_header(out, "Cookie", info.cookie);
+  if (info.replace_cookie && !info.cookie.empty()) w.header("Cookie", info.cookie);
   // Client-supplied forwarding headers are replaced, not appended to: the edge is not trusted.
-  out.append("Forwarded: for=");
+  w.put("Forwarded: for=");
   if (info.client_ipv6) {
-    out.append("\"[").append(info.client_ip).append("]\"");
+    w.put("\"[").put(info.client_ip).put("]\"");
   } else {
-    out.append(info.client_ip);
+    w.put(info.client_ip);
   }
-  out.append(";proto=").append(info.proto);
-  if (!req.host.empty()) out.append(";host=\"").append(req.host).append("\"");
-  out.append("\r\n");
-  append_header(out, "X-Forwarded-For", info.client_ip);
-  append_header(out, "X-Forwarded-Proto", info.proto);
-  if (!req.host.empty()) append_header(out, "X-Forwarded-Host", req.host);
+  w.put(";proto=").put(info.proto);
+  if (!req.host.empty()) w.put(";host=\"").put(req.host).put("\"");
+  w.put("\r\n");
+  w.header("X-Forwarded-For", info.client_ip);
+  w.header("X-Forwarded-Proto", info.proto);
+  if (!req.host.empty()) w.header("X-Forwarded-Host", req.host);
   const bool sends_body = req.method_id == Method::kPost || req.method_id == Method::kPut ||
                           req.method_id == Method::kPatch;
-  append_framing(out, req.framing, req.content_length, sends_body);
+  w.framing(req.framing, req.content_length, sends_body);
   if (req.upgrade) {
-    append_header(out, "Connection", "upgrade");
-    append_header(out, "Upgrade", req.header(Field::kUpgrade));
+    w.header("Connection", "upgrade");
+    w.header("Upgrade", upgrade);
   }
-  out.append("\r\n");
+  w.put("\r\n");
 }
 
 void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::string& out) {
-  out.append(f.client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  append_number(out, static_cast<uint64_t>(res.status));
-  out.append(" ").append(res.reason).append("\r\n");
   const bool upgrade = res.status == 101;
+  const std::string_view upgrade_to = upgrade ? res.header(Field::kUpgrade) : std::string_view();
+  HeadWriter w(out, kFixedBound + res.reason.size() + fields_bound(res.headers) + f.extra.size() +
+                        upgrade_to.size());
+  w.put(f.client_http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  w.number(static_cast<uint64_t>(res.status));
+  w.put(" ").put(res.reason).put("\r\n");
   // A body-less response keeps the upstream's Content-Length: it describes the representation.
   const uint32_t drop = kHopByHop | (f.framing != Framing::kNone ? bit(Field::kContentLength) : 0);
   for (const auto& h : res.headers) {
-    if (!dropped(h, drop, res.connection_tokens)) append_header(out, h.name, h.value);
+    if (!dropped(h, drop, res.connection_tokens)) w.header(h.name, h.value);
   }
-  append_framing(out, f.framing, res.content_length, false);
-  out.append(f.extra);
+  w.framing(f.framing, res.content_length, false);
+  w.put(f.extra);
   if (upgrade) {
-    append_header(out, "Connection", "upgrade");
-    append_header(out, "Upgrade", res.header(Field::kUpgrade));
+    w.header("Connection", "upgrade");
+    w.header("Upgrade", upgrade_to);
   } else if (!f.keep_alive) {
-    out.append("Connection: close\r\n");
+    w.put("Connection: close\r\n");
   } else if (f.client_http10) {
-    out.append("Connection: keep-alive\r\n");
+    w.put("Connection: keep-alive\r\n");
   }
-  out.append("\r\n");
+  w.put("\r\n");
 }
 
 void serialize_interim(const ResponseHead& res, std::string& out) {

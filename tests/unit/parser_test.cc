@@ -233,6 +233,25 @@ TEST(FieldValueScan, AgreesWithTheByteTableForEveryOctet) {
 namespace sg::http {
 namespace {
 
+// Every fast scanner agrees with its byte-at-a-time definition for every octet at every offset
+// (inside and past the 16-byte steps, and in the unrolled name loop's tail).
+TEST(CharScans, AgreeWithTheirDefinitionsForEveryOctetAndOffset) {
+  for (int bad = 0; bad < 256; ++bad) {
+    for (size_t at = 0; at < 48; ++at) {
+      std::string s(48, 'a');
+      s[at] = static_cast<char>(bad);
+      const char c = s[at];
+      const size_t name = chars::kNameChar[static_cast<uint8_t>(c)] ? s.size() : at;
+      ASSERT_EQ(chars::scan_name(s, 0), name) << "octet " << bad << " at " << at;
+      const size_t target = (c > 0x20 && c < 0x7f) ? s.size() : at;
+      ASSERT_EQ(chars::scan_target(s, 0), target) << "octet " << bad << " at " << at;
+      const size_t eol = (c == '\r' || c == '\n') ? at : s.size();
+      ASSERT_EQ(chars::find_cr_or_lf(s, 0, s.size()), eol) << "octet " << bad << " at " << at;
+      ASSERT_EQ(chars::find_cr_or_lf(s, 0, at), at) << "limit " << at;  // never past the limit
+    }
+  }
+}
+
 TEST(ClassifyField, EveryKnownNameInAnyCaseAndNearMissesAreOther) {
   const std::pair<std::string, Field> known[] = {
       {"host", Field::kHost},
