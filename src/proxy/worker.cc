@@ -4,6 +4,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <system_error>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "common/buffer.h"
 #include "proxy/connection.h"
@@ -31,7 +35,11 @@ Worker::Worker(std::shared_ptr<const Runtime> rt)
     : runtime_(std::move(rt)),
       busy_response_(render_busy()),
       pool_(io_.get_executor(), runtime_->settings.limits.upstream_idle_per_host,
-            runtime_->settings.timeouts.upstream_keepalive_idle) {}
+            runtime_->settings.timeouts.upstream_keepalive_idle) {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  inbox_wake_.assign(fd);
+}
 
 Worker::~Worker() {
   stop();
@@ -67,11 +75,37 @@ bool Worker::listen(std::string& error) {
 }
 
 void Worker::start() {
+  read_inbox();
   for (auto& acc : acceptors_) accept(*acc);
   if (activity_sink_) schedule_activity_flush();
   if (runtime_->access_log) schedule_log_flush();
   schedule_trim();
+  running_ = true;
   thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::run_in_loop(std::function<void()> f) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(std::move(f));
+  }
+  const uint64_t one = 1;
+  // The counter only needs to become non-zero; a full counter (never in practice) still wakes.
+  [[maybe_unused]] ssize_t n = ::write(inbox_wake_.native_handle(), &one, sizeof one);
+}
+
+void Worker::read_inbox() {
+  inbox_wake_.async_read_some(asio::buffer(&inbox_count_, sizeof inbox_count_),
+                              [this](const boost::system::error_code& ec, size_t) {
+                                if (ec == asio::error::operation_aborted) return;
+                                {
+                                  std::lock_guard<std::mutex> lock(inbox_mu_);
+                                  inbox_batch_.swap(inbox_);
+                                }
+                                for (auto& f : inbox_batch_) f();
+                                inbox_batch_.clear();
+                                read_inbox();
+                              });
 }
 
 void Worker::accept(tcp::acceptor& acceptor) {
@@ -111,7 +145,7 @@ void Worker::accept(tcp::acceptor& acceptor) {
 }
 
 void Worker::begin_drain() {
-  asio::post(io_, [this] {
+  run_in_loop([this] {
     draining_ = true;
     for (auto& acc : acceptors_) {
       boost::system::error_code ignored;
@@ -228,13 +262,13 @@ void Worker::schedule_trim() {
 }
 
 void Worker::post_route(std::string session_id, registry::RoutePtr route) {
-  asio::post(io_, [this, id = std::move(session_id), r = std::move(route)]() mutable {
+  run_in_loop([this, id = std::move(session_id), r = std::move(route)]() mutable {
     apply_route(id, std::move(r));
   });
 }
 
 void Worker::post_all_routes(std::vector<registry::RoutePtr> routes) {
-  asio::post(io_, [this, all = std::move(routes)] {
+  run_in_loop([this, all = std::move(routes)] {
     registry::RouteTable next;
     next.replace_all(all);
     // Sessions that vanish or move in a resync lose their tunnels, like any other change.
@@ -318,7 +352,11 @@ void Worker::schedule_activity_flush() {
 }
 
 void Worker::stop() {
-  io_.stop();
+  if (running_) {
+    run_in_loop([this] { io_.stop(); });
+  } else {
+    io_.stop();
+  }
 }
 
 void Worker::join() {

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -68,10 +70,12 @@ struct IdleEntry {
 };
 
 // The event loop, with its shutdown step callable early: the worker destroys every pending
-// handler (and the connections they own) while its own members are still alive.
+// handler (and the connections they own) while its own members are still alive. Only the
+// worker's own thread touches it, so Asio's scheduler and reactor run without locks; other
+// threads reach the worker through its inbox (Worker::run_in_loop).
 class EventLoop : public boost::asio::io_context {
  public:
-  EventLoop() : boost::asio::io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
+  EventLoop() : boost::asio::io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE) {}
   using boost::asio::io_context::shutdown;
 };
 
@@ -92,6 +96,8 @@ class Worker {
   void start();        // runs the loop on a new thread
   void begin_drain();  // thread-safe: stop accepting, close idle connections
   void stop();         // thread-safe: end the loop now
+  // Thread-safe: runs `f` on this worker's thread, in call order.
+  void run_in_loop(std::function<void()> f);
   void join();
   size_t connections() const { return connections_.load(std::memory_order_relaxed); }
 
@@ -151,6 +157,7 @@ class Worker {
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void read_inbox();
   void wake(ClientPtr c);
   void arm_deadlines(std::chrono::steady_clock::time_point when);
   void expire_deadlines();
@@ -171,6 +178,13 @@ class Worker {
   // Each socket is touched only by this worker's thread, so per-object I/O locking is skipped;
   // the scheduler stays thread-safe for posts from the control plane.
   EventLoop io_;
+  // The inbox: calls from other threads, and an eventfd that wakes the loop for them.
+  std::mutex inbox_mu_;
+  std::vector<std::function<void()>> inbox_;
+  std::vector<std::function<void()>> inbox_batch_;
+  boost::asio::posix::stream_descriptor inbox_wake_{io_};
+  uint64_t inbox_count_ = 0;
+  bool running_ = false;  // the loop thread was started
   boost::asio::steady_timer deadline_timer_{io_};
   std::chrono::steady_clock::time_point timer_at_{};
   bool timer_armed_ = false;
