@@ -47,10 +47,15 @@ Field classify_field(std::string_view name);
 
 struct Header {
   Header(std::string_view n, std::string_view v) : name(n), value(v), id(classify_field(n)) {}
-  Header(std::string_view n, std::string_view v, Field f) : name(n), value(v), id(f) {}
+  Header(std::string_view n, std::string_view v, Field f, bool canonical)
+      : name(n), value(v), id(f), canonical_line(canonical) {}
   std::string_view name;
   std::string_view value;
   Field id;
+  // Set by the parser when the received line is exactly "name: value\r\n" (one space, no
+  // trailing whitespace): it can then be relayed with one copy of the line.
+  bool canonical_line = false;
+  std::string_view line() const { return {name.data(), name.size() + value.size() + 4}; }
 };
 
 enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kTrace, kOther };

@@ -87,10 +87,13 @@ ParseResult parse_fields(std::string_view buf, size_t& pos, const ParseLimits& l
     if (pos + 1 >= end) return ParseResult::incomplete();
     if (buf[pos + 1] != '\n') return ParseResult::fail(400, "bare CR in header field");
     std::string_view value = trim_ows(buf.substr(value_start, pos - value_start));
+    const bool canonical = value.data() == name.data() + name.size() + 2 &&
+                           buf[value_start] == ' ' &&
+                           value.data() + value.size() == buf.data() + pos;
     pos += 2;
     const Field id = classify_field(name);
     present |= bit(id);
-    headers.emplace_back(name, value, id);
+    headers.emplace_back(name, value, id, canonical);
   }
 }
 

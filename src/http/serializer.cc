@@ -39,6 +39,13 @@ class HeadWriter {
   void header(std::string_view name, std::string_view value) {
     put(name).put(": ").put(value).put("\r\n");
   }
+  void header(const Header& h) {
+    if (h.canonical_line) {
+      put(h.line());
+    } else {
+      header(h.name, h.value);
+    }
+  }
   void number(uint64_t v) {
     assert(end_ - p_ >= 20);
     p_ = std::to_chars(p_, end_, v).ptr;
@@ -112,7 +119,7 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
                         (info.strip_authorization ? bit(Field::kAuthorization) : 0) |
                         (info.replace_cookie ? bit(Field::kCookie) : 0);
   for (const auto& h : req.headers) {
-    if (!dropped(h, drop, req.connection_tokens)) w.header(h.name, h.value);
+    if (!dropped(h, drop, req.connection_tokens)) w.header(h);
   }
   if (info.replace_cookie && !info.cookie.empty()) w.header("Cookie", info.cookie);
   // Client-supplied forwarding headers are replaced, not appended to: the edge is not trusted.
@@ -149,7 +156,7 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
   // A body-less response keeps the upstream's Content-Length: it describes the representation.
   const uint32_t drop = kHopByHop | (f.framing != Framing::kNone ? bit(Field::kContentLength) : 0);
   for (const auto& h : res.headers) {
-    if (!dropped(h, drop, res.connection_tokens)) w.header(h.name, h.value);
+    if (!dropped(h, drop, res.connection_tokens)) w.header(h);
   }
   w.framing(f.framing, res.content_length, false);
   w.put(f.extra);

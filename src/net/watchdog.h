@@ -7,9 +7,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <ctime>
 #include <memory>
 
 namespace sg::net {
+
+// The monotonic clock at tick resolution (1-4 ms), on the same time base as steady_clock.
+// Deadlines here are hundreds of milliseconds or more, and a coarse read costs a fraction of
+// a precise one; only arming uses it (expiry is checked against the precise clock).
+inline std::chrono::steady_clock::time_point coarse_now() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+}
 
 class Watchdog {
  public:
@@ -28,7 +40,7 @@ class Watchdog {
     state_->b = b;
   }
 
-  void arm(Clock::duration d) { arm_at(Clock::now() + d); }
+  void arm(Clock::duration d) { arm_at(coarse_now() + d); }
   void arm_at(Clock::time_point when) {
     State& s = *state_;
     s.expired = false;

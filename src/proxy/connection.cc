@@ -170,7 +170,8 @@ class Connection {
     // A connection starts when its socket is readable: its first head is read at once.
     if (in_.empty() && !std::exchange(fresh_, false)) {
       if (w_.draining()) co_return Head::kEnd;
-      const auto idle_deadline = Clock::now() + to_.keepalive_idle;
+      const auto idle_start = net::coarse_now();
+      const auto idle_deadline = idle_start + to_.keepalive_idle;
       park_kind_ = Parking::kKeepAlive;
       // A connection that just finished a request usually sends the next one soon: read into
       // the buffer it still holds. The reactor knows the socket is drained, so this read
@@ -179,7 +180,7 @@ class Connection {
       if (in_.capacity() > 0 && w_.take_hot_idle()) {
         idle_entry_.socket = &client_;
         w_.add_idle(idle_entry_);
-        dog_.arm_at(std::min(idle_deadline, Clock::now() + kHotIdle));
+        dog_.arm_at(std::min(idle_deadline, idle_start + kHotIdle));
         auto [p, n] = in_.prepare(4096, head_limit_);
         auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
         w_.give_hot_idle();
@@ -1025,8 +1026,7 @@ class Connection {
   }
 
   void begin_request() {
-    rec_ = RequestRecord{};
-    rec_.start = Clock::now();
+    rec_ = RequestRecord{};  // `start` is set when the head starts arriving
     route_.reset();
     snap_.valid = false;
   }
@@ -1182,6 +1182,7 @@ class Connection {
   // Answers a connection refused by a limit, then closes it.
   awaitable<void> reject_client(const char* why) {
     begin_request();
+    rec_.start = Clock::now();
     out_.clear();
     http::Page page = http::make_page(429, "too_many_connections", "Too many connections",
                                       "This address has too many open connections. Close some "

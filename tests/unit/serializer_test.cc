@@ -60,6 +60,33 @@ TEST(Serializer, ResponseReframes) {
   EXPECT_EQ(out, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
 }
 
+// Lines received exactly as "Name: value" are copied whole; any other spacing is rewritten to
+// that form, and a head built by hand (not parsed) is written field by field.
+TEST(Serializer, FieldLinesComeOutCanonicalWhateverTheirSpacing) {
+  std::string in =
+      "HTTP/1.1 200 OK\r\nA: one\r\nB:two\r\nC:\t three \t\r\nD: \r\nE:\r\n"
+      "F:  six\r\nContent-Length: 0\r\n\r\n";
+  ResponseHead res;
+  ASSERT_EQ(parse_response(in, {}, Method::kGet, res).state, ParseState::kComplete);
+  EXPECT_TRUE(res.headers[0].canonical_line);   // A
+  EXPECT_FALSE(res.headers[1].canonical_line);  // B: no space
+  EXPECT_FALSE(res.headers[2].canonical_line);  // C: tab and trailing whitespace
+  EXPECT_TRUE(res.headers[3].canonical_line);   // D: empty value after one space
+  EXPECT_FALSE(res.headers[5].canonical_line);  // F: two spaces
+  std::string out;
+  serialize_response(res, {Framing::kNone, true, false, {}}, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nA: one\r\nB: two\r\nC: three\r\nD: \r\nE: \r\nF: six\r\n"
+            "Content-Length: 0\r\n\r\n");
+  ResponseHead built;
+  built.status = 204;
+  built.reason = "No Content";
+  built.headers.emplace_back("X-Built", "by hand");
+  out.clear();
+  serialize_response(built, {Framing::kNone, true, false, {}}, out);
+  EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\nX-Built: by hand\r\n\r\n");
+}
+
 TEST(Serializer, ConsumedCredentialsAreNotForwarded) {
   std::string in =
       "GET / HTTP/1.1\r\nHost: a\r\nX-Sessiongate-Token: v1.x\r\nAuthorization: Bearer v1.y\r\n"
