@@ -124,19 +124,21 @@ const char* read_content_length(const std::vector<Header>& headers, uint32_t fie
   return nullptr;
 }
 
+// A comma-separated list of tokens with optional whitespace around items, in one pass. Empty
+// items and anything that is not a token make the whole list invalid.
 bool split_list(std::string_view value, std::vector<std::string_view>& out) {
+  const size_t n = value.size();
   size_t i = 0;
   for (;;) {
-    size_t comma = value.find(',', i);
-    std::string_view item =
-        trim_ows(value.substr(i, comma == std::string_view::npos ? value.npos : comma - i));
-    if (item.empty()) return false;
-    for (char c : item) {
-      if (!is_tchar(c)) return false;
-    }
-    out.push_back(item);
-    if (comma == std::string_view::npos) return true;
-    i = comma + 1;
+    while (i < n && is_ows(value[i])) ++i;
+    const size_t start = i;
+    while (i < n && is_tchar(value[i])) ++i;
+    if (i == start) return false;
+    out.push_back(value.substr(start, i - start));
+    while (i < n && is_ows(value[i])) ++i;
+    if (i == n) return true;
+    if (value[i] != ',') return false;
+    ++i;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "net/upstream_pool.h"
 
+#include "net/watchdog.h"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -29,10 +31,10 @@ UpstreamPool::~UpstreamPool() {
 std::optional<boost::asio::ip::tcp::socket> UpstreamPool::take(const PoolKey& key) {
   auto it = idle_.find(key);
   if (it == idle_.end() || it->second.empty()) return std::nullopt;
-  Entry e = std::move(it->second.back());
+  std::optional<boost::asio::ip::tcp::socket> s(std::move(it->second.back().socket));
   it->second.pop_back();
   --total_;
-  return std::move(*e.socket);
+  return s;
 }
 
 void UpstreamPool::put(const PoolKey& key, boost::asio::ip::tcp::socket socket) {
@@ -42,8 +44,8 @@ void UpstreamPool::put(const PoolKey& key, boost::asio::ip::tcp::socket socket) 
     socket.close(ignored);
     return;
   }
-  list.push_back(
-      Entry{std::make_unique<boost::asio::ip::tcp::socket>(std::move(socket)), Clock::now()});
+  // Idle age only matters at the sweep's one-second granularity: the coarse clock will do.
+  list.push_back(Entry{std::move(socket), coarse_now()});
   ++total_;
   if (total_ == 1) sweep();
 }
@@ -59,14 +61,14 @@ void UpstreamPool::sweep() {
       for (size_t i = 0; i < list.size(); ++i) {
         if (list[i].since < cutoff) {
           boost::system::error_code ignored;
-          list[i].socket->close(ignored);
+          list[i].socket.close(ignored);
           --total_;
         } else {
           if (keep != i) list[keep] = std::move(list[i]);
           ++keep;
         }
       }
-      list.resize(keep);
+      list.erase(list.begin() + static_cast<std::ptrdiff_t>(keep), list.end());
       it = list.empty() ? idle_.erase(it) : std::next(it);
     }
     if (total_ > 0) sweep();
@@ -77,7 +79,7 @@ void UpstreamPool::close_all() {
   for (auto& [key, list] : idle_) {
     for (auto& e : list) {
       boost::system::error_code ignored;
-      e.socket->close(ignored);
+      e.socket.close(ignored);
     }
   }
   idle_.clear();

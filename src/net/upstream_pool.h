@@ -46,7 +46,7 @@ class UpstreamPool {
 
  private:
   struct Entry {
-    std::unique_ptr<boost::asio::ip::tcp::socket> socket;
+    boost::asio::ip::tcp::socket socket;  // held by value: a put or take allocates nothing
     Clock::time_point since;
   };
   void sweep();

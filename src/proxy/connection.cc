@@ -327,7 +327,7 @@ class Connection {
         from_prefix = true;
       }
     } else {
-      routing::IdResult r = routing::id_from_host(routing::host_without_port(req_.host), id);
+      routing::IdResult r = routing::id_from_host(m.host_no_port, id);
       if (r != routing::IdResult::kFound) {
         return answer(error_page({ErrorKind::kBadSessionPath, Side::kDownstream, false,
                                   r == routing::IdResult::kInvalid ? "invalid session id in host"
@@ -575,7 +575,6 @@ class Connection {
       SendResult sent = SendResult::kOk;
       if (req_.framing == Framing::kNone) {
         // The common case inline (one coroutine frame less per request).
-        dog_.arm(to_.body_idle);
         std::array<asio::const_buffer, 1> head{asio::buffer(upstream_head_)};
         size_t n = 0;
         boost::system::error_code ec;
@@ -602,8 +601,22 @@ class Connection {
         co_await send_error(body_error_, true);
         co_return Next::kClose;
       }
-      HeadResult head = sent == SendResult::kUpstreamFailed ? HeadResult::kBrokenBeforeAnyByte
-                                                            : co_await read_response_head();
+      HeadResult head = HeadResult::kBrokenBeforeAnyByte;
+      if (sent != SendResult::kUpstreamFailed) {
+        // The common case inline (one coroutine frame less per request): the first read
+        // brings the whole final head. Anything else continues in read_response_head().
+        dog_.arm(to_.upstream_head);
+        const auto sent_at = Clock::now();
+        auto [p, n] = up_.prepare(4096, head_limit_);
+        auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
+        if (ec) {
+          head = response_read_failed(false);
+        } else {
+          up_.commit(got);
+          std::optional<HeadResult> done = take_response_head(sent_at);
+          head = done ? *done : co_await read_response_head(sent_at);
+        }
+      }
       if (head == HeadResult::kOk) break;
       drop_upstream();
       if (head == HeadResult::kBrokenBeforeAnyByte && reused && replayable && attempt == 0) {
@@ -736,25 +749,44 @@ class Connection {
   enum class HeadResult { kOk, kBrokenBeforeAnyByte, kFailed };
 
   // Reads the final response head, relaying interim 1xx responses. Sets err_ on failure.
-  awaitable<HeadResult> read_response_head() {
+  // The final response head if up_ holds a complete one (kOk), or an invalid one (kFailed);
+  // nothing while it is incomplete or an interim response comes first.
+  std::optional<HeadResult> take_response_head(Clock::time_point sent_at) {
     const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
-    dog_.arm(to_.upstream_head);
-    const auto sent_at = Clock::now();
-    bool any_byte = false;
+    http::ParseResult r = http::parse_response(up_.data(), plim, req_.method_id, res_);
+    if (r.state == http::ParseState::kError) {
+      err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false, r.error.reason};
+      return HeadResult::kFailed;
+    }
+    if (r.state == http::ParseState::kComplete && (res_.status >= 200 || res_.status == 101)) {
+      upstream_head_len_ = r.consumed;
+      rec_.first_byte_us = us_since(sent_at);
+      w_.metrics().upstream_first_byte.observe_us(static_cast<uint64_t>(rec_.first_byte_us));
+      return HeadResult::kOk;
+    }
+    return std::nullopt;
+  }
+
+  HeadResult response_read_failed(bool any_byte) {
+    if (dog_.expired()) {
+      err_ = {ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
+              "upstream did not answer in time"};
+      return HeadResult::kFailed;
+    }
+    err_ = {ErrorKind::kUpstreamBroken, Side::kUpstream, !any_byte,
+            "upstream closed the connection before responding"};
+    return any_byte ? HeadResult::kFailed : HeadResult::kBrokenBeforeAnyByte;
+  }
+
+  // Reads until the final response head, relaying interim ones. Called with the first bytes
+  // already in up_.
+  awaitable<HeadResult> read_response_head(Clock::time_point sent_at) {
+    const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
     for (;;) {
       if (!up_.empty()) {
+        if (std::optional<HeadResult> done = take_response_head(sent_at)) co_return *done;
         http::ParseResult r = http::parse_response(up_.data(), plim, req_.method_id, res_);
-        if (r.state == http::ParseState::kError) {
-          err_ = {ErrorKind::kUpstreamInvalid, Side::kUpstream, false, r.error.reason};
-          co_return HeadResult::kFailed;
-        }
         if (r.state == http::ParseState::kComplete) {
-          if (res_.status >= 200 || res_.status == 101) {
-            upstream_head_len_ = r.consumed;
-            rec_.first_byte_us = us_since(sent_at);
-            w_.metrics().upstream_first_byte.observe_us(static_cast<uint64_t>(rec_.first_byte_us));
-            co_return HeadResult::kOk;
-          }
           // 100 was answered by us already; other interim responses (103) go to the client.
           if (res_.status != 100) {
             out_.clear();
@@ -776,17 +808,7 @@ class Connection {
         co_return HeadResult::kFailed;
       }
       auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
-      if (ec) {
-        if (dog_.expired()) {
-          err_ = {ErrorKind::kUpstreamTimeout, Side::kUpstream, false,
-                  "upstream did not answer in time"};
-          co_return HeadResult::kFailed;
-        }
-        err_ = {ErrorKind::kUpstreamBroken, Side::kUpstream, !any_byte,
-                "upstream closed the connection before responding"};
-        co_return any_byte ? HeadResult::kFailed : HeadResult::kBrokenBeforeAnyByte;
-      }
-      any_byte = true;
+      if (ec) co_return response_read_failed(true);
       up_.commit(got);
     }
   }
@@ -830,7 +852,6 @@ class Connection {
           const size_t n = static_cast<size_t>(res_.content_length);
           std::array<asio::const_buffer, 2> bufs{asio::buffer(out_),
                                                  asio::buffer(up_.data().data(), n)};
-          dog_.arm(to_.body_idle);
           size_t w = 0;
           boost::system::error_code ec;
           if (!net::send_now(client_, bufs, w, ec) && !ec)
@@ -869,7 +890,6 @@ class Connection {
     std::array<asio::const_buffer, 4> bufs{head_pending ? asio::buffer(out_) : asio::const_buffer(),
                                            asio::buffer(prefix), asio::buffer(data),
                                            asio::buffer(suffix)};
-    dog_.arm(to_.body_idle);
     size_t n = 0;
     boost::system::error_code ec;
     if (!net::send_now(client_, bufs, n, ec) && !ec) ec = co_await write_rest(client_, bufs, n);
@@ -878,11 +898,13 @@ class Connection {
     co_return !ec;
   }
 
-  // The part of a write the socket could not take at once (see net::send_now).
+  // The part of a write the socket could not take at once (see net::send_now). Only a write
+  // that waits needs a deadline.
   template <size_t N>
   awaitable<boost::system::error_code> write_rest(tcp::socket& s,
                                                   std::array<asio::const_buffer, N> bufs,
                                                   size_t& sent) {
+    dog_.arm(to_.body_idle);
     auto [ec, n] = co_await asio::async_write(s, bufs, kUse);
     sent += n;
     co_return ec;
@@ -1001,7 +1023,6 @@ class Connection {
   // ---- responses and closing ----------------------------------------------------------
 
   awaitable<bool> write_client(asio::const_buffer b) {
-    dog_.arm(to_.body_idle);
     std::array<asio::const_buffer, 1> bufs{b};
     size_t n = 0;
     boost::system::error_code ec;

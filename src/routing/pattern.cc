@@ -41,19 +41,60 @@ bool glob(std::string_view p, std::string_view s, bool star_crosses_dots, bool f
 }  // namespace
 
 std::string_view host_without_port(std::string_view host) {
-  if (!host.empty() && host[0] == '[') {
-    size_t close = host.find(']');
-    return close == std::string_view::npos ? host : host.substr(0, close + 1);
-  }
-  size_t colon = host.rfind(':');
-  return colon == std::string_view::npos ? host : host.substr(0, colon);
+  // A port is the digits after the last ':' ("[::1]:80" -> "[::1]"; "[::1]" has none).
+  size_t i = host.size();
+  while (i > 0 && host[i - 1] >= '0' && host[i - 1] <= '9') --i;
+  if (i > 0 && host[i - 1] == ':') return host.substr(0, i - 1);
+  return host;
+}
+
+std::string_view without_fqdn_dot(std::string_view host) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  return host;
+}
+
+std::string_view bare_host(std::string_view host) {
+  return without_fqdn_dot(host_without_port(host));
 }
 
 bool match_host(std::string_view pattern, std::string_view host) {
-  if (pattern.empty() || pattern == "*") return true;
-  host = host_without_port(host);
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // FQDN form
-  return glob(pattern, host, false, true);
+  return HostPattern(pattern).matches(bare_host(host));
+}
+
+HostPattern::HostPattern(std::string_view p) {
+  if (p.empty() || p == "*") {
+    kind_ = Kind::kAny;
+  } else if (p.size() > 2 && p[0] == '*' && p[1] == '.' &&
+             p.find('*', 1) == std::string_view::npos) {
+    kind_ = Kind::kOneLabelThenSuffix;
+    text_.reserve(p.size() - 1);
+    for (char c : p.substr(1)) text_.push_back(lower(c));
+  } else {
+    kind_ = Kind::kGlob;
+    text_ = std::string(p);
+  }
+}
+
+bool HostPattern::matches(std::string_view bare) const {
+  switch (kind_) {
+    case Kind::kAny:
+      return true;
+    case Kind::kOneLabelThenSuffix: {
+      // One non-empty label, then exactly the suffix (which starts with its dot).
+      if (bare.size() <= text_.size()) return false;
+      const size_t at = bare.size() - text_.size();
+      for (size_t i = 0; i < at; ++i) {
+        if (bare[i] == '.') return false;
+      }
+      for (size_t i = 0; i < text_.size(); ++i) {
+        if (lower(bare[at + i]) != text_[i]) return false;
+      }
+      return true;
+    }
+    case Kind::kGlob:
+      return glob(text_, bare, false, true);
+  }
+  return false;
 }
 
 bool match_path(std::string_view pattern, std::string_view path) {

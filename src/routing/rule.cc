@@ -11,11 +11,13 @@ namespace sg::routing {
 RuleTable::RuleTable(std::vector<Rule> rules) : rules_(std::move(rules)) {
   std::stable_sort(rules_.begin(), rules_.end(),
                    [](const Rule& a, const Rule& b) { return a.priority < b.priority; });
+  for (Rule& r : rules_) r.host_pattern = HostPattern(r.host);
 }
 
 const Rule* RuleTable::match(std::string_view host, std::string_view path) const {
+  const std::string_view bare = bare_host(host);
   for (const auto& r : rules_) {
-    if (match_host(r.host, host) && match_path(r.path, path)) return &r;
+    if (r.host_pattern.matches(bare) && match_path(r.path, path)) return &r;
   }
   return nullptr;
 }
@@ -23,19 +25,21 @@ const Rule* RuleTable::match(std::string_view host, std::string_view path) const
 RuleMatch RuleTable::match(std::string_view host, std::string_view path,
                            std::string_view cookie_header, std::string_view referer,
                            std::string_view cookie_name) const {
+  const std::string_view no_port = host_without_port(host);
+  const std::string_view bare = without_fqdn_dot(no_port);
   for (const auto& r : rules_) {
-    if (!match_host(r.host, host)) continue;
-    if (match_path(r.path, path)) return {&r, false, {}};
+    if (!r.host_pattern.matches(bare)) continue;
+    if (match_path(r.path, path)) return {&r, false, {}, no_port};
     const Action& a = r.action;
     if (a.type != ActionType::kSession || a.from != SessionFrom::kPath || !a.affinity) continue;
     // The Referer names the tab's own session, so it wins over the (per-origin) cookie.
     std::string_view id;
     if (!referer.empty() && id_from_referer(referer, a.prefix, id) == IdResult::kFound) {
-      return {&r, true, id};
+      return {&r, true, id, no_port};
     }
     if (!cookie_header.empty()) {
       id = cookie_value(cookie_header, cookie_name);
-      if (!id.empty() && registry::valid_id(id)) return {&r, true, id};
+      if (!id.empty() && registry::valid_id(id)) return {&r, true, id, no_port};
     }
   }
   return {};

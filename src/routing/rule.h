@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "routing/pattern.h"
+
 namespace sg::routing {
 
 enum class ActionType { kUpstream, kFixed, kRedirect, kSession };
@@ -41,13 +43,15 @@ struct Rule {
   std::string host;  // pattern, empty = any
   std::string path;  // pattern, empty = any
   Action action;
+  HostPattern host_pattern;  // `host`, prepared by the RuleTable
 };
 
 // Where the session id of a request comes from, when a session rule matched.
 struct RuleMatch {
   const Rule* rule = nullptr;
-  bool by_affinity = false;      // matched through the affinity cookie / Referer, not the pattern
-  std::string_view affinity_id;  // the id named by the cookie / Referer
+  bool by_affinity = false;       // matched through the affinity cookie / Referer, not the pattern
+  std::string_view affinity_id;   // the id named by the cookie / Referer
+  std::string_view host_no_port;  // the request's Host without its port
 };
 
 class RuleTable {

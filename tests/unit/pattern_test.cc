@@ -61,3 +61,29 @@ TEST(RuleTable, PriorityOrder) {
 
 }  // namespace
 }  // namespace sg::routing
+
+namespace sg::routing {
+namespace {
+
+// The prepared "*.suffix" form: exactly one non-empty label before the suffix, any case.
+TEST(HostPattern, OneLabelThenSuffix) {
+  HostPattern p("*.Preview.Example.com");
+  EXPECT_TRUE(p.matches("t1.preview.example.com"));
+  EXPECT_TRUE(p.matches("T1.PREVIEW.example.COM"));
+  EXPECT_TRUE(p.matches(bare_host("t1.preview.example.com.:8443")));
+  EXPECT_FALSE(p.matches("preview.example.com"));
+  EXPECT_FALSE(p.matches(".preview.example.com"));
+  EXPECT_FALSE(p.matches("a.b.preview.example.com"));
+  EXPECT_FALSE(p.matches("t1.preview.example.co"));
+  EXPECT_FALSE(p.matches("t1xpreview.example.com"));
+  EXPECT_FALSE(p.matches("t1.preview-example.com"));
+  EXPECT_TRUE(HostPattern("").matches("anything"));
+  EXPECT_TRUE(HostPattern("*").matches("anything"));
+  // Other shapes still go through the general matcher.
+  EXPECT_TRUE(HostPattern("edit.*.example.com").matches("edit.acme.example.com"));
+  EXPECT_FALSE(HostPattern("edit.*.example.com").matches("edit.a.b.example.com"));
+  EXPECT_TRUE(HostPattern("*.*.example.com").matches("a.b.example.com"));
+}
+
+}  // namespace
+}  // namespace sg::routing
