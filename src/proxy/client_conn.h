@@ -26,7 +26,6 @@ struct ClientConn {
   std::string ip;  // text form, IPv4-mapped addresses as IPv4
   bool v6 = false;
   bool counted = false;  // holds a slot in the per-client connection limit
-  bool served = false;   // has sent at least one request
   DeadlineHook parked;   // in one of the worker's parked lists while idle
 };
 

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
@@ -138,7 +137,6 @@ class Connection {
           finish_request();  // a rejected head was answered: it is a request too
         break;
       }
-      cc_->served = true;
       if (rt_.access_log) {
         // Body reads and tunnels reuse the read buffer the head points into: keep a copy.
         snap_.method = req_.method;

@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <system_error>
 
@@ -176,10 +175,8 @@ void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_poi
   };
   deadlines_[static_cast<size_t>(kind)].push_back(p->parked, deadline);
   arm_deadlines(deadline);
-  ++parked_count_;
   p->socket.async_wait(tcp::socket::wait_read,
                        [this, c = std::move(c)](const boost::system::error_code& ec) mutable {
-                         --parked_count_;
                          DeadlineList::remove(c->parked);
                          if (ec || draining_) return;  // due, drained or broken: close it
                          wake(std::move(c));

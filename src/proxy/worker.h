@@ -135,7 +135,6 @@ class Worker {
   // Puts `h` at the back of `list`, due `timeout` from now, and makes sure the timer is set.
   void push_deadline(DeadlineList& list, DeadlineHook& h, Millis timeout);
   DeadlineList& tunnel_deadlines() { return deadlines_[kTunnelList]; }
-  size_t parked() const { return parked_count_; }
 
   // Routes: replaced wholesale before start, then changed one by one on this worker's thread.
   const registry::RouteTable& routes() const { return routes_; }
@@ -174,7 +173,6 @@ class Worker {
   std::atomic<size_t> connections_{0};
   static constexpr size_t kTunnelList = 3;
   DeadlineList deadlines_[4];  // Parking kinds, then tunnels
-  size_t parked_count_ = 0;
   // Each socket is touched only by this worker's thread, so per-object I/O locking is skipped;
   // the scheduler stays thread-safe for posts from the control plane.
   EventLoop io_;
