@@ -691,7 +691,10 @@ class Connection {
         std::array<asio::const_buffer, 2> bufs{
             head_pending ? asio::buffer(upstream_head_) : asio::const_buffer(),
             asio::buffer(in_.data().data(), n)};
-        auto [ec, w] = co_await asio::async_write(*upstream_, bufs, kUse);
+        size_t w = 0;
+        boost::system::error_code ec;
+        if (!net::send_now(*upstream_, bufs, w, ec) && !ec)
+          ec = co_await write_rest(*upstream_, bufs, w);
         if (ec) co_return SendResult::kUpstreamFailed;
         head_pending = false;
         in_.consume(n);
@@ -722,7 +725,10 @@ class Connection {
         ChunkHeader ch(st.data.size());
         std::array<asio::const_buffer, 3> bufs{ch.buffer(), asio::buffer(st.data),
                                                asio::buffer(kCrlf)};
-        auto [ec, w] = co_await asio::async_write(*upstream_, bufs, kUse);
+        size_t w = 0;
+        boost::system::error_code ec;
+        if (!net::send_now(*upstream_, bufs, w, ec) && !ec)
+          ec = co_await write_rest(*upstream_, bufs, w);
         if (ec) co_return SendResult::kUpstreamFailed;
         dog_.arm(to_.body_idle);
       }
