@@ -132,6 +132,8 @@ class ThreeRouters(unittest.TestCase):
     def test_4_activity_on_one_router_keeps_a_session_alive_on_all(self):
         self.a.register("c1", self.up.port)
         self.a.session("busy", "c1", idle_ttl="3s")
+        # The session reaches C through the change feed; only then does its traffic count.
+        self.assertTrue(wait_for(lambda: status(self.c, "busy") == 200))
         end = time.monotonic() + 6
         while time.monotonic() < end:  # traffic only through C, for twice the idle ttl
             self.assertEqual(status(self.c, "busy"), 200)
