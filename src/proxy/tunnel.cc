@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/buffer.h"
+#include "net/send_now.h"
 
 namespace sg::proxy {
 
@@ -27,7 +28,7 @@ Tunnel::Tunnel(ClientPtr client, tcp::socket upstream, registry::RoutePtr route,
       rec_(rec),
       head_(std::move(head)) {
   boost::system::error_code ignored;
-  // Reads and writes are tried directly; only "would block" turns into a wait.
+  // Reads are tried directly (writes too, with net::send_now); only "would block" waits.
   client_->socket.non_blocking(true, ignored);
   upstream_.non_blocking(true, ignored);
   sides_[0] = {&client_->socket, &upstream_, &rec_.bytes_in, nullptr, false};
@@ -91,21 +92,22 @@ void Tunnel::readable(int side) {
   }
   *s.bytes += got;
   touch();
-  const size_t put = s.to->write_some(asio::buffer(block, got), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-    BlockCache::give(block);
-    close();
-    return;
-  }
-  if (put == got) {
+  std::array<asio::const_buffer, 1> rest{asio::buffer(block, got)};
+  size_t put = 0;
+  if (net::send_now(*s.to, rest, put, ec)) {
     BlockCache::give(block);
     wait(side);
+    return;
+  }
+  if (ec) {
+    BlockCache::give(block);
+    close();
     return;
   }
   // The reader on the other side is slower than this writer: keep the rest until it drains
   // (and stop reading this side meanwhile, which is the back-pressure).
   s.held = block;
-  asio::async_write(*s.to, asio::buffer(block + put, got - put),
+  asio::async_write(*s.to, rest,
                     [self = Ref(this), side](const boost::system::error_code& wec, size_t) {
                       self->written(side, wec);
                     });

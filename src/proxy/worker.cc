@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/buffer.h"
+#include "net/watchdog.h"
 #include "proxy/connection.h"
 #include "proxy/error_page.h"
 
@@ -188,7 +189,8 @@ void Worker::wake(ClientPtr c) {
 }
 
 void Worker::push_deadline(DeadlineList& list, DeadlineHook& h, Millis timeout) {
-  const auto when = std::chrono::steady_clock::now() + timeout;
+  // Called on every tunnel transfer; its timeouts are long, so the coarse clock will do.
+  const auto when = net::coarse_now() + timeout;
   list.push_back(h, when);
   arm_deadlines(when);
 }
