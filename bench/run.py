@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,8 +118,10 @@ def prepare_registry(work):
     return cfg
 
 
-def large_bodies(extra, out):
-    """1 MiB responses (wrk, c=1) and a 100 MiB upload (curl), per target, plus peak RSS."""
+def large_bodies(extra, reps, out):
+    """1 MiB responses (wrk, c=1) and a 100 MiB upload (curl) per target, everything on CPU0
+    like scenario 1 (unpinned, the ranking followed the scheduler from run to run), repetitions
+    interleaved across targets; the proxy's own CPU per transfer and its peak RSS."""
     os.makedirs(os.path.join(RUN, "www"), exist_ok=True)
     with open(os.path.join(RUN, "www", "1m.bin"), "wb") as f:
         f.write(os.urandom(1 << 20))
@@ -127,51 +130,64 @@ def large_bodies(extra, out):
         with open(up_file, "wb") as f:
             for _ in range(100):
                 f.write(os.urandom(1 << 20))
+    pin = ["taskset", "-c", "0"]
     defs = bench.server_defs()
     name, port, cmd = extra.split("=", 2)
     defs[name] = dict(port=int(port), cmd=__import__("shlex").split(cmd))
-    rows = []
-    upstream = bench.Server("upstream", defs["upstream"]).start()
+    targets = ["direct", "nginx", "haproxy", "caddy", name]
+    for d in defs.values():
+        d["cmd"] = pin + d["cmd"]
+    servers = {"upstream": bench.Server("upstream", defs["upstream"])}
+    res = {t: dict(rps=[], rcpu=[], up=[], ucpu=[]) for t in targets}
     try:
-        for t in ["direct", "nginx", "haproxy", "caddy", name]:
-            srv = None if t == "direct" else bench.Server(t, defs[t]).start()
-            port = 18080 if t == "direct" else defs[t]["port"]
-            try:
-                w = subprocess.run(["wrk", "-t1", "-c1", "-d5s", f"http://127.0.0.1:{port}/1m"],
+        servers["upstream"].start()
+        for t in targets[1:]:
+            servers[t] = bench.Server(t, defs[t]).start()
+        for rep in range(reps):
+            for t in targets:
+                port = 18080 if t == "direct" else defs[t]["port"]
+                pids = servers[t].pids() if t != "direct" else []
+                c0 = bench.cpu_secs(pids)
+                w = subprocess.run(pin + ["wrk", "-t1", "-c1", "-d3s", f"http://127.0.0.1:{port}/1m"],
                                    capture_output=True, text=True).stdout
-                rps = float(re.search(r"Requests/sec:\s+([\d.]+)", w).group(1))
-                times = []
-                for _ in range(3):
-                    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{time_total} %{http_code}",
-                                        "--data-binary", "@" + up_file, "-H", "Expect:",
-                                        f"http://127.0.0.1:{port}/upload"], capture_output=True, text=True)
-                    secs, code = r.stdout.split()
-                    assert code == "200", (t, r.stdout)
-                    times.append(float(secs))
-                times.sort()
-                hwm = 0
-                if srv:
-                    for pid in srv.pids():
-                        try:
-                            for line in open(f"/proc/{pid}/status"):
-                                if line.startswith("VmHWM:"):
-                                    hwm += int(line.split()[1])
-                        except OSError:
-                            pass
-                rows.append((t, rps, rps, 100 / times[1], hwm))
-                print(f"{t}: 1 MiB responses {rps:.0f}/s ({rps:.0f} MiB/s); 100 MiB upload "
-                      f"{100 / times[1]:.0f} MiB/s; peak RSS {hwm} KiB", flush=True)
-            finally:
-                if srv:
-                    srv.stop()
+                c1 = bench.cpu_secs(pids)
+                done = int(re.search(r"(\d+) requests in", w).group(1))
+                res[t]["rps"].append(float(re.search(r"Requests/sec:\s+([\d.]+)", w).group(1)))
+                res[t]["rcpu"].append((c1 - c0) * 1e6 / max(done, 1))
+                r = subprocess.run(pin + ["curl", "-s", "-o", "/dev/null", "-w", "%{time_total} %{http_code}",
+                                          "--data-binary", "@" + up_file, "-H", "Expect:",
+                                          f"http://127.0.0.1:{port}/upload"], capture_output=True, text=True)
+                c2 = bench.cpu_secs(pids)
+                secs, code = r.stdout.split()
+                assert code == "200", (t, r.stdout)
+                res[t]["up"].append(100 / float(secs))
+                res[t]["ucpu"].append((c2 - c1) * 1e3)
+                print(f"bodies rep={rep} {t:8s} 1 MiB responses {res[t]['rps'][-1]:.0f}/s "
+                      f"({res[t]['rcpu'][-1]:.0f} us CPU each); 100 MiB upload "
+                      f"{res[t]['up'][-1]:.0f} MiB/s ({res[t]['ucpu'][-1]:.0f} ms CPU)", flush=True)
+        hwm = {t: bench.rss_kb(servers[t].pids(), "VmHWM") for t in targets[1:]}
     finally:
-        upstream.stop()
+        for srv in servers.values():
+            srv.stop()
+
+    def cell(xs, fmt="{:,.0f}"):
+        xs = sorted(xs)
+        return f"{fmt.format(statistics.median(xs))} ({fmt.format(xs[0])}–{fmt.format(xs[-1])})"
+
     with open(out, "w") as f:
-        f.write("| target | 1 MiB responses/s (c=1) | 100 MiB upload MiB/s (median of 3) | proxy peak RSS |\n")
-        f.write("|---|---|---|---|\n")
-        for t, rps, mibs, up, hwm in rows:
-            f.write(f"| {t} | {rps:,.0f} | {up:,.0f} | {hwm / 1024:.1f} MiB |\n" if t != "direct"
-                    else f"| {t} | {rps:,.0f} | {up:,.0f} | – |\n")
+        f.write(f"Everything on CPU0, {reps} repetitions interleaved; median (min–max). The upload "
+                "sink reads the whole body before it answers. Proxy CPU is its user + system time "
+                "(1 tick = 10 ms: the upload figure is coarse).\n\n")
+        f.write("| target | 1 MiB responses/s (c=1) | proxy CPU µs per 1 MiB response "
+                "| 100 MiB upload MiB/s | proxy CPU ms per 100 MiB upload | proxy peak RSS |\n")
+        f.write("|---|---|---|---|---|---|\n")
+        for t in targets:
+            r = res[t]
+            if t == "direct":
+                f.write(f"| {t} | {cell(r['rps'])} | – | {cell(r['up'])} | – | – |\n")
+            else:
+                f.write(f"| {t} | {cell(r['rps'])} | {cell(r['rcpu'])} | {cell(r['up'])} "
+                        f"| {cell(r['ucpu'])} | {hwm[t] / 1024:.1f} MiB |\n")
     return open(out).read()
 
 
@@ -244,7 +260,7 @@ def main():
         lines = [l for l in text.splitlines() if "syscalls/request" in l]
         sections.append(("Syscalls per request (strace -c, keep-alive, c=50)", "```\n" + "\n".join(lines) + "\n```"))
     if "bodies" not in skip:
-        sections.append(("Large bodies", large_bodies(extra, os.path.join(out, "bodies.md"))))
+        sections.append(("Large bodies", large_bodies(extra, a.reps, os.path.join(out, "bodies.md"))))
     if "routes" not in skip:
         text = sh([ROUTE_BENCH, "--benchmark_min_time=1"], out=os.path.join(out, "route_table.txt"))
         sections.append(("Route table at 1,000,000 sessions (Google Benchmark)",

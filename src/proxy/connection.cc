@@ -741,12 +741,12 @@ class Connection {
   }
 
   awaitable<bool> read_client_body() {
-    auto [p, n] = in_.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
+    auto [p, n] = in_.prepare_stream(lim_.buffer_bytes);
     dog_.arm(to_.body_idle);
     auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
     if (ec) co_return false;
     rec_.bytes_in += got;
-    in_.commit(got);
+    in_.commit_stream(got, n);
     co_return true;
   }
 
@@ -915,12 +915,12 @@ class Connection {
   }
 
   awaitable<bool> read_upstream_body() {
-    auto [p, n] = up_.prepare(lim_.buffer_bytes, lim_.buffer_bytes);
+    auto [p, n] = up_.prepare_stream(lim_.buffer_bytes);
     dog_.arm(to_.body_idle);
     auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
     upstream_eof_ = ec == asio::error::eof;
     if (ec) co_return false;
-    up_.commit(got);
+    up_.commit_stream(got, n);
     co_return true;
   }
 

@@ -16,7 +16,7 @@ struct Limits {
   size_t chunk_extension_bytes = 1024;
   size_t max_connections = 10000;        // per worker; beyond -> 503 and close
   size_t upstream_idle_per_host = 64;    // idle pooled upstream connections, per worker
-  size_t buffer_bytes = 16384;           // streaming buffer per direction
+  size_t buffer_bytes = 65536;           // streaming buffer per direction, at most
   size_t per_client_connections = 1000;  // open connections per client address; 0 = off -> 429
   size_t per_client_rate = 0;            // requests per second per client address; 0 = off
   size_t per_client_burst = 0;           // token-bucket size; 0 = same as the rate

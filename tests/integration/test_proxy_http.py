@@ -1,6 +1,8 @@
 """HTTP/1.1 proxying through the real binary: keep-alive, pipelining, bodies both ways,
 framing conversions, forwarding headers, upstream pool, failures mapped to 502/504."""
+import hashlib
 import os
+import random
 import socket
 import sys
 import threading
@@ -51,7 +53,34 @@ def app(method, target, headers, body, conn):
             conn.sendall(block[:k])
             n -= k
         return None
+    if target == "/sha256":
+        return 200, hashlib.sha256(body).hexdigest().encode(), None
+    if target.startswith("/pattern/"):
+        # PATTERN in irregular writes (a byte, odd sizes, megabytes), so the proxy's reads end
+        # at every kind of boundary while its buffer grows.
+        framing = target.split("/")[2]
+        head = {"length": f"Content-Length: {len(PATTERN)}\r\n",
+                "chunked": "Transfer-Encoding: chunked\r\n", "close": "Connection: close\r\n"}
+        conn.sendall(f"HTTP/1.1 200 OK\r\n{head[framing]}\r\n".encode())
+        for piece in pieces(PATTERN):
+            conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if framing == "chunked" else piece)
+        if framing == "chunked":
+            conn.sendall(b"0\r\n\r\n")
+        if framing == "close":
+            conn.shutdown(socket.SHUT_WR)
+        return None
     return 404, b"unknown", None
+
+
+PATTERN = random.Random(7).randbytes(6 << 20)
+
+
+def pieces(data):
+    sizes, i, k = [1, 4093, 70001, 16384, 65536, 1 << 20, 3], 0, 0
+    while i < len(data):
+        yield data[i:i + sizes[k % len(sizes)]]
+        i += sizes[k % len(sizes)]
+        k += 1
 
 
 class ProxyHttp(unittest.TestCase):
@@ -205,6 +234,47 @@ class ProxyHttp(unittest.TestCase):
         peak = self.proxy.rss_kib("VmHWM")
         print(f"\n1 GiB down + 1 GiB up: RSS before {rss_before} KiB, peak {peak} KiB")
         self.assertLess(peak - rss_before, 32 * 1024, "memory grew with body size")
+
+
+    # Regression for the streaming buffer that grows during a bulk transfer: every byte of a
+    # 6 MiB body arrives once and in order, in each framing and both ways.
+    def test_bulk_bodies_arrive_byte_exact_in_every_framing(self):
+        want = hashlib.sha256(PATTERN).hexdigest()
+        for framing in ("length", "chunked"):
+            status, _, body = request(self.proxy.port, path=f"/pattern/{framing}")
+            self.assertEqual((status, len(body), hashlib.sha256(body).hexdigest()),
+                             (200, len(PATTERN), want), framing)
+        s = connect(self.proxy.port, timeout=30)
+        s.sendall(b"GET /pattern/close HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        status, _, body = Reader(s).response()  # re-chunked for the keep-alive client
+        s.close()
+        self.assertEqual((status, hashlib.sha256(body).hexdigest()), (200, want), "close")
+        for chunked in (False, True):
+            s = connect(self.proxy.port, timeout=30)
+            if chunked:
+                s.sendall(b"POST /sha256 HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for piece in pieces(PATTERN):
+                    s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                s.sendall(b"0\r\n\r\n")
+            else:
+                s.sendall(b"POST /sha256 HTTP/1.1\r\nHost: app.test\r\nContent-Length: %d\r\n\r\n"
+                          % len(PATTERN))
+                for piece in pieces(PATTERN):
+                    s.sendall(piece)
+            status, _, body = Reader(s).response()
+            s.close()
+            self.assertEqual((status, body.decode()), (200, want), f"upload chunked={chunked}")
+        # Many small chunks: the reads that fill the buffer end inside chunk-size lines and
+        # trailing CRLFs at every offset.
+        part = PATTERN[:2 << 20]
+        framed = b"".join(b"%x\r\n%s\r\n" % (len(part[i:i + 97]), part[i:i + 97])
+                          for i in range(0, len(part), 97))
+        s = connect(self.proxy.port, timeout=30)
+        s.sendall(b"POST /sha256 HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + framed + b"0\r\n\r\n")
+        status, _, body = Reader(s).response()
+        s.close()
+        self.assertEqual((status, body.decode()), (200, hashlib.sha256(part).hexdigest()), "small chunks")
 
 
 def headers_dict(headers):

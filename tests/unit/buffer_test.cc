@@ -27,6 +27,65 @@ TEST(Buffer, GrowsCompactsAndReleases) {
   EXPECT_EQ(b.capacity(), 0u);
 }
 
+// Fills all the room each streaming read offers, the way a bulk transfer does.
+size_t fill_stream(Buffer& b, size_t max_total) {
+  auto [p, n] = b.prepare_stream(max_total);
+  std::memset(p, 'x', n);
+  b.commit_stream(n, n);
+  b.consume(n);  // sent on at once
+  return n;
+}
+
+TEST(Buffer, StreamReadsStartAtOneBlockAndDoubleWhileFilledUpToTheBound) {
+  Buffer b;
+  EXPECT_EQ(fill_stream(b, 65536), BlockCache::kBlock);
+  EXPECT_EQ(b.capacity(), BlockCache::kBlock);
+  EXPECT_EQ(fill_stream(b, 65536), 2 * BlockCache::kBlock);
+  EXPECT_EQ(fill_stream(b, 65536), 65536u);
+  EXPECT_EQ(fill_stream(b, 65536), 65536u);  // never past the bound
+  EXPECT_EQ(b.capacity(), 65536u);
+  b.release_if_empty();
+  EXPECT_EQ(b.capacity(), 0u);
+  EXPECT_EQ(fill_stream(b, 65536), BlockCache::kBlock);  // the next transfer starts small again
+}
+
+TEST(Buffer, StreamReadsThatDoNotFillTheRoomKeepOneBlock) {
+  Buffer b;
+  for (int i = 0; i < 4; ++i) {
+    auto [p, n] = b.prepare_stream(65536);
+    ASSERT_EQ(n, BlockCache::kBlock);
+    std::memset(p, 'x', 100);
+    b.commit_stream(100, n);
+    b.consume(100);
+  }
+  EXPECT_EQ(b.capacity(), BlockCache::kBlock);
+  b.release_if_empty();
+}
+
+TEST(Buffer, StreamBoundBelowOneBlockIsKept) {
+  Buffer b;
+  EXPECT_EQ(fill_stream(b, 4096), 4096u);
+  EXPECT_EQ(fill_stream(b, 4096), 4096u);
+  b.release_if_empty();
+}
+
+TEST(Buffer, StreamReadKeepsBufferedBytesWhenItGrows) {
+  Buffer b;
+  auto [p, n] = b.prepare_stream(65536);
+  std::memset(p, 'a', n);
+  b.commit_stream(n, n);
+  b.consume(n - 3);  // three bytes wait for the rest of a chunk line
+  auto [p2, n2] = b.prepare_stream(65536);
+  EXPECT_EQ(n2, 2 * BlockCache::kBlock);  // the room asked for, beside the kept bytes
+  EXPECT_EQ(b.data(), "aaa");
+  std::memset(p2, 'b', n2);
+  b.commit_stream(n2, n2);
+  EXPECT_EQ(b.size(), 2 * BlockCache::kBlock + 3);
+  EXPECT_EQ(b.data().substr(0, 4), "aaab");
+  b.consume(b.size());
+  b.release_if_empty();
+}
+
 }  // namespace
 }  // namespace sg
 
