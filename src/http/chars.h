@@ -12,18 +12,19 @@
 
 namespace sg::http::chars {
 
-constexpr std::array<bool, 256> make_tchar() {
+// Letters, digits and `extra`.
+constexpr std::array<bool, 256> alnum_and(std::string_view extra) {
   std::array<bool, 256> t{};
   for (int c = '0'; c <= '9'; ++c) t[c] = true;
   for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
   for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<uint8_t>(c)] = true;
+  for (char c : extra) t[static_cast<uint8_t>(c)] = true;
   return t;
 }
-inline constexpr std::array<bool, 256> kTchar = make_tchar();
+inline constexpr std::array<bool, 256> kTchar = alnum_and("!#$%&'*+-.^_`|~");
 // Field names stop at '_' too: the parser rejects it (decision 0003) without a second pass.
 constexpr std::array<bool, 256> make_name_char() {
-  std::array<bool, 256> t = make_tchar();
+  std::array<bool, 256> t = kTchar;
   t['_'] = false;
   return t;
 }
@@ -48,15 +49,7 @@ inline size_t scan_name(std::string_view buf, size_t pos) {
 
 // reg-name characters of a Host value: RFC 3986 unreserved (percent-encoding is not used in
 // host names on the wire), and '_', which real host names carry.
-constexpr std::array<bool, 256> make_host_char() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("-._~")) t[static_cast<uint8_t>(c)] = true;
-  return t;
-}
-inline constexpr std::array<bool, 256> kHostChar = make_host_char();
+inline constexpr std::array<bool, 256> kHostChar = alnum_and("-._~");
 
 // field-value octets: VCHAR, SP, HTAB, obs-text. Never NUL, CR, LF or other controls.
 constexpr std::array<bool, 256> make_field_vchar() {
