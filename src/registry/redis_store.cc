@@ -329,9 +329,15 @@ StoreError RedisStore::read_version(RedisConnection& conn, const std::string& pr
   Reply v = conn.command({"GET", prefix + "version"}, err);
   if (!v) return {err};
   version = 0;  // no key yet: nothing was ever written
-  if (v->type == REDIS_REPLY_STRING) {
-    const std::string_view t = reply_text(v.get());
-    std::from_chars(t.data(), t.data() + t.size(), version);
+  if (v->type == REDIS_REPLY_NIL) return {};
+  // Anything but a number is an error, never "version 0": that would read as a store that
+  // went back in time, or hide changes behind a version the store never had.
+  if (v->type != REDIS_REPLY_STRING)
+    return {"reading " + prefix + "version: " + error_text(v.get())};
+  const std::string_view t = reply_text(v.get());
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), version);
+  if (ec != std::errc() || end != t.data() + t.size()) {
+    return {"reading " + prefix + "version: not a number: " + std::string(t.substr(0, 40))};
   }
   return {};
 }
@@ -354,6 +360,8 @@ StoreError RedisStore::read_index(RedisConnection& conn, const std::string& pref
     for (size_t i = 0; i < ids->elements; ++i) {
       Reply r = conn.read(err);
       if (!r) return {err};
+      // A refused read is an error: skipping it would make the snapshot delete the record.
+      if (r->type == REDIS_REPLY_ERROR) return {error_text(r.get())};
       // Deleted between the index page and this read: skip it, as a later read would. A
       // record that does not decode is skipped too (it cannot be routed); writes replace it.
       if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) continue;

@@ -2,11 +2,13 @@
 reaches the upstream."""
 import socket
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from harness import Proxy, Reader, Upstream, connect, keepalive_server, upstream_rule  # noqa: E402
+from harness import (ConnReader, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
+                     recv_until_close, respond, upstream_rule)
 
 H = "Host: app.test\r\n"
 
@@ -155,19 +157,45 @@ class MalformedRequests(unittest.TestCase):
         s.close()
 
     def test_bad_chunk_after_valid_chunks_never_completes_upstream(self):
-        # The head and the valid chunks stream through; the body never completes upstream
-        # and the client gets 400 + close.
-        s = connect(self.proxy.port)
-        s.sendall(b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n"
-                  b"3\r\nabc\r\nXYZ\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        self.assertTrue(data.startswith(b"HTTP/1.1 400"), data)
-        s.close()
+        # Request smuggling guard: the first chunks are forwarded before the bad one arrives.
+        # The upstream must then see its connection end mid-body, never a terminated body
+        # (which would turn whatever follows into a request of its own).
+        events = []
+        got_abc = threading.Event()
+        ended = threading.Event()
+
+        def handler(conn, server):
+            r = ConnReader(conn, server)
+            r.line()  # request line
+            while r.line():
+                pass
+            try:
+                while True:
+                    size = int(r.line(), 16)
+                    if size == 0:
+                        r.line()
+                        events.append("complete")
+                        respond(conn, 200, b"completed")
+                        return
+                    data = r.exactly(size)
+                    r.exactly(2)
+                    events.append(data)
+                    got_abc.set()
+            except (EOFError, OSError):
+                events.append("aborted")
+            finally:
+                ended.set()
+        with Upstream(handler) as up, Proxy(upstream_rule(up.port)) as p:
+            s = connect(p.port)
+            s.sendall(b"POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"3\r\nabc\r\n")
+            self.assertTrue(got_abc.wait(10), "the first chunk was not forwarded")
+            s.sendall(b"XYZ\r\n0\r\n\r\n")
+            data = recv_until_close(s)
+            s.close()
+            self.assertTrue(ended.wait(10), "the upstream connection was left open")
+            self.assertEqual(events, [b"abc", "aborted"])
+            self.assertTrue(data.startswith(b"HTTP/1.1 400"), data)
 
     def test_error_pages_html_and_json(self):
         s = connect(self.proxy.port)

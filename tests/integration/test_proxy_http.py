@@ -376,19 +376,75 @@ class UpstreamFailures(unittest.TestCase):
                 self.assertEqual(up.connections, 2, "a connection that sent junk was reused")
 
     def test_pooled_connection_closed_by_upstream_is_not_used(self):
-        # The upstream closes each connection shortly after answering (keep-alive advertised).
+        # The upstream closes each connection after answering (keep-alive advertised). Each
+        # request waits until that close has happened, so the pooled connection is known dead
+        # when the next request comes: it must go on a new connection and succeed.
+        closed = threading.Semaphore(0)
+
         def short_lived(conn, server):
             r = ConnReader(conn, server)
             method, target, headers, body = r.request()
             respond(conn, 200, method.encode())
-            time.sleep(0.2)
             conn.shutdown(socket.SHUT_RDWR)
+            closed.release()
         with Upstream(short_lived) as up, Proxy(upstream_rule(up.port)) as p:
-            for method in ("GET", "POST", "GET", "POST"):
+            for i, method in enumerate(("GET", "POST", "GET", "POST")):
                 status, _, body = request(p.port, method=method, body=b"x" if method == "POST" else b"")
                 self.assertEqual((status, body), (200, method.encode()))
-                time.sleep(0.4)
+                self.assertTrue(closed.acquire(timeout=10))
+                self.assertEqual(up.connections, i + 1)
 
+    def _dies_on_second_request(self, method, body):
+        """An upstream whose first connection answers one request, then reads the next one in
+        full and closes without answering: the pooled connection dies under that request
+        before any response byte. Returns (client status, requests the upstream received by
+        method and target, retries counted)."""
+        seen = []
+        lock = threading.Lock()
+
+        def handler(conn, server):
+            r = ConnReader(conn, server)
+            first = server.connections == 1
+            while True:
+                m, target, headers, b = r.request()
+                with lock:
+                    seen.append((m, target, b))
+                if first and target == "/second":
+                    return  # closes the connection: the request got no answer
+                respond(conn, 200, b"served " + target.encode())
+        with Upstream(handler) as up, Proxy(upstream_rule(up.port)) as p:
+            with connect(p.port) as s:
+                s.sendall(b"GET /first HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                status, _, _ = Reader(s).response()
+                self.assertEqual(status, 200)
+            head = f"{method} /second HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n"
+            if body:
+                head += f"Content-Length: {len(body)}\r\n"
+            with connect(p.port) as s:
+                s.sendall(head.encode() + b"\r\n" + body)
+                status, _, rbody = Reader(s).response()
+            retries = p.metrics()[0].get("sessiongate_upstream_retries_total")
+        with lock:
+            return status, rbody, [(m, t) for m, t, _ in seen], retries
+
+    def test_get_on_a_dead_pooled_connection_is_retried_once_and_counted(self):
+        status, body, seen, retries = self._dies_on_second_request("GET", b"")
+        self.assertEqual((status, body), (200, b"served /second"))
+        self.assertEqual(seen, [("GET", "/first"), ("GET", "/second"), ("GET", "/second")])
+        self.assertEqual(retries, 1)
+
+    def test_post_on_a_dead_pooled_connection_is_never_sent_twice(self):
+        status, _, seen, retries = self._dies_on_second_request("POST", b"pay once")
+        self.assertEqual(status, 502)
+        self.assertEqual(seen, [("GET", "/first"), ("POST", "/second")])
+        self.assertEqual(retries, 0)
+
+    def test_get_with_a_body_on_a_dead_pooled_connection_is_never_sent_twice(self):
+        # A body may have effects (and is gone once sent): a GET with one is not replayed.
+        status, _, seen, retries = self._dies_on_second_request("GET", b"query body")
+        self.assertEqual(status, 502)
+        self.assertEqual(seen, [("GET", "/first"), ("GET", "/second")])
+        self.assertEqual(retries, 0)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -233,6 +233,7 @@ class MissedChanges(unittest.TestCase):
         # while A writes, so it misses those messages entirely and must resync.
         with RedisServer() as redis:
             up = Upstream(keepalive_server(app_named("one")))
+            up2 = Upstream(keepalive_server(app_named("two")))
             a = Proxy(SESSION_RULES, extra=redis_store(redis))
             b = Proxy(SESSION_RULES, extra=redis_store(redis))
             try:
@@ -240,7 +241,14 @@ class MissedChanges(unittest.TestCase):
                 a.register("c1", up.port)
                 for i in range(20):
                     a.session(f"old{i}", "c1")
+                # Containers that change while B is away: one moves, one is deleted.
+                a.register("moving", up.port)
+                a.session("on-moving", "moving")
+                a.register("doomed", up.port)
+                a.session("on-doomed", "doomed")
                 self.assertTrue(wait_for(lambda: status(b, "old19") == 200))
+                self.assertTrue(wait_for(lambda: status(b, "on-doomed") == 200))
+                self.assertEqual(get(b.port, "/", host("on-moving"))[2], b"one")
                 feed_ids = redis.client_ids("sessiongate-feed", b.proc.pid)
                 self.assertEqual(len(feed_ids), 1)
                 b.proc.send_signal(signal.SIGSTOP)
@@ -250,6 +258,8 @@ class MissedChanges(unittest.TestCase):
                         a.session(f"new{i}", "c1", labels=pad)
                     for i in range(20):
                         a.admin("DELETE", f"/v1/sessions/old{i}")
+                    a.register("moving", up2.port)
+                    self.assertEqual(a.admin("DELETE", "/v1/containers/doomed")[0], 204)
                     self.assertTrue(wait_for(
                         lambda: feed_ids[0] not in redis.client_ids("sessiongate-feed", b.proc.pid), timeout=5))
                 finally:
@@ -258,12 +268,17 @@ class MissedChanges(unittest.TestCase):
                 self.assertEqual(status(b, "new0"), 200)
                 for i in (0, 7, 19):
                     self.assertEqual(status(b, f"old{i}"), 404)
+                # The resync repaired the containers too: the moved one at its new address,
+                # the deleted one gone (its session waits for a container again).
+                self.assertEqual(get(b.port, "/", host("on-moving"))[2], b"two")
+                self.assertEqual(status(b, "on-doomed"), 503)
                 self.assertIn("resync (reconnect)", b.stderr())
                 self.assertGreaterEqual(metric(b, "sessiongate_store_resyncs_total"), 2)
             finally:
                 a.stop()
                 b.stop()
                 up.close()
+                up2.close()
 
     def test_killed_subscription_reconnects_and_catches_up(self):
         with RedisServer() as redis:

@@ -82,6 +82,48 @@ class Ssrf(unittest.TestCase):
             canary.close()
 
 
+    def test_defaults_refuse_loopback_and_metadata_but_admit_their_neighbours(self):
+        # No security section at all: the defaults a new user runs with (the harness
+        # otherwise allows 127.0.0.0/8 for its loopback upstreams).
+        with Proxy(SESSION_RULES, extra="security: {}") as p:
+            for addr in ("127.0.0.1:4321", "[::1]:4321", "169.254.169.254:80",
+                         "169.254.0.1:80", "[::ffff:169.254.169.254]:80"):
+                st, body = p.admin("PUT", "/v1/containers/x", {"address": addr})
+                self.assertEqual((st, body["field"]), (400, "address"), addr)
+                self.assertEqual(p.admin("GET", "/v1/containers/x")[0], 404, addr)
+            # Just outside the denied ranges: accepted (the decision follows the range).
+            for addr in ("169.253.255.255:80", "169.255.0.0:80", "126.255.255.255:80",
+                         "128.0.0.1:80"):
+                st, body = p.admin("PUT", "/v1/containers/ok", {"address": addr})
+                self.assertIn(st, (200, 201), (addr, body))
+
+    def test_defaults_refuse_a_loopback_route_at_connect_time(self):
+        canary = socket.socket()
+        canary.bind(("127.0.0.1", 0))
+        canary.listen(16)
+        canary.settimeout(0.5)
+        port = canary.getsockname()[1]
+        d = __import__("tempfile").mkdtemp(prefix="sg-ssrf-")
+        p = Proxy(SESSION_RULES, directory=d)  # registered while loopback was allowed
+        p.register("c", port)
+        p.session("t", "c")
+        p.stop()
+        p2 = Proxy(SESSION_RULES, extra="security: {}", directory=d)
+        try:
+            values_before = p2.metrics()[0]
+            status, _, body = request(p2.port, host="t.preview.example.com",
+                                      headers={"Accept": "application/json"})
+            self.assertEqual(status, 502)
+            self.assertEqual(__import__("json").loads(body)["error"], "upstream_forbidden")
+            with self.assertRaises(socket.timeout):
+                canary.accept()
+            key = 'sessiongate_requests_total{outcome="upstream_refused"}'
+            self.assertEqual(p2.metrics()[0].get(key, 0) - values_before.get(key, 0), 1)
+        finally:
+            p2.stop()
+            canary.close()
+
+
 class UpstreamHandshake(unittest.TestCase):
     def test_101_with_wrong_accept_is_502_and_discarded(self):
         def bad_accept(conn, server):

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "net/address.h"
 #include "registry/redis_feed.h"
@@ -27,6 +28,20 @@ Session session(const std::string& id, const std::string& container, uint64_t ve
 
 Change put(const Session& s) {
   return {Change::Kind::kSessionPut, s.id, std::nullopt, s, s.version};
+}
+
+Container container(const std::string& id, uint16_t port, uint64_t version) {
+  Container c;
+  c.id = id;
+  c.address = {boost::asio::ip::make_address("10.0.0.1"), port};
+  c.address_text = "10.0.0.1:" + std::to_string(port);
+  c.status = ContainerStatus::kReady;
+  c.version = version;
+  return c;
+}
+
+Change put(const Container& c) {
+  return {Change::Kind::kContainerPut, c.id, c, std::nullopt, c.version};
 }
 
 class RegistryVersions : public ::testing::Test {
@@ -103,6 +118,37 @@ TEST_F(RegistryVersions, SnapshotRepairsAndPublishesOnlyDifferences) {
   EXPECT_EQ(r2.sessions_changed, 4u);  // the four from the first snapshot are gone
 }
 
+TEST_F(RegistryVersions, SnapshotRepairsContainersChangedOrDeletedWhileAway) {
+  reg_->apply_feed(put(container("c1", 4321, 1)));
+  reg_->apply_feed(put(container("c2", 4322, 2)));
+  reg_->apply_feed(put(container("c3", 4323, 3)));
+  reg_->apply_feed(put(session("on1", "c1", 4)));
+  reg_->apply_feed(put(session("on2", "c2", 5)));
+  reg_->apply_feed(put(session("on3", "c3", 6)));
+  ASSERT_TRUE(reg_->route("on2")->has_container);
+  published_.clear();
+  Snapshot snap;
+  snap.version = 30;
+  snap.containers.push_back(container("c1", 4321, 1));   // unchanged
+  snap.containers.push_back(container("c3", 5555, 21));  // re-registered elsewhere
+  // c2 was deleted while we were away.
+  snap.sessions.push_back(session("on1", "c1", 4));
+  snap.sessions.push_back(session("on2", "c2", 5));
+  snap.sessions.push_back(session("on3", "c3", 6));
+  auto r = reg_->apply_snapshot(snap);
+  EXPECT_EQ(r.containers_changed, 2u);
+  EXPECT_EQ(r.sessions_changed, 0u);
+  EXPECT_TRUE(reg_->route("on1")->has_container);
+  EXPECT_EQ(reg_->route("on1")->address.port(), 4321);
+  ASSERT_TRUE(reg_->route("on2"));
+  EXPECT_FALSE(reg_->route("on2")->has_container);  // its container is gone: no address
+  EXPECT_EQ(reg_->route("on3")->address.port(), 5555);
+  // Only the routes whose container changed were published.
+  ASSERT_EQ(published_.size(), 2u);
+  std::set<std::string> ids{published_[0].first, published_[1].first};
+  EXPECT_EQ(ids, (std::set<std::string>{"on2", "on3"}));
+}
+
 // ---- the Redis change feed ------------------------------------------------------------------
 
 class FeedProbe {
@@ -119,9 +165,10 @@ class FeedProbe {
       snapshots.push_back(std::move(s));
       cv_.notify_all();
     };
-    h.state = [this](bool up, std::string) {
+    h.state = [this](bool up, std::string why) {
       std::lock_guard l(mu_);
       states.push_back(up);
+      reasons.push_back(std::move(why));
       cv_.notify_all();
     };
     return h;
@@ -135,6 +182,19 @@ class FeedProbe {
   std::vector<Change> changes;
   std::vector<Snapshot> snapshots;
   std::vector<bool> states;
+  std::vector<std::string> reasons;  // beside states: why the feed went down
+
+  // True once the feed reported itself down with a reason containing `what`.
+  bool went_down_because(const std::string& what, int ms = 5000) {
+    return wait(
+        [&] {
+          for (size_t i = 0; i < states.size(); ++i) {
+            if (!states[i] && reasons[i].find(what) != std::string::npos) return true;
+          }
+          return false;
+        },
+        ms);
+  }
 
  private:
   std::mutex mu_;
@@ -218,6 +278,16 @@ TEST_F(RedisFeedTest, AStoreThatWentBackInTimeIsReread) {
   EXPECT_TRUE(resynced_because("went back"));
 }
 
+TEST_F(RedisFeedTest, AnUndecodableChangeMessageTriggersAResync) {
+  server_.run({"PUBLISH", "f:changes", "this is not a change"});
+  EXPECT_TRUE(resynced_because("undecodable change message"));
+  // The feed keeps following the store after the resync.
+  Session s = session("after", "c", 0);
+  ASSERT_FALSE(store_->put_session(s));
+  EXPECT_TRUE(
+      probe_.wait([&] { return !probe_.changes.empty() && probe_.changes.back().id == "after"; }));
+}
+
 TEST_F(RedisFeedTest, ADroppedSubscriptionReconnectsAndResyncs) {
   ASSERT_EQ(server_.run({"CLIENT", "KILL", "TYPE", "pubsub"}), "1");
   ASSERT_TRUE(probe_.wait([&] { return probe_.states.size() >= 3; }));  // up, down, up
@@ -241,6 +311,65 @@ TEST_F(RedisFeedTest, ARestartedRedisIsFollowedAgain) {
   ASSERT_FALSE(e) << e.message;
   EXPECT_TRUE(
       probe_.wait([&] { return !probe_.changes.empty() && probe_.changes.back().id == "after"; }));
+}
+
+// ---- a store that refuses what the feed needs (ACLs of a real Redis) -----------------------
+
+class RedisFeedRefused : public ::testing::Test {
+ protected:
+  // A user with every permission but those in `minus`, and a feed that logs in as it.
+  void start_as(const std::string& user, std::vector<std::string_view> acl) {
+    std::vector<std::string_view> cmd{"ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all"};
+    cmd.insert(cmd.end(), acl.begin(), acl.end());
+    ASSERT_EQ(server_.run(cmd), "OK");
+    RedisEndpoint ep = server_.endpoint();
+    ep.username = user;
+    ep.password = "pw";
+    feed_ = std::make_unique<RedisFeed>(ep, "f:", probe_.handlers(), 100);
+    feed_->start();
+  }
+  void TearDown() override {
+    if (feed_) feed_->stop();
+  }
+  size_t snapshots() {
+    size_t n = 0;
+    probe_.wait([&] {
+      n = probe_.snapshots.size();
+      return true;
+    });
+    return n;
+  }
+
+  testing::RedisServer server_;
+  FeedProbe probe_;
+  std::unique_ptr<RedisFeed> feed_;
+};
+
+TEST_F(RedisFeedRefused, ASubscriptionRefusedIsReportedAndNothingIsApplied) {
+  start_as("nosub", {"resetchannels"});
+  EXPECT_TRUE(probe_.went_down_because("SUBSCRIBE refused"));
+  EXPECT_EQ(snapshots(), 0u);
+}
+
+TEST_F(RedisFeedRefused, ASnapshotReadRefusedIsReportedNotTakenAsAnEmptyStore) {
+  RedisStore writer(server_.endpoint(), "f:");
+  Session s = session("kept", "c", 0);
+  ASSERT_FALSE(writer.put_session(s));
+  start_as("nohgetall", {"-hgetall"});
+  EXPECT_TRUE(probe_.went_down_because("snapshot: redis: NOPERM"));
+  EXPECT_EQ(snapshots(), 0u);  // a partial snapshot would delete "kept" from every table
+}
+
+TEST_F(RedisFeedRefused, AVersionCheckRefusedIsReportedAndFollowedByAResyncWhenAllowed) {
+  start_as("checker", {});
+  ASSERT_TRUE(probe_.wait([&] { return !probe_.snapshots.empty(); }));
+  ASSERT_EQ(server_.run({"ACL", "SETUSER", "checker", "-get"}), "OK");
+  EXPECT_TRUE(probe_.went_down_because("reading f:version: redis: NOPERM"));
+  EXPECT_EQ(snapshots(), 1u);  // never a snapshot from a version it could not read
+  ASSERT_EQ(server_.run({"ACL", "SETUSER", "checker", "+get"}), "OK");
+  EXPECT_TRUE(probe_.wait([&] { return probe_.snapshots.size() >= 2; }, 10000));
+  EXPECT_EQ(probe_.snapshots.back().reason, "reconnect");
+  EXPECT_TRUE(probe_.states.back());
 }
 
 }  // namespace
