@@ -9,7 +9,7 @@ namespace {
 // A prepared statement that finalises itself.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  Stmt(sqlite3* db, const char* sql) : db_(db) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -22,7 +22,21 @@ class Stmt {
     sqlite3_bind_int64(s_, i, v);
     return *this;
   }
-  int step() { return sqlite3_step(s_); }
+  int step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  // Calls row() for every result row. A read that stops for any other reason than the end
+  // of its rows (I/O error, corruption, busy) is an error, never a shorter answer.
+  template <typename F>
+  StoreError each(F&& row) {
+    int rc;
+    while ((rc = step()) == SQLITE_ROW) row(*this);
+    if (rc == SQLITE_DONE) return {};
+    return {std::string("sqlite: ") + sqlite3_errmsg(db_)};
+  }
+  // The one row a statement must produce (a read or UPDATE ... RETURNING).
+  StoreError one() {
+    if (step() == SQLITE_ROW) return {};
+    return {std::string("sqlite: ") + sqlite3_errmsg(db_)};
+  }
   void reset() {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
@@ -34,6 +48,7 @@ class Stmt {
   }
 
  private:
+  sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
 };
 
@@ -170,36 +185,47 @@ int SqliteStore::synchronous() {
   return st.step() == SQLITE_ROW ? static_cast<int>(st.i64(0)) : -1;
 }
 
-uint64_t SqliteStore::next_version() {
+StoreError SqliteStore::next_version(uint64_t& version) {
   Stmt st(db_, "UPDATE meta SET value = value + 1 WHERE key = 'version' RETURNING value;");
-  return st.step() == SQLITE_ROW ? static_cast<uint64_t>(st.i64(0)) : 0;
+  if (auto e = st.one()) return e;
+  version = static_cast<uint64_t>(st.i64(0));
+  return {};
 }
 
-std::optional<Container> SqliteStore::read_container(const std::string& id) {
+StoreError SqliteStore::read_container(const std::string& id, std::optional<Container>& out) {
   Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers WHERE id = ?").c_str());
   st.bind(1, id);
-  if (st.step() != SQLITE_ROW) return std::nullopt;
-  return container_from(st);
+  out.reset();
+  return st.each([&](Stmt& row) { out = container_from(row); });
 }
 
-std::optional<Session> SqliteStore::read_session(const std::string& id) {
+StoreError SqliteStore::read_session(const std::string& id, std::optional<Session>& out) {
   Stmt st(db_, (std::string("SELECT ") + kSessionCols + " FROM sessions WHERE id = ?").c_str());
   st.bind(1, id);
-  if (st.step() != SQLITE_ROW) return std::nullopt;
-  return session_from(st);
+  out.reset();
+  return st.each([&](Stmt& row) { out = session_from(row); });
+}
+
+StoreError SqliteStore::rollback(StoreError e) {
+  std::string ignored;
+  exec("ROLLBACK;", ignored);
+  return e;
 }
 
 StoreError SqliteStore::put_container(Container& c) {
   std::lock_guard lock(mu_);
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
-  auto prev = read_container(c.id);
+  std::optional<Container> prev;
+  uint64_t version = 0;
+  if (auto e = read_container(c.id, prev)) return rollback(e);
+  if (auto e = next_version(version)) return rollback(e);
   const Millis now = now_ms();
   c.generation = prev ? prev->generation + 1 : 1;
   c.created_at = prev ? prev->created_at : now;
   c.updated_at = now;
   c.heartbeat_at = now;
-  c.version = next_version();
+  c.version = version;
   Stmt st(db_, "INSERT OR REPLACE INTO containers VALUES (?,?,?,?,?,?,?,?,?)");
   st.bind(1, c.id).bind(2, c.address_text).bind(3, std::string(to_string(c.status)));
   st.bind(4, static_cast<int64_t>(c.generation)).bind(5, c.lease_ttl).bind(6, c.heartbeat_at);
@@ -213,16 +239,14 @@ StoreError SqliteStore::heartbeat(const std::string& id, Millis now, Container& 
   std::lock_guard lock(mu_);
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
-  auto prev = read_container(id);
+  std::optional<Container> prev;
+  if (auto e = read_container(id, prev)) return rollback(e);
   found = prev.has_value();
-  if (!found) {
-    exec("ROLLBACK;", err);
-    return {};
-  }
+  if (!found) return rollback({});
   out = *prev;
   out.heartbeat_at = now;
   out.updated_at = now;
-  out.version = next_version();
+  if (auto e = next_version(out.version)) return rollback(e);
   Stmt st(db_, "UPDATE containers SET heartbeat_at = ?, updated_at = ?, version = ? WHERE id = ?");
   st.bind(1, now).bind(2, now).bind(3, static_cast<int64_t>(out.version)).bind(4, id);
   if (auto e = finish(st.step() == SQLITE_DONE, true)) return e;
@@ -236,27 +260,28 @@ StoreError SqliteStore::delete_container(const std::string& id, bool& found) {
 
 StoreError SqliteStore::get_container(const std::string& id, std::optional<Container>& out) {
   std::lock_guard lock(mu_);
-  out = read_container(id);
-  return {};
+  return read_container(id, out);
 }
 
 StoreError SqliteStore::list_containers(std::vector<Container>& out) {
   std::lock_guard lock(mu_);
   Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers ORDER BY id").c_str());
-  while (st.step() == SQLITE_ROW) out.push_back(container_from(st));
-  return {};
+  return st.each([&](Stmt& row) { out.push_back(container_from(row)); });
 }
 
 StoreError SqliteStore::put_session(Session& s) {
   std::lock_guard lock(mu_);
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
-  auto prev = read_session(s.id);
+  std::optional<Session> prev;
+  uint64_t version = 0;
+  if (auto e = read_session(s.id, prev)) return rollback(e);
+  if (auto e = next_version(version)) return rollback(e);
   const Millis now = now_ms();
   s.created_at = prev ? prev->created_at : now;
   s.last_active_at = prev ? std::max(prev->last_active_at, now) : now;
   s.updated_at = now;
-  s.version = next_version();
+  s.version = version;
   if (prev) s.link_epoch = std::max(prev->link_epoch, s.link_epoch);
   Stmt st(db_, (std::string("INSERT OR REPLACE INTO sessions (") + kSessionCols +
                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?)")
@@ -284,7 +309,8 @@ StoreError SqliteStore::delete_row_locked(const char* table, Change::Kind kind,
                                           const std::string& id, bool& found) {
   std::string err;
   if (!exec("BEGIN IMMEDIATE;", err)) return {err};
-  uint64_t version = next_version();
+  uint64_t version = 0;
+  if (auto e = next_version(version)) return rollback(e);
   Stmt st(db_, (std::string("DELETE FROM ") + table + " WHERE id = ?").c_str());
   st.bind(1, id);
   bool ok = st.step() == SQLITE_DONE;
@@ -297,8 +323,7 @@ StoreError SqliteStore::delete_row_locked(const char* table, Change::Kind kind,
 
 StoreError SqliteStore::get_session(const std::string& id, std::optional<Session>& out) {
   std::lock_guard lock(mu_);
-  out = read_session(id);
-  return {};
+  return read_session(id, out);
 }
 
 StoreError SqliteStore::expire_sessions(const std::vector<std::string>& ids, Millis now,
@@ -306,7 +331,8 @@ StoreError SqliteStore::expire_sessions(const std::vector<std::string>& ids, Mil
   std::lock_guard lock(mu_);
   for (const auto& id : ids) {
     Expiry e{id, Expiry::Outcome::kGone, 0};
-    auto s = read_session(id);
+    std::optional<Session> s;
+    if (auto err = read_session(id, s)) return err;
     if (s) {
       if (s->expires_at > 0 && now >= s->expires_at) {
         e.outcome = Expiry::Outcome::kExpired;
@@ -346,8 +372,7 @@ StoreError SqliteStore::list_sessions(const SessionQuery& q, std::vector<Session
     i += 2;
   }
   st.bind(i++, static_cast<int64_t>(q.limit));
-  while (st.step() == SQLITE_ROW) out.push_back(session_from(st));
-  return {};
+  return st.each([&](Stmt& row) { out.push_back(session_from(row)); });
 }
 
 StoreError SqliteStore::touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) {
@@ -358,14 +383,10 @@ StoreError SqliteStore::touch_sessions(const std::vector<std::pair<std::string, 
   Stmt st(db_, "UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?");
   for (const auto& [id, at] : seen) {
     st.bind(1, at).bind(2, id);
-    st.step();
+    if (st.step() != SQLITE_DONE) return rollback({std::string("sqlite: ") + sqlite3_errmsg(db_)});
     st.reset();
   }
-  if (!exec("COMMIT;", err)) {
-    std::string ignored;
-    exec("ROLLBACK;", ignored);
-    return {err};
-  }
+  if (!exec("COMMIT;", err)) return rollback({err});
   return {};
 }
 
@@ -378,17 +399,25 @@ bool SqliteStore::ping() {
 StoreError SqliteStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
                                  uint64_t& version) {
   std::lock_guard lock(mu_);
+  // One read transaction: the version and both tables are one consistent picture.
+  std::string err;
+  if (!exec("BEGIN;", err)) return {err};
   {
     Stmt st(db_, "SELECT value FROM meta WHERE key = 'version'");
-    version = st.step() == SQLITE_ROW ? static_cast<uint64_t>(st.i64(0)) : 0;
+    if (auto e = st.one()) return rollback(e);
+    version = static_cast<uint64_t>(st.i64(0));
   }
   {
     Stmt st(db_, (std::string("SELECT ") + kContainerCols + " FROM containers").c_str());
-    while (st.step() == SQLITE_ROW) containers.push_back(container_from(st));
+    if (auto e = st.each([&](Stmt& row) { containers.push_back(container_from(row)); })) {
+      return rollback(e);
+    }
   }
   Stmt st(db_, (std::string("SELECT ") + kSessionCols + " FROM sessions").c_str());
-  while (st.step() == SQLITE_ROW) sessions.push_back(session_from(st));
-  return {};
+  if (auto e = st.each([&](Stmt& row) { sessions.push_back(session_from(row)); })) {
+    return rollback(e);
+  }
+  return rollback({});  // a read: nothing to commit
 }
 
 }  // namespace sg::registry

@@ -48,9 +48,11 @@ class SqliteStore final : public Store {
   StoreError delete_row(const char* table, Change::Kind kind, const std::string& id, bool& found);
   StoreError delete_row_locked(const char* table, Change::Kind kind, const std::string& id,
                                bool& found);
-  uint64_t next_version();
-  std::optional<Container> read_container(const std::string& id);
-  std::optional<Session> read_session(const std::string& id);
+  StoreError next_version(uint64_t& version);
+  StoreError read_container(const std::string& id, std::optional<Container>& out);
+  StoreError read_session(const std::string& id, std::optional<Session>& out);
+  // Rolls back the open transaction and passes `e` on.
+  StoreError rollback(StoreError e);
 
   sqlite3* db_ = nullptr;
   std::mutex mu_;
