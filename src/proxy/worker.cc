@@ -266,25 +266,6 @@ void Worker::post_route(std::string session_id, registry::RoutePtr route) {
   });
 }
 
-void Worker::post_all_routes(std::vector<registry::RoutePtr> routes) {
-  run_in_loop([this, all = std::move(routes)] {
-    registry::RouteTable next;
-    next.replace_all(all);
-    // Sessions that vanish or move in a resync lose their tunnels, like any other change.
-    std::vector<std::string> moved;
-    for (const auto& [id, list] : tunnels_) {
-      const registry::Route* a = routes_.find(id);
-      const registry::Route* b = next.find(id);
-      if (!a || !b || a->container_id != b->container_id || a->generation != b->generation ||
-          a->address != b->address) {
-        moved.push_back(id);
-      }
-    }
-    routes_ = std::move(next);
-    for (const auto& id : moved) close_tunnels(id);
-  });
-}
-
 void Worker::apply_route(const std::string& session_id, registry::RoutePtr route) {
   metrics_.route_changes_applied.add();
   registry::RoutePtr old = routes_.set(session_id, route);

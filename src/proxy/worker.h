@@ -140,7 +140,6 @@ class Worker {
   const registry::RouteTable& routes() const { return routes_; }
   void load_routes(const std::vector<registry::RoutePtr>& routes) { routes_.replace_all(routes); }
   void post_route(std::string session_id, registry::RoutePtr route);  // thread-safe
-  void post_all_routes(std::vector<registry::RoutePtr> routes);       // thread-safe
 
   void add_tunnel(const std::string& session_id, TunnelHandle* t);
   void remove_tunnel(const std::string& session_id, TunnelHandle* t);
