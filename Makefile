@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 CONFIG ?= examples/sessiongate.yaml
 
-.PHONY: deps run test build debug asan tsan fuzz fuzz-run bench format clean
+.PHONY: deps run test build debug asan tsan fuzz fuzz-run bench mutate coverage format clean
 
 deps:
 	./scripts/install-deps
@@ -45,6 +45,15 @@ bench:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	/usr/bin/python3 bench/run.py
+
+# One-line mutations of what matters most, each rebuilt in a scratch copy and run against
+# the tests that should catch it (tests/mutations/list.txt). Slow: not part of `make test`.
+mutate: deps
+	./scripts/mutate
+
+# clang source-based coverage over the whole suite, per file and folder (scripts/coverage).
+coverage: deps
+	./scripts/coverage
 
 format:
 	find src tests fuzz bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
