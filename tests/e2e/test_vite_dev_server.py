@@ -4,7 +4,9 @@
     session affinity (cookie / Referer) for requests outside the prefix.
 A small crawler plays the browser: it loads the page, follows every script, stylesheet and
 module import the way a browser would (with Referer and the cookie jar), then opens the
-hot-reload WebSocket (subprotocol vite-hmr, ?token=) and checks an edit arrives as an update.
+hot-reload WebSocket (subprotocol vite-hmr, ?token=) and checks that a CSS edit arrives as an
+in-place update and a JS edit without an HMR boundary as a full reload. Headless Chromium
+(playwright-core) then checks that a CSS edit applies in the page without a navigation.
 A static-upstream run (no registry) checks the data plane alone."""
 import json
 import os
@@ -133,19 +135,52 @@ class ViteBase:
         s.settimeout(15)
         self.assertEqual(json.loads(ws_read_frame(r)[2])["type"], "connected")
         time.sleep(0.5)  # let the watcher settle before the edit
-        with open(os.path.join(self.site, "message.js"), "w") as f:
-            f.write(f"export const message = 'edited through the proxy ({self.MODE})';\n")
-        deadline = time.time() + 15
-        update = None
-        while time.time() < deadline and update is None:
-            fin, op, payload = ws_read_frame(r)
-            if op == 1 and json.loads(payload)["type"] in ("update", "full-reload"):
-                update = json.loads(payload)
-        self.assertIsNotNone(update, "no hot-reload message after the edit")
-        print(f"[{self.MODE}] hot reload through sessiongate: {json.dumps(update)[:140]}")
+        # A CSS edit is hot module replacement: an in-place "update" of the stylesheet module.
+        self.edit("style.css", f"#title {{ color: rgb(1, 2, {len(self.MODE)}); }}\n")
+        update = self.next_hmr_message(r)
+        print(f"[{self.MODE}] CSS edit through sessiongate: {json.dumps(update)[:160]}")
+        self.assertEqual(update["type"], "update", update)
+        self.assertTrue(any(u["path"].endswith("style.css") for u in update["updates"]), update)
+        # A module with no HMR boundary above it (main.js accepts nothing) reloads the page.
+        self.edit("message.js", f"export const message = 'edited through the proxy ({self.MODE})';\n")
+        reload = self.next_hmr_message(r)
+        print(f"[{self.MODE}] JS edit through sessiongate: {json.dumps(reload)[:160]}")
+        self.assertEqual(reload["type"], "full-reload", reload)
         self.assertIn(f"({self.MODE})".encode(), b.get(prefix + "message.js")[2])
         s.sendall(ws_frame(8, b"\x03\xe8"))
         s.close()
+
+    def test_browser_applies_a_css_edit_in_place(self):
+        # Headless Chromium through sessiongate: the new style must apply without a navigation
+        # (the page keeps its JavaScript state), over the proxied HMR WebSocket.
+        url = f"http://{self.host}{self.page}"
+        out = subprocess.run(["node", os.path.join(HERE, "browser_hmr.mjs"), url, self.site,
+                              str(self.proxy.port)], cwd=HERE, capture_output=True, text=True,
+                             timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"\n[{self.MODE}] browser: {json.dumps(result)[:300]}")
+        self.assertNotIn("error", result)
+        self.assertEqual(result["before"], "rgb(10, 20, 30)")
+        self.assertEqual(result["after"], "rgb(200, 30, 40)")
+        self.assertEqual(result["marker"], "kept", "the page was reloaded")
+        self.assertEqual(result["navigations"], 1, "the page navigated again")
+        self.assertEqual(result["failed"], [])
+
+    def edit(self, name, text):
+        with open(os.path.join(self.site, name), "w") as f:
+            f.write(text)
+
+    def next_hmr_message(self, r, timeout=15):
+        """The next update or reload message on the HMR socket (others are skipped)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            fin, op, payload = ws_read_frame(r)
+            if op == 1:
+                msg = json.loads(payload)
+                if msg["type"] in ("update", "full-reload"):
+                    return msg
+        self.fail("no hot-reload message after the edit")
 
 
 class ViteStaticUpstream(ViteBase, unittest.TestCase):

@@ -22,6 +22,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until(pred, timeout=10.0, step=0.02):
+    """Polls pred() until it is true or `timeout` passes; returns its last value. Tests wait
+    on the condition they need, never for a fixed time."""
+    end = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(step)
+
+
 def wait_port(port, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -54,35 +65,70 @@ class Proxy:
     TOKEN = "test-admin-token-0123456789"
 
     def __init__(self, rules, extra="", workers=1, admin=True, directory=None, start=True):
+        self.rules, self.extra, self.workers, self.has_admin = rules, extra, workers, admin
         self.port = free_port()
         self.admin_port = free_port() if admin else None
         self.dir = directory or tempfile.mkdtemp(prefix="sg-test-")
-        if admin:
-            extra += f"\nadmin: {{address: 127.0.0.1:{self.admin_port}, token: {self.TOKEN}}}\n"
         self.config = os.path.join(self.dir, "config.yaml")
         self.db = os.path.join(self.dir, "sessiongate.db")
+        self._write_config()
+        self.log = open(os.path.join(self.dir, "stderr.log"), "a+")
+        self.proc = None
+        self._started_once = False
+        if start:
+            self.start()
+
+    def _write_config(self):
+        extra = self.extra
+        if self.has_admin:
+            extra += f"\nadmin: {{address: 127.0.0.1:{self.admin_port}, token: {self.TOKEN}}}\n"
         if "security:" not in extra:
             extra += '\nsecurity: {upstream_allow_cidrs: ["127.0.0.0/8"]}\n'
         if "store:" not in extra:
             extra += f"\nstore: {{path: {self.db}}}\n"
         with open(self.config, "w") as f:
-            f.write(f"workers: {workers}\nlisteners:\n  - address: 127.0.0.1:{self.port}\n{extra}\nrules:\n{rules}\n")
-
-        self.log = open(os.path.join(self.dir, "stderr.log"), "a+")
-        self.proc = None
-        if start:
-            self.start()
+            f.write(f"workers: {self.workers}\nlisteners:\n  - address: 127.0.0.1:{self.port}\n"
+                    f"{extra}\nrules:\n{self.rules}\n")
 
     def start(self):
-        self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], stdout=self.log, stderr=self.log)
-        try:
-            wait_port(self.port)
-            if self.admin_port:
-                wait_port(self.admin_port)
-        except RuntimeError:
+        # free_port() only proposes a port; another process may take it before the router
+        # binds. On the first start the router then moves to other ports; a restart keeps
+        # its ports (tests hold them), so a collision there is an error.
+        for _ in range(10):
+            self.log.seek(0, os.SEEK_END)
+            offset = self.log.tell()
+            self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], stdout=self.log, stderr=self.log)
+            state = self._wait_serving(offset)
+            if state == "serving":
+                self._started_once = True
+                return
+            self.log.seek(offset)
+            output = self.log.read()
+            if state == "in use" and not self._started_once:
+                self.port = free_port()
+                self.admin_port = free_port() if self.has_admin else None
+                self._write_config()
+                continue
             self.proc.kill()
-            self.log.seek(0)
-            raise RuntimeError("proxy did not start: " + self.log.read())
+            raise RuntimeError("proxy did not start: " + output)
+        raise RuntimeError("proxy did not start: no free port found")
+
+    def _wait_serving(self, offset, timeout=10.0):
+        """'serving' once this run logged that it listens, 'in use' if it exited on a port
+        another process holds, 'failed' otherwise."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.log.flush()
+            self.log.seek(offset)
+            text = self.log.read()
+            if f"serving on http://127.0.0.1:{self.port} " in text:
+                if self.admin_port:
+                    wait_port(self.admin_port)
+                return "serving"
+            if self.proc.poll() is not None:
+                return "in use" if "Address already in use" in text else "failed"
+            time.sleep(0.01)
+        return "failed"
 
     def admin(self, method, path, body=None, token=None, raw=None):
         """One admin API call; returns (status, parsed JSON or None)."""
@@ -588,19 +634,29 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self):
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                "--save", "", "--loglevel", "warning"]
-        args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
-        log = open(os.path.join(self.dir, "redis.log"), "a")
-        self.proc = subprocess.Popen(args + self.extra, stdout=log, stderr=log)
-        log.close()  # the child holds its own copy
-        end = time.time() + 10
-        while time.time() < end:
-            try:
-                if self.cmd("PING") == "PONG":
-                    return
-            except (OSError, RuntimeError):
+        # A proposed port may be taken by the time redis-server binds: on the first start it
+        # moves to another one. The server must also be ours (its dir), not another test's.
+        for _ in range(10):
+            args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                    "--save", "", "--loglevel", "warning"]
+            args += ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]
+            log = open(os.path.join(self.dir, "redis.log"), "a")
+            self.proc = subprocess.Popen(args + self.extra, stdout=log, stderr=log)
+            log.close()  # the child holds its own copy
+            end = time.time() + 10
+            while time.time() < end and self.proc.poll() is None:
+                try:
+                    if self.cmd("CONFIG", "GET", "dir") == ["dir", self.dir]:
+                        self.started = True
+                        return
+                except (OSError, RuntimeError):
+                    pass
                 time.sleep(0.02)
+            self.proc.kill()
+            self.proc.wait()
+            if getattr(self, "started", False):
+                break  # a restart keeps its port: tests and routers hold it
+            self.port = free_port()
         raise RuntimeError("redis-server did not start")
 
     def kill(self, sig=signal.SIGKILL):

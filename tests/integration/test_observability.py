@@ -12,7 +12,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 from harness import (SESSION_RULES, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
-                     ws_connect, ws_echo_handler, ws_frame, ws_read_frame)
+                     wait_until, ws_connect, ws_echo_handler, ws_frame, ws_read_frame)
 
 
 def get(port, path, host, headers=None):
@@ -52,7 +52,9 @@ class Observability(unittest.TestCase):
                 values, text = metrics(p)
                 self.assertEqual(values['sessiongate_tunnels_active'], 1)
                 s.close()
-                time.sleep(0.3)
+                routed = 'sessiongate_requests_total{outcome="routed"}'
+                self.assertTrue(wait_until(lambda: metrics(p)[0].get(routed) == 4
+                                           and metrics(p)[0]['sessiongate_tunnels_active'] == 0))
                 values, text = metrics(p)
                 req = lambda o: values[f'sessiongate_requests_total{{outcome="{o}"}}']
                 self.assertEqual(req("routed"), 4)  # 3 requests + 1 tunnel
@@ -102,10 +104,11 @@ class Observability(unittest.TestCase):
             p.register("c", up.port)
             p.session("t", "c")
             get(p.port, "/", "t.preview.example.com")
-            time.sleep(0.5)
+            lines = lambda path: open(path).read().count("\n") if os.path.exists(path) else 0
+            self.assertTrue(wait_until(lambda: lines(log_path) == 1))  # written, then rotated
             os.rename(log_path, log_path + ".1")
             p.proc.send_signal(signal.SIGUSR1)
-            time.sleep(0.3)
+            self.assertTrue(wait_until(lambda: os.path.exists(log_path)))  # reopened
             get(p.port, "/", "t.preview.example.com")
             self.assertEqual(p.stop(), 0)
             self.assertEqual([json.loads(l) for l in open(log_path + ".1")], [{"status": 200, "session": "t"}])

@@ -9,7 +9,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (SESSION_RULES, ConnReader, Proxy, Reader, Upstream, connect,  # noqa: E402
-                     keepalive_server, request, ws_accept, ws_connect, ws_echo_handler)
+                     keepalive_server, request, wait_until, ws_accept, ws_connect,
+                     ws_echo_handler)
 
 DENIED = [
     ("127.0.0.1:80", "loopback"),
@@ -164,12 +165,12 @@ class ClientLimits(unittest.TestCase):
             p.register("c", up.port)
             p.session("t", "c")
             held = [connect(p.port) for _ in range(3)]
-            time.sleep(0.2)
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 3), 3)
             status, headers, body = request(p.port, host="t.preview.example.com")
             self.assertEqual(status, 429)
             for h in held:
                 h.close()
-            time.sleep(0.2)
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
             self.assertEqual(request(p.port, host="t.preview.example.com")[0], 200)
 
     def test_request_rate_limit(self):
@@ -189,9 +190,12 @@ class ClientLimits(unittest.TestCase):
                     self.assertIn(b"Too many requests", body)
             self.assertEqual(statuses[:5], [200] * 5)
             self.assertIn(429, statuses)
-            time.sleep(1.2)  # the bucket refills
-            s.sendall(b"GET / HTTP/1.1\r\nHost: t.preview.example.com\r\n\r\n")
-            self.assertEqual(r.response()[0], 200)
+            # The bucket refills (5 per second): a refused request takes no token, so polling
+            # gets through as soon as one is back.
+            def refilled():
+                s.sendall(b"GET / HTTP/1.1\r\nHost: t.preview.example.com\r\n\r\n")
+                return r.response()[0] == 200
+            self.assertTrue(wait_until(refilled, timeout=10, step=0.05))
             s.close()
             # the admin API is separate and keeps answering
             self.assertEqual(p.admin("GET", "/healthz")[0], 200)

@@ -260,38 +260,53 @@ class Persistence(unittest.TestCase):
             p.stop()
 
     def test_kill_9_loses_no_acknowledged_write(self):
+        # Each round kills the router with SIGKILL while a writer is mid-stream, after a random
+        # number of acknowledged writes; every acknowledged write must be there after restart.
         import random
         rng = random.Random(7)
         p = Proxy(SESSION_RULES)
-        acknowledged = set()
+        acknowledged = []
         counter = [0]
         for round_ in range(8):
             stop = threading.Event()
+            killed = threading.Event()
+            enough = threading.Event()
+            target = len(acknowledged) + rng.randint(5, 60)
+            problems = []
 
             def writer():
                 while not stop.is_set():
                     sid = f"k{counter[0]}"
                     counter[0] += 1
                     try:
-                        st, _ = p.admin("PUT", f"/v1/sessions/{sid}", {"container_id": "c"})
-                    except (OSError, EOFError, ValueError):
+                        st, body = p.admin("PUT", f"/v1/sessions/{sid}", {"container_id": "c"})
+                    except (OSError, EOFError, ValueError) as e:
+                        if not killed.is_set():
+                            problems.append(f"{sid}: {e!r} before the kill")
                         return
                     if st == 201:
-                        acknowledged.add(sid)
+                        acknowledged.append(sid)
+                        if len(acknowledged) >= target:
+                            enough.set()
+                    elif not killed.is_set():
+                        problems.append(f"{sid}: {st} {body}")
+                        return
 
             t = threading.Thread(target=writer)
             t.start()
-            time.sleep(rng.uniform(0.05, 0.4))
-            p.proc.kill()  # SIGKILL, mid-write
+            self.assertTrue(enough.wait(30), f"round {round_}: writes were not acknowledged")
+            killed.set()
+            p.proc.kill()  # SIGKILL, while the writer keeps writing
             p.proc.wait()
             stop.set()
             t.join()
+            self.assertEqual(problems, [], f"round {round_}")
             p.start()
             missing = [sid for sid in acknowledged if p.admin("GET", f"/v1/sessions/{sid}")[0] != 200]
             self.assertEqual(missing, [], f"round {round_}: acknowledged writes lost")
+        self.assertGreaterEqual(len(acknowledged), 8 * 5)
         print(f"\nkill -9 loop: 8 kills, {len(acknowledged)} acknowledged writes, 0 lost")
         p.stop()
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -13,8 +13,12 @@ from harness import (ConnReader, Proxy, Reader, Upstream, connect, keepalive_ser
                      recv_until_close, request, respond, upstream_rule)
 
 
+slow_arrived = threading.Event()
+
+
 def hello(method, target, headers, body, conn):
     if target == "/slow":
+        slow_arrived.set()
         time.sleep(1.0)
     return 200, b"hello", None
 
@@ -50,7 +54,8 @@ class Timeouts(unittest.TestCase):
                 if time.time() - t0 > 8:
                     break
             self.assertIsNotNone(cut_at, "slow client was never cut off")
-            self.assertLess(cut_at, 4.0)
+            self.assertGreater(cut_at, 1.9)  # never before request_head (2 s) ...
+            self.assertLess(cut_at, 7.0)  # ... and cut well before it could finish
             print(f"\nslowloris cut after {cut_at:.2f}s; other clients' max latency "
                   f"{max(latencies) * 1000:.1f} ms over {len(latencies)} requests")
 
@@ -61,8 +66,9 @@ class Timeouts(unittest.TestCase):
             s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
             Reader(s).response()
             t0 = time.time()
+            s.settimeout(30)
             self.assertEqual(s.recv(10), b"")
-            self.assertLess(time.time() - t0, 3)
+            self.assertGreater(time.time() - t0, 0.45)  # not before keepalive_idle
 
     def test_idle_connection_releases_its_buffer_and_keeps_its_deadline(self):
         # For its first second idle, a keep-alive connection keeps its buffer and a pending
@@ -77,9 +83,12 @@ class Timeouts(unittest.TestCase):
                 s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
                 self.assertEqual(r.response()[0], 200)
             t0 = time.time()
+            s.settimeout(30)
             self.assertEqual(s.recv(10), b"")
-            self.assertGreater(time.time() - t0, 2.0)  # the whole keepalive_idle ...
-            self.assertLess(time.time() - t0, 3.3)  # ... and not 1 s + 2.5 s
+            # The whole keepalive_idle, never less; a clock restarted when the connection
+            # parked would close it 1 s (the hot-read second) later than that.
+            self.assertGreater(time.time() - t0, 2.45)
+            self.assertLess(time.time() - t0, 3.45)
 
     def test_silent_connection_closed_at_head_timeout_and_counted_until_then(self):
         # A connection that never sends is held without any request state (parked), but it is
@@ -92,8 +101,7 @@ class Timeouts(unittest.TestCase):
             for s in silent:
                 s.settimeout(5)
                 self.assertEqual(s.recv(10), b"")
-            self.assertGreater(time.time() - t0, 0.5)
-            self.assertLess(time.time() - t0, 3)
+            self.assertGreater(time.time() - t0, 0.5)  # held until request_head, not dropped
             self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
             self.assertEqual(request(p.port)[0], 200)
 
@@ -123,13 +131,13 @@ class Timeouts(unittest.TestCase):
         with Upstream(keepalive_server(hello)) as up, \
                 Proxy(upstream_rule(up.port), extra="limits: {max_connections: 5}") as p:
             held = [connect(p.port) for _ in range(5)]
-            time.sleep(0.2)
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 5), 5)
             s = connect(p.port)
             data = recv_until_close(s)
             self.assertTrue(data.startswith(b"HTTP/1.1 503"), data)
             for h in held:
                 h.close()
-            time.sleep(0.2)
+            self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
             self.assertEqual(request(p.port)[0], 200)
 
     def test_body_limit_413(self):
@@ -152,8 +160,9 @@ class GracefulShutdown(unittest.TestCase):
             idle.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
             Reader(idle).response()
             busy = connect(p.port)
+            slow_arrived.clear()
             busy.sendall(b"GET /slow HTTP/1.1\r\nHost: app.test\r\n\r\n")
-            time.sleep(0.2)
+            self.assertTrue(slow_arrived.wait(10))  # in flight at the upstream
             p.proc.send_signal(signal.SIGTERM)
             status, headers, body = Reader(busy).response()
             self.assertEqual((status, body), (200, b"hello"))

@@ -48,33 +48,22 @@ class RedisServer {
     return ep;
   }
 
+  // Starts redis-server on port(). A free port is only a proposal (another process may bind it
+  // first): the first start then moves to another port; a restart keeps its port, since the
+  // code under test holds it. The server that answers must be ours (its directory).
   void start() {
-    const std::string port = std::to_string(port_);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::vector<std::string> args = {
-          "redis-server", "--port", port,    "--bind",      "127.0.0.1",  "--save", "",
-          "--appendonly", "no",     "--dir", dir_.string(), "--loglevel", "warning"};
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      const std::string log = (dir_ / "redis.log").string();
-      FILE* f = std::fopen(log.c_str(), "a");
-      if (f) {
-        ::dup2(::fileno(f), 1);
-        ::dup2(::fileno(f), 2);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      if (launch() && wait_ours()) {
+        started_ = true;
+        return;
       }
-      ::execvp("redis-server", argv.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 200; ++i) {
-      registry::RedisConnection c(endpoint());
-      std::string err;
-      if (c.connect(err)) {
-        auto r = c.command({"PING"}, err);
-        if (r && r->type == REDIS_REPLY_STATUS) return;
+      if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (started_) break;
+      port_ = free_port();
     }
     std::abort();  // redis-server did not start: the environment is broken
   }
@@ -118,7 +107,52 @@ class RedisServer {
     return ntohs(a.sin_port);
   }
 
+  bool launch() {
+    const std::string port = std::to_string(port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::vector<std::string> args = {
+          "redis-server", "--port", port,    "--bind",      "127.0.0.1",  "--save", "",
+          "--appendonly", "no",     "--dir", dir_.string(), "--loglevel", "warning"};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      const std::string log = (dir_ / "redis.log").string();
+      FILE* f = std::fopen(log.c_str(), "a");
+      if (f) {
+        ::dup2(::fileno(f), 1);
+        ::dup2(::fileno(f), 2);
+      }
+      ::execvp("redis-server", argv.data());
+      ::_exit(127);
+    }
+    return pid_ > 0;
+  }
+
+  // True once the server on port_ answers with our directory; false if ours exited (the
+  // port was taken) or nothing answered in time.
+  bool wait_ours() {
+    for (int i = 0; i < 500; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      registry::RedisConnection c(endpoint());
+      std::string err;
+      if (c.connect(err)) {
+        auto r = c.command({"CONFIG", "GET", "dir"}, err);
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+            registry::reply_text(r->element[1]) == dir_.string()) {
+          return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
   int port_ = 0;
+  bool started_ = false;
   pid_t pid_ = -1;
   std::filesystem::path dir_;
 };

@@ -8,6 +8,7 @@
 
 #include "net/address.h"
 #include "registry/redis_codec.h"
+#include "registry/redis_connection.h"
 #include "support/redis_server.h"
 
 namespace sg::registry {
@@ -146,6 +147,73 @@ TEST(RedisStoreOutage, FailsFastThenRecoversAfterRestart) {
   ASSERT_FALSE(e3) << "should reconnect and reload the script: " << e3.message;
   EXPECT_EQ(d.generation, 1u);
   EXPECT_TRUE(store.ping());
+}
+
+TEST(RedisStoreDatabase, ANumberedDatabaseHoldsTheRegistry) {
+  testing::RedisServer server;
+  RedisEndpoint ep = server.endpoint();
+  ep.db = 3;
+  RedisStore store(ep, "sg:");
+  Container c = ready_container("c1");
+  ASSERT_FALSE(store.put_container(c));
+  EXPECT_EQ(server.run({"EXISTS", "sg:c:c1"}), "0");  // not in database 0
+  RedisConnection in3(ep, "");
+  std::string err;
+  ASSERT_TRUE(in3.connect(err)) << err;
+  auto r = in3.command({"EXISTS", "sg:c:c1"}, err);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->integer, 1);
+}
+
+TEST(RedisStoreDatabase, ADatabaseTheServerDoesNotHaveIsAnError) {
+  testing::RedisServer server;
+  RedisEndpoint ep = server.endpoint();
+  ep.db = 999;  // redis-server has 16 by default
+  RedisConnection c(ep, "");
+  std::string err;
+  EXPECT_FALSE(c.connect(err));
+  EXPECT_NE(err.find("SELECT 999 failed"), std::string::npos) << err;
+  RedisStore store(ep, "sg:");
+  EXPECT_FALSE(store.ping());
+}
+
+TEST(RedisConnectionTimeout, ACommandWithoutAReplyInTimeFailsAndDisconnects) {
+  testing::RedisServer server;
+  RedisEndpoint ep = server.endpoint();
+  ep.command_timeout_ms = 200;
+  RedisConnection c(ep, "");
+  std::string err;
+  ASSERT_TRUE(c.connect(err)) << err;
+  ASSERT_EQ(server.run({"CLIENT", "PAUSE", "1500"}), "OK");  // the server stops answering
+  EXPECT_FALSE(c.command({"GET", "x"}, err));
+  EXPECT_EQ(err, "no reply within 200 ms");
+  EXPECT_FALSE(c.command({"GET", "x"}, err));  // the connection was dropped, not reused
+  EXPECT_EQ(err, "not connected");
+}
+
+TEST(RedisStoreCorruption, AVersionThatIsNotANumberIsAnError) {
+  testing::RedisServer server;
+  RedisStore store(server.endpoint(), "sg:");
+  Container c = ready_container("c1");
+  ASSERT_FALSE(store.put_container(c));
+  ASSERT_EQ(server.run({"SET", "sg:version", "12abc"}), "OK");
+  std::vector<Container> containers;
+  std::vector<Session> sessions;
+  uint64_t version = 0;
+  StoreError e = store.load_all(containers, sessions, version);
+  EXPECT_NE(e.message.find("sg:version: not a number: 12abc"), std::string::npos) << e.message;
+}
+
+TEST(RedisStoreCorruption, ARecordThatDoesNotDecodeIsReportedNotServed) {
+  testing::RedisServer server;
+  RedisStore store(server.endpoint(), "sg:");
+  Container c = ready_container("c1");
+  ASSERT_FALSE(store.put_container(c));
+  ASSERT_EQ(server.run({"HSET", "sg:c:c1", "address", "not an address"}), "0");
+  std::optional<Container> got;
+  StoreError e = store.get_container("c1", got);
+  EXPECT_EQ(e.message, "redis: container c1 is corrupt");
+  EXPECT_FALSE(got);
 }
 
 }  // namespace
