@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/await.h"
 #include "common/buffer.h"
 #include "http/pages.h"
 #include "http/parser.h"
@@ -18,7 +19,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto kUse = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxBody = 1 << 20;
 
 std::string lower(std::string_view s) {
@@ -51,7 +51,8 @@ Response error(int status, std::string_view code, std::string_view message) {
   return r;
 }
 
-asio::awaitable<void> serve(tcp::socket sock, Handler& handler) {
+asio::awaitable<void> serve(tcp::socket socket, Handler& handler) {
+  net::Stream sock(std::move(socket));
   net::Watchdog dog(sock.get_executor());
   dog.watch(&sock);
   Buffer in;
@@ -73,7 +74,7 @@ asio::awaitable<void> serve(tcp::socket sock, Handler& handler) {
     }
     if (pr.state == http::ParseState::kError) {
       std::string out = serialize(error(pr.error.status, "bad_request", pr.error.reason), true);
-      co_await asio::async_write(sock, asio::buffer(out), kUse);
+      co_await sock.async_write(asio::buffer(out), kUse);
       co_return;
     }
     Request req;
@@ -105,13 +106,12 @@ asio::awaitable<void> serve(tcp::socket sock, Handler& handler) {
     }
     const bool close = !keep_alive || res.status == 411 || res.status == 413;
     std::string out = serialize(res, close);
-    auto [ec, n] = co_await asio::async_write(sock, asio::buffer(out), kUse);
+    auto [ec, n] = co_await sock.async_write(asio::buffer(out), kUse);
     if (ec) co_return;
     if (close) {
       // Lingering close: let the client finish sending what we will not read, so it sees our
       // answer rather than a reset.
-      boost::system::error_code ignored;
-      sock.shutdown(tcp::socket::shutdown_send, ignored);
+      sock.shutdown_send();
       dog.arm(std::chrono::seconds(2));
       char sink[16384];
       for (size_t drained = 0; drained < (8u << 20);) {

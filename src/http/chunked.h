@@ -10,6 +10,34 @@
 
 namespace sg::http {
 
+// Framing pieces for writing chunked bodies: one gather write of size line, data and CRLF.
+inline constexpr std::string_view kCrlf = "\r\n";
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+inline constexpr std::string_view kCrlfLastChunk = "\r\n0\r\n\r\n";  // a chunk's end, then the last
+
+// The hex size line of one chunk ("1a2b\r\n"), kept beside the data it frames.
+struct ChunkSizeLine {
+  char buf[20];
+  size_t len = 0;
+  explicit ChunkSizeLine(size_t n) { set(n); }
+  ChunkSizeLine() = default;
+  std::string_view set(size_t n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char tmp[16];
+    size_t k = 0;
+    do {
+      tmp[k++] = kHex[n & 15];
+      n >>= 4;
+    } while (n != 0);
+    len = 0;
+    while (k > 0) buf[len++] = tmp[--k];
+    buf[len++] = '\r';
+    buf[len++] = '\n';
+    return view();
+  }
+  std::string_view view() const { return {buf, len}; }
+};
+
 struct ChunkedLimits {
   size_t extension_bytes = 1024;  // per chunk line: a bound on what we must skip
   size_t trailer_bytes = 8192;    // the whole trailer section (trailers are dropped)

@@ -154,9 +154,11 @@ void fill_template(const std::string& tmpl, const Page& page, std::string& body)
 
 }  // namespace
 
-void render_page(const Page& page, bool html, bool close, std::string& out,
-                 std::string_view extra_headers, const std::string* tmpl) {
-  std::string body;
+std::string_view page_content_type(bool html) {
+  return html ? "text/html; charset=utf-8" : "application/json";
+}
+
+void render_page_body(const Page& page, bool html, const std::string* tmpl, std::string& body) {
   if (html && tmpl) {
     fill_template(*tmpl, page, body);
   } else if (html) {
@@ -209,19 +211,6 @@ void render_page(const Page& page, bool html, bool close, std::string& out,
     }
     body += "}\n";
   }
-  out += "HTTP/1.1 ";
-  out += std::to_string(page.status);
-  out += ' ';
-  out += status_text(page.status);
-  out += "\r\nContent-Type: ";
-  out += html ? "text/html; charset=utf-8" : "application/json";
-  out += "\r\nCache-Control: no-store\r\nContent-Length: ";
-  out += std::to_string(body.size());
-  out += "\r\n";
-  out += extra_headers;
-  if (close) out += "Connection: close\r\n";
-  out += "\r\n";
-  out += body;
 }
 
 }  // namespace sg::http

@@ -30,11 +30,12 @@ inline Page make_page(int status, std::string_view code, std::string_view title,
 // True when the client prefers HTML (a browser): Accept names text/html.
 bool wants_html(std::string_view accept);
 
-// Appends a complete HTTP/1.1 response carrying the page.
-// `tmpl`, when given, replaces the built-in HTML: {{status}}, {{title}}, {{message}},
-// {{detail}}, {{session}} and {{refresh_meta}} are substituted (HTML-escaped).
-void render_page(const Page& page, bool html, bool close, std::string& out,
-                 std::string_view extra_headers = {}, const std::string* tmpl = nullptr);
+// Appends the page's body: HTML for a browser, JSON otherwise. `tmpl`, when given, replaces
+// the built-in HTML: {{status}}, {{title}}, {{message}}, {{detail}}, {{session}} and
+// {{refresh_meta}} are substituted (HTML-escaped). The status line and headers are the
+// codec's (see proxy/reply.h).
+void render_page_body(const Page& page, bool html, const std::string* tmpl, std::string& body);
+std::string_view page_content_type(bool html);
 
 std::string_view status_text(int status);
 

@@ -28,24 +28,23 @@ UpstreamPool::~UpstreamPool() {
   close_all();
 }
 
-std::optional<boost::asio::ip::tcp::socket> UpstreamPool::take(const PoolKey& key) {
+std::optional<Stream> UpstreamPool::take(const PoolKey& key) {
   auto it = idle_.find(key);
   if (it == idle_.end() || it->second.empty()) return std::nullopt;
-  std::optional<boost::asio::ip::tcp::socket> s(std::move(it->second.back().socket));
+  std::optional<Stream> s(std::move(it->second.back().stream));
   it->second.pop_back();
   --total_;
   return s;
 }
 
-void UpstreamPool::put(const PoolKey& key, boost::asio::ip::tcp::socket socket) {
+void UpstreamPool::put(const PoolKey& key, Stream stream) {
   auto& list = idle_[key];
   if (list.size() >= max_idle_) {
-    boost::system::error_code ignored;
-    socket.close(ignored);
+    stream.close();
     return;
   }
   // Idle age only matters at the sweep's one-second granularity: the coarse clock will do.
-  list.push_back(Entry{std::move(socket), coarse_now()});
+  list.push_back(Entry{std::move(stream), coarse_now()});
   ++total_;
   if (total_ == 1) sweep();
 }
@@ -60,8 +59,7 @@ void UpstreamPool::sweep() {
       size_t keep = 0;
       for (size_t i = 0; i < list.size(); ++i) {
         if (list[i].since < cutoff) {
-          boost::system::error_code ignored;
-          list[i].socket.close(ignored);
+          list[i].stream.close();
           --total_;
         } else {
           if (keep != i) list[keep] = std::move(list[i]);
@@ -77,20 +75,11 @@ void UpstreamPool::sweep() {
 
 void UpstreamPool::close_all() {
   for (auto& [key, list] : idle_) {
-    for (auto& e : list) {
-      boost::system::error_code ignored;
-      e.socket.close(ignored);
-    }
+    for (auto& e : list) e.stream.close();
   }
   idle_.clear();
   total_ = 0;
   sweeper_.cancel();
-}
-
-bool still_open(boost::asio::ip::tcp::socket& s) {
-  char c;
-  ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 }  // namespace sg::net

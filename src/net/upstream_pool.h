@@ -16,6 +16,7 @@
 #include <optional>
 #include <unordered_map>
 #include <vector>
+#include "net/stream.h"
 
 namespace sg::net {
 
@@ -37,16 +38,16 @@ class UpstreamPool {
   ~UpstreamPool();
 
   // An idle connection for `key`, most recently used first, or nullopt.
-  std::optional<boost::asio::ip::tcp::socket> take(const PoolKey& key);
+  std::optional<Stream> take(const PoolKey& key);
   // Returns a connection after a complete exchange. Closes it when the pool is full.
-  void put(const PoolKey& key, boost::asio::ip::tcp::socket socket);
+  void put(const PoolKey& key, Stream stream);
 
   size_t idle_count() const { return total_; }
   void close_all();
 
  private:
   struct Entry {
-    boost::asio::ip::tcp::socket socket;  // held by value: a put or take allocates nothing
+    Stream stream;  // held by value: a put or take allocates nothing
     Clock::time_point since;
   };
   void sweep();
@@ -59,8 +60,5 @@ class UpstreamPool {
   boost::asio::steady_timer sweeper_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// True when a socket taken from the pool is still open with nothing unread (MSG_PEEK).
-bool still_open(boost::asio::ip::tcp::socket& s);
 
 }  // namespace sg::net

@@ -1,6 +1,6 @@
 // One timer per connection enforces whichever deadline the connection is in (head read,
 // upstream connect, body idle, tunnel idle...). Moving the deadline later costs nothing; the
-// timer only re-arms when it fires early. On expiry it cancels the watched sockets, so the
+// timer only re-arms when it fires early. On expiry it cancels the watched streams, so the
 // pending operation completes with operation_aborted and `expired()` tells why.
 #pragma once
 
@@ -9,6 +9,8 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+
+#include "net/stream.h"
 
 namespace sg::net {
 
@@ -35,7 +37,7 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  void watch(boost::asio::ip::tcp::socket* a, boost::asio::ip::tcp::socket* b = nullptr) {
+  void watch(Stream* a, Stream* b = nullptr) {
     state_->a = a;
     state_->b = b;
   }
@@ -55,8 +57,8 @@ class Watchdog {
     explicit State(const boost::asio::any_io_executor& ex) : timer(ex) {}
     boost::asio::steady_timer timer;
     Clock::time_point deadline = Clock::time_point::max();
-    boost::asio::ip::tcp::socket* a = nullptr;
-    boost::asio::ip::tcp::socket* b = nullptr;
+    Stream* a = nullptr;
+    Stream* b = nullptr;
     bool waiting = false;
     bool expired = false;
     bool alive = true;
@@ -77,9 +79,8 @@ class Watchdog {
       }
       s->expired = true;
       s->deadline = Clock::time_point::max();
-      boost::system::error_code ignored;
-      if (s->a) s->a->cancel(ignored);
-      if (s->b) s->b->cancel(ignored);
+      if (s->a) s->a->cancel();
+      if (s->b) s->b->cancel();
     });
   }
 

@@ -6,9 +6,9 @@ namespace sg::proxy {
 
 namespace asio = boost::asio;
 
-ClientConn::ClientConn(Worker& w, asio::ip::tcp::socket s) : worker(w), socket(std::move(s)) {
+ClientConn::ClientConn(Worker& w, asio::ip::tcp::socket s) : worker(w), stream(std::move(s)) {
   boost::system::error_code ec;
-  auto peer = socket.remote_endpoint(ec);
+  auto peer = stream.remote_endpoint(ec);
   if (!ec) {
     auto addr = peer.address();
     if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
@@ -17,7 +17,7 @@ ClientConn::ClientConn(Worker& w, asio::ip::tcp::socket s) : worker(w), socket(s
     ip = addr.to_string();
     v6 = addr.is_v6();
   }
-  socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  stream.set_no_delay();
   worker.metrics().connections_active.add();
 }
 

@@ -1,12 +1,14 @@
-// What a client connection keeps for its whole life: the socket, the peer's address and its
+// What a client connection keeps for its whole life: the stream, the peer's address and its
 // slot in the connection limits. Everything a request needs (buffers, parsed head, coroutine
 // frames) lives in a Connection that exists only while the client is sending or being
 // answered; between requests only this small object is held (see Worker::park).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+
 #include <memory>
 #include <string>
+#include "net/stream.h"
 
 #include "proxy/deadline_list.h"
 
@@ -22,7 +24,7 @@ struct ClientConn {
   ClientConn& operator=(const ClientConn&) = delete;
 
   Worker& worker;
-  boost::asio::ip::tcp::socket socket;
+  net::Stream stream;
   std::string ip;  // text form, IPv4-mapped addresses as IPv4
   bool v6 = false;
   bool counted = false;  // holds a slot in the per-client connection limit

@@ -10,7 +10,7 @@ namespace sg::proxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-void Tunnel::start(ClientPtr client, tcp::socket upstream, registry::RoutePtr route,
+void Tunnel::start(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
                    RequestRecord rec, HeadSnapshot head) {
   auto* t =
       new Tunnel(std::move(client), std::move(upstream), std::move(route), rec, std::move(head));
@@ -19,7 +19,7 @@ void Tunnel::start(ClientPtr client, tcp::socket upstream, registry::RoutePtr ro
   t->wait(1);
 }
 
-Tunnel::Tunnel(ClientPtr client, tcp::socket upstream, registry::RoutePtr route, RequestRecord rec,
+Tunnel::Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route, RequestRecord rec,
                HeadSnapshot head)
     : w_(client->worker),
       client_(std::move(client)),
@@ -27,16 +27,14 @@ Tunnel::Tunnel(ClientPtr client, tcp::socket upstream, registry::RoutePtr route,
       route_(std::move(route)),
       rec_(rec),
       head_(std::move(head)) {
-  boost::system::error_code ignored;
-  // Reads are tried directly (writes too, with net::send_now); only "would block" waits.
-  client_->socket.non_blocking(true, ignored);
-  upstream_.non_blocking(true, ignored);
-  sides_[0] = {&client_->socket, &upstream_, &rec_.bytes_in, nullptr, false};
-  sides_[1] = {&upstream_, &client_->socket, &rec_.bytes_out, nullptr, false};
-  handle_.close = [this] {
-    w_.metrics().tunnels_closed_by_route_change.add();
-    close();
-  };
+  // Reads are tried directly (writes too, with write_now); only "would block" waits.
+  client_->stream.set_non_blocking();
+  upstream_.set_non_blocking();
+  sides_[0] = {&client_->stream, &upstream_, &rec_.bytes_in, nullptr, false};
+  sides_[1] = {&upstream_, &client_->stream, &rec_.bytes_out, nullptr, false};
+  // Counted by the worker, which decides the close (a route change); counting here too made
+  // every such close count twice.
+  handle_.close = [this] { close(); };
   // A deleted or re-pointed session takes its tunnels down with it.
   if (route_) w_.add_tunnel(route_->session_id, &handle_);
   idle_.expire = &Tunnel::on_idle;
@@ -57,21 +55,25 @@ Tunnel::~Tunnel() {
 }
 
 void Tunnel::wait(int side) {
-  sides_[side].from->async_wait(tcp::socket::wait_read,
-                                [self = Ref(this), side](const boost::system::error_code& ec) {
-                                  if (ec || self->closing_) {
-                                    self->close();
-                                    return;
-                                  }
-                                  self->readable(side);
-                                });
+  if (sides_[side].from->has_buffered_input()) {
+    readable(side);
+    return;
+  }
+  sides_[side].from->async_wait_readable(
+      [self = Ref(this), side](const boost::system::error_code& ec) {
+        if (ec || self->closing_) {
+          self->close();
+          return;
+        }
+        self->readable(side);
+      });
 }
 
 void Tunnel::readable(int side) {
   Side& s = sides_[side];
   boost::system::error_code ec;
   char* block = BlockCache::take();
-  const size_t got = s.from->read_some(asio::buffer(block, BlockCache::kBlock), ec);
+  const size_t got = s.from->read_now(asio::buffer(block, BlockCache::kBlock), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     BlockCache::give(block);
     wait(side);
@@ -84,8 +86,7 @@ void Tunnel::readable(int side) {
       return;
     }
     // Pass the half-close on; the other direction may still have a lot to say.
-    boost::system::error_code ignored;
-    s.to->shutdown(tcp::socket::shutdown_send, ignored);
+    s.to->shutdown_send();
     s.eof = true;
     if (sides_[1 - side].eof) close();
     return;
@@ -94,7 +95,7 @@ void Tunnel::readable(int side) {
   touch();
   std::array<asio::const_buffer, 1> rest{asio::buffer(block, got)};
   size_t put = 0;
-  if (net::send_now(*s.to, rest, put, ec)) {
+  if (s.to->write_now(rest, put, ec)) {
     BlockCache::give(block);
     wait(side);
     return;
@@ -107,10 +108,9 @@ void Tunnel::readable(int side) {
   // The reader on the other side is slower than this writer: keep the rest until it drains
   // (and stop reading this side meanwhile, which is the back-pressure).
   s.held = block;
-  asio::async_write(*s.to, rest,
-                    [self = Ref(this), side](const boost::system::error_code& wec, size_t) {
-                      self->written(side, wec);
-                    });
+  s.to->async_write(rest, [self = Ref(this), side](const boost::system::error_code& wec, size_t) {
+    self->written(side, wec);
+  });
 }
 
 void Tunnel::written(int side, const boost::system::error_code& ec) {
@@ -133,15 +133,14 @@ void Tunnel::on_idle(DeadlineHook* h) {
   static_cast<Tunnel*>(h->owner)->close();
 }
 
-// Ends the tunnel: closing the sockets completes every pending operation with an error, and
+// Ends the tunnel: closing the streams completes every pending operation with an error, and
 // the last Ref deletes the object.
 void Tunnel::close() {
   if (closing_) return;
   closing_ = true;
   DeadlineList::remove(idle_);
-  boost::system::error_code ignored;
-  client_->socket.close(ignored);
-  upstream_.close(ignored);
+  client_->stream.close();
+  upstream_.close();
 }
 
 }  // namespace sg::proxy

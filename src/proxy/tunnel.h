@@ -1,8 +1,8 @@
 // An upgraded connection (WebSocket, or any 101) after the handshake: bytes copied both ways
 // until both sides have closed, an error, the idle timeout, or its session going away.
 //
-// Not a coroutine: an idle tunnel is this object, its two sockets and one readiness wait per
-// direction. A direction takes a buffer from the per-thread cache when its socket is readable
+// Not a coroutine: an idle tunnel is this object, its two streams and one readiness wait per
+// direction. A direction takes a buffer from the per-thread cache when its stream is readable
 // and gives it back once the bytes are written; only a slow reader makes it keep one.
 #pragma once
 
@@ -18,22 +18,22 @@ namespace sg::proxy {
 
 class Tunnel {
  public:
-  // Takes both sockets once the 101 and any early bytes have been passed on. `rec` is the
+  // Takes both streams once the 101 and any early bytes have been passed on. `rec` is the
   // upgrade request, logged when the tunnel ends.
-  static void start(ClientPtr client, boost::asio::ip::tcp::socket upstream,
-                    registry::RoutePtr route, RequestRecord rec, HeadSnapshot head);
+  static void start(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
+                    RequestRecord rec, HeadSnapshot head);
 
  private:
   struct Side {
-    boost::asio::ip::tcp::socket* from = nullptr;
-    boost::asio::ip::tcp::socket* to = nullptr;
+    net::Stream* from = nullptr;
+    net::Stream* to = nullptr;
     uint64_t* bytes = nullptr;
     char* held = nullptr;  // a block kept while the reader of `to` is slow
     bool eof = false;
   };
 
-  Tunnel(ClientPtr client, boost::asio::ip::tcp::socket upstream, registry::RoutePtr route,
-         RequestRecord rec, HeadSnapshot head);
+  Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route, RequestRecord rec,
+         HeadSnapshot head);
   ~Tunnel();
 
   // Held by every pending handler: the tunnel lives while one exists (run or destroyed
@@ -63,7 +63,7 @@ class Tunnel {
 
   Worker& w_;
   ClientPtr client_;
-  boost::asio::ip::tcp::socket upstream_;
+  net::Stream upstream_;
   registry::RoutePtr route_;
   RequestRecord rec_;
   HeadSnapshot head_;

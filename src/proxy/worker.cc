@@ -11,7 +11,7 @@
 #include "common/buffer.h"
 #include "net/watchdog.h"
 #include "proxy/connection.h"
-#include "proxy/error_page.h"
+#include "proxy/reply.h"
 
 namespace sg::proxy {
 
@@ -20,12 +20,11 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// The answer to a connection over max_connections, from the one error-to-page mapping.
+// The answer to a connection over max_connections, from the one reply table.
 std::string render_busy() {
   std::string out;
-  http::render_page(
-      error_page({ErrorKind::kOverloaded, Side::kInternal, true, "too many connections"}), false,
-      true, out, "Retry-After: 1\r\n");
+  append_http1(make_reply(ReplyKind::kOverloaded, with_detail("too many connections")), true, false,
+               out);
   return out;
 }
 
@@ -151,15 +150,10 @@ void Worker::begin_drain() {
       boost::system::error_code ignored;
       acc->close(ignored);
     }
-    for (IdleEntry* e = idle_.next; e != &idle_; e = e->next) {
-      boost::system::error_code ignored;
-      e->socket->cancel(ignored);
-    }
+    for (IdleEntry* e = idle_.next; e != &idle_; e = e->next) e->stream->cancel();
     for (size_t k = 0; k < kTunnelList; ++k) {
-      deadlines_[k].for_each([](DeadlineHook& h) {
-        boost::system::error_code ignored;
-        static_cast<ClientConn*>(h.owner)->socket.cancel(ignored);
-      });
+      deadlines_[k].for_each(
+          [](DeadlineHook& h) { static_cast<ClientConn*>(h.owner)->stream.cancel(); });
     }
     pool_.close_all();
     activity_timer_.cancel();
@@ -171,17 +165,20 @@ void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_poi
   ClientConn* p = c.get();
   p->parked.owner = p;
   p->parked.expire = [](DeadlineHook* h) {
-    boost::system::error_code ignored;
-    static_cast<ClientConn*>(h->owner)->socket.cancel(ignored);  // the wait ends; it closes
+    static_cast<ClientConn*>(h->owner)->stream.cancel();  // the wait ends; it closes
   };
+  if (p->stream.has_buffered_input()) {  // bytes already read off the wire: serve them now
+    wake(std::move(c));
+    return;
+  }
   deadlines_[static_cast<size_t>(kind)].push_back(p->parked, deadline);
   arm_deadlines(deadline);
-  p->socket.async_wait(tcp::socket::wait_read,
-                       [this, c = std::move(c)](const boost::system::error_code& ec) mutable {
-                         DeadlineList::remove(c->parked);
-                         if (ec || draining_) return;  // due, drained or broken: close it
-                         wake(std::move(c));
-                       });
+  p->stream.async_wait_readable(
+      [this, c = std::move(c)](const boost::system::error_code& ec) mutable {
+        DeadlineList::remove(c->parked);
+        if (ec || draining_) return;  // due, drained or broken: close it
+        wake(std::move(c));
+      });
 }
 
 void Worker::wake(ClientPtr c) {

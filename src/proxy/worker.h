@@ -64,7 +64,7 @@ using ActivitySink = std::function<void(std::vector<std::pair<std::string, int64
 // A connection waiting for its next request. Intrusive (a node inside the connection), so
 // entering and leaving the idle list on every request costs no allocation.
 struct IdleEntry {
-  boost::asio::ip::tcp::socket* socket = nullptr;
+  net::Stream* stream = nullptr;
   IdleEntry* prev = nullptr;
   IdleEntry* next = nullptr;
 };

@@ -239,6 +239,20 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(ws_read_frame(sr)[2], b"still untouched")
             steady.close()
 
+    def test_regression_tunnel_closed_by_route_change_is_counted_once(self):
+        # The worker counted the close and the tunnel counted it again.
+        with Upstream(ws_echo_handler) as up, Proxy(SESSION_RULES) as p:
+            p.register("c1", up.port)
+            p.register("c2", up.port)
+            p.session("moving", "c1")
+            s, r, st, _, _ = ws_connect(p.port, host="moving.preview.example.com")
+            self.assertEqual(st, 101)
+            p.session("moving", "c2")
+            s.settimeout(5)
+            self.assertEqual(recv_until_close(s), b"")
+            self.assertEqual(p.wait_metric("sessiongate_tunnels_active", 0), 0)
+            self.assertEqual(p.metrics()[0]["sessiongate_tunnels_closed_by_route_change_total"], 1)
+
 
 class Persistence(unittest.TestCase):
     def test_restart_serves_the_same_routes(self):

@@ -10,8 +10,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (ConnReader, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
-                     recv_until_close, request, respond, upstream_rule)
+from harness import (ConnReader, Proxy, Reader, Upstream, connect, free_port,  # noqa: E402
+                     keepalive_server, recv_until_close, request, respond, upstream_rule)
 
 
 class ResponseHeads(unittest.TestCase):
@@ -51,6 +51,42 @@ class ResponseHeads(unittest.TestCase):
             self.assertIn(b'"error":"upstream_invalid"', body)
             request(p.port)
             self.assertEqual(up.connections, 2)
+
+
+class FailureAnswers(unittest.TestCase):
+    def test_regression_an_upstream_failure_says_connection_close(self):
+        # The router closed the connection after a 502 without saying so, so a keep-alive
+        # client could pipeline a request into a connection about to close.
+        with Proxy(upstream_rule(free_port())) as p:
+            with connect(p.port) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                status, headers, _ = Reader(s).response()
+                self.assertEqual((status, headers.get("connection")), (502, "close"))
+                self.assertEqual(recv_until_close(s), b"")
+
+    def test_regression_head_gets_no_body_on_an_error_page(self):
+        with Proxy(upstream_rule(free_port())) as p:
+            with connect(p.port) as s:
+                s.sendall(b"HEAD / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                data = recv_until_close(s)
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 502"), data)
+            self.assertIn(b"Content-Length: ", head)
+            self.assertEqual(body, b"")
+
+    def test_regression_upstream_closing_before_the_first_chunk_is_502_not_400(self):
+        def cut(conn, server):
+            r = ConnReader(conn, server)
+            r.request()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        with Upstream(cut) as up, Proxy(upstream_rule(up.port)) as p:
+            with connect(p.port) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\nAccept: application/json\r\n\r\n")
+                data = recv_until_close(s)
+            # The head goes out with the first body bytes, so nothing has reached the client:
+            # a 502 explains what happened (it used to be a 400, as if the client erred).
+            self.assertTrue(data.startswith(b"HTTP/1.1 502"), data)
+            self.assertIn(b'"error":"upstream_unavailable"', data)
 
 
 class ClientLeaves(unittest.TestCase):

@@ -70,3 +70,20 @@ TEST(Chunked, Rejects) {
 
 }  // namespace
 }  // namespace sg::http
+
+namespace sg::http {
+namespace {
+
+TEST(ChunkSizeLine, IsLowercaseHexWithoutLeadingZerosThenCrlf) {
+  EXPECT_EQ(ChunkSizeLine(0).view(), "0\r\n");
+  EXPECT_EQ(ChunkSizeLine(1).view(), "1\r\n");
+  EXPECT_EQ(ChunkSizeLine(255).view(), "ff\r\n");
+  EXPECT_EQ(ChunkSizeLine(0x1a2b).view(), "1a2b\r\n");
+  EXPECT_EQ(ChunkSizeLine(SIZE_MAX).view(), "ffffffffffffffff\r\n");
+  ChunkSizeLine reused;
+  EXPECT_EQ(reused.set(16), "10\r\n");
+  EXPECT_EQ(reused.set(9), "9\r\n");
+}
+
+}  // namespace
+}  // namespace sg::http

@@ -1,0 +1,239 @@
+// The planning phases: everything decided from the request and this worker's memory, with no
+// I/O and no suspension (the common path costs no coroutine frame).
+#include "proxy/exchange.h"
+
+#include "net/cidr.h"
+#include "proxy/worker.h"
+#include "routing/pattern.h"
+#include "routing/session_id.h"
+
+namespace sg::proxy {
+
+using http::Framing;
+using Clock = std::chrono::steady_clock;
+
+Exchange::Exchange(Worker& w)
+    : w_(w),
+      rt_(w.runtime()),
+      lim_(rt_.settings.limits),
+      to_(rt_.settings.timeouts),
+      head_limit_(lim_.request_line + lim_.header_bytes + 8) {}
+
+void Exchange::reset() {
+  route_.reset();
+  reply_.reset();
+  set_cookie_ = {};
+}
+
+boost::asio::awaitable<bool> Exchange::run(Downstream& down) {
+  down_ = &down;
+  req_ = &down.request();
+  UpstreamTarget t;
+  if (!plan(t)) {
+    co_await down.send_reply(*reply_);
+    co_return true;
+  }
+  co_return co_await forward(t);
+}
+
+bool Exchange::plan(UpstreamTarget& t) {
+  reset();
+  if (admit() == Step::kReply) return false;
+  routing::RuleMatch m;
+  if (match(m) == Step::kReply) return false;
+  const routing::Action& a = m.rule->action;
+  if (a.type == routing::ActionType::kSession) {
+    if (resolve(a, m, t) == Step::kReply || authorize() == Step::kReply) return false;
+    if (hold() == Step::kReply) return false;
+  }
+  return pick_upstream(a, t) == Step::kContinue;
+}
+
+ReplyInput Exchange::reply_input(std::string_view detail) const {
+  ReplyInput in;
+  in.detail = detail;
+  if (route_) in.session = route_->session_id;
+  in.html = down_->wants_html();
+  in.starting_retry_after = rt_.sessions.starting_retry_after;
+  in.templates = &rt_.pages;
+  return in;
+}
+
+Exchange::Step Exchange::answer(ReplyKind k, std::string_view detail) {
+  reply_.emplace(make_reply(k, reply_input(detail)));
+  return Step::kReply;
+}
+
+// Limits that apply before any routing: the client's request rate, the declared body size.
+Exchange::Step Exchange::admit() {
+  if (rt_.client_limits && !rt_.client_limits->take_request(
+                               down_->client().ip, Clock::now().time_since_epoch().count())) {
+    return answer(ReplyKind::kRateLimited);
+  }
+  if (lim_.body_bytes > 0 && req_->framing == Framing::kLength &&
+      req_->content_length > lim_.body_bytes) {
+    return answer(ReplyKind::kBodyTooLarge, "request body larger than the configured limit");
+  }
+  return Step::kContinue;
+}
+
+Exchange::Step Exchange::match(routing::RuleMatch& m) {
+  m = rt_.rules.match(req_->host, req_->path, req_->header(http::Field::kCookie),
+                      req_->header(http::Field::kReferer), rt_.sessions.cookie_name);
+  if (m.rule == nullptr) return answer(ReplyKind::kNoRule);
+  down_->record().rule = m.rule;
+  return Step::kContinue;
+}
+
+// The session id (path, host or affinity) and its route in this worker's table.
+Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMatch& m,
+                                 UpstreamTarget& t) {
+  std::string_view id;
+  std::string_view rest;
+  bool from_prefix = false;
+  if (a.from == routing::SessionFrom::kPath) {
+    if (routing::ambiguous_path(req_->path)) {
+      return answer(ReplyKind::kBadSessionPath, "encoded or ambiguous path");
+    }
+    if (m.by_affinity) {
+      id = m.affinity_id;
+    } else {
+      routing::IdResult r = routing::id_from_path(req_->path, a.prefix, id, rest);
+      if (r != routing::IdResult::kFound) {
+        return answer(ReplyKind::kBadSessionPath, r == routing::IdResult::kInvalid
+                                                      ? "invalid session id"
+                                                      : "missing session id");
+      }
+      from_prefix = true;
+    }
+  } else {
+    routing::IdResult r = routing::id_from_host(m.host_no_port, id);
+    if (r != routing::IdResult::kFound) {
+      return answer(ReplyKind::kBadSessionPath, r == routing::IdResult::kInvalid
+                                                    ? "invalid session id in host"
+                                                    : "missing session id in host");
+    }
+  }
+  route_ = w_.routes().find_shared(id);
+  if (!route_) {
+    ReplyInput in = reply_input({});
+    in.session = id;
+    reply_.emplace(make_reply(ReplyKind::kUnknownSession, in));
+    return Step::kReply;
+  }
+  t.target = req_->target;
+  if (from_prefix && a.strip_prefix) {
+    target_buf_.assign(rest.empty() ? std::string_view("/") : rest);
+    if (!req_->query.empty()) target_buf_.append("?").append(req_->query);
+    t.target = target_buf_;
+  }
+  // Affinity for the dev server's root-level requests: remember the session per origin.
+  if (from_prefix && a.affinity &&
+      routing::cookie_value(req_->header(http::Field::kCookie), rt_.sessions.cookie_name) != id) {
+    cookie_buf_ = "Set-Cookie: " + rt_.sessions.cookie_name + "=" + std::string(id) +
+                  "; Path=/; HttpOnly; SameSite=Lax\r\n";
+    t.set_cookie = cookie_buf_;
+  }
+  return Step::kContinue;
+}
+
+// Preview access, before anything about the container: a caller without a link learns
+// nothing about it.
+Exchange::Step Exchange::authorize() {
+  const access::Policy policy{&rt_.links, rt_.token_param, rt_.default_link};
+  access_ = access::decide(*req_, *route_, registry::now_ms(), policy, request_is_https());
+  switch (access_.action) {
+    case access::Action::kAllow:
+      return Step::kContinue;
+    case access::Action::kRedirect: {
+      ReplyInput in = reply_input({});
+      in.location = access_.location;
+      in.set_cookie = access_.set_cookie;
+      reply_.emplace(make_reply(ReplyKind::kLinkRedirect, in));
+      return Step::kReply;
+    }
+    case access::Action::kForbid:
+      return answer(ReplyKind::kForbidden, access_.detail);
+  }
+  return Step::kReply;
+}
+
+// Where a request waits for its route to become usable. Today the route's state decides at
+// once: a container that is not ready gets its page.
+Exchange::Step Exchange::hold() {
+  const registry::Millis now = registry::now_ms();
+  w_.note_activity(*route_, now);
+  const registry::RouteState state = registry::state_of(*route_, now);
+  if (state == registry::RouteState::kReady) return Step::kContinue;
+  const bool starting =
+      state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting;
+  return answer(starting ? ReplyKind::kContainerStarting : ReplyKind::kContainerDown,
+                registry::to_string(state));
+}
+
+Exchange::Step Exchange::pick_upstream(const routing::Action& a, UpstreamTarget& t) {
+  switch (a.type) {
+    case routing::ActionType::kUpstream:
+      t = UpstreamTarget{a.address, a.address_text, 0, a.host_header, req_->target, {}, false};
+      return Step::kContinue;
+    case routing::ActionType::kSession:
+      t.address = route_->address;
+      t.address_text = route_->address_text;
+      t.generation = route_->generation;
+      t.host_header = a.host_header;
+      t.from_registry = true;
+      return Step::kContinue;
+    case routing::ActionType::kFixed: {
+      ReplyInput in = reply_input({});
+      in.status = a.status;
+      in.page = a.page;
+      in.body = a.body;
+      in.content_type = a.content_type;
+      reply_.emplace(make_reply(ReplyKind::kFixed, in));
+      return Step::kReply;
+    }
+    case routing::ActionType::kRedirect: {
+      std::string location;
+      std::string_view rest = a.location;
+      for (;;) {
+        const size_t open = rest.find('{');
+        if (open == rest.npos) break;
+        location += rest.substr(0, open);
+        rest.remove_prefix(open);
+        if (rest.starts_with("{path}")) {
+          location += req_->path;
+          rest.remove_prefix(6);
+        } else if (rest.starts_with("{query}")) {
+          location += req_->query;
+          rest.remove_prefix(7);
+        } else if (rest.starts_with("{host}")) {
+          location += req_->host;
+          rest.remove_prefix(6);
+        } else {
+          location += '{';
+          rest.remove_prefix(1);
+        }
+      }
+      location += rest;
+      ReplyInput in = reply_input({});
+      in.status = a.status;
+      in.location = location;
+      reply_.emplace(make_reply(ReplyKind::kRedirect, in));
+      return Step::kReply;
+    }
+  }
+  return answer(ReplyKind::kNoRule);
+}
+
+bool Exchange::request_is_https() const {
+  if (!http::iequals(req_->header(http::Field::kXForwardedProto), "https")) return false;
+  boost::system::error_code ec;
+  const auto addr = boost::asio::ip::make_address(down_->client().ip, ec);
+  if (ec) return false;
+  for (const auto& c : rt_.trusted_proxies) {
+    if (net::cidr_contains(c, addr)) return true;
+  }
+  return false;
+}
+
+}  // namespace sg::proxy

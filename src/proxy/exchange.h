@@ -1,0 +1,130 @@
+// One request's life, as named phases in the order they run:
+//
+//   admit -> match -> resolve -> authorize -> hold -> pick_upstream     (exchange.cc)
+//   -> send -> read_response_head                               (exchange_upstream.cc)
+//   -> relay | tunnel                                              (exchange_relay.cc)
+//   -> record                                          (the codec, when the exchange ends)
+//
+// Each planning phase either continues or ends the exchange with a Reply (reply.h); the
+// upstream phases end it with an Error that becomes one. `hold` is where a request may wait
+// for its route to become usable (wake-on-request); today it never waits. The exchange talks
+// to the client only through its Downstream, so any codec can drive it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "access/decide.h"
+#include "common/buffer.h"
+#include "http/message.h"
+#include "net/stream.h"
+#include "net/upstream_pool.h"
+#include "proxy/downstream.h"
+#include "proxy/reply.h"
+#include "registry/route.h"
+#include "routing/rule.h"
+
+namespace sg::proxy {
+
+class Worker;
+struct Runtime;
+struct Limits;
+struct Timeouts;
+
+// Where and how one request is forwarded.
+struct UpstreamTarget {
+  boost::asio::ip::tcp::endpoint address;
+  std::string_view address_text;
+  uint64_t generation = 0;
+  routing::HostHeader host_header = routing::HostHeader::kKeep;
+  std::string_view target;      // request-target to send
+  std::string_view set_cookie;  // a Set-Cookie header line to add to the response, or empty
+  bool from_registry = false;   // a container address: subject to the SSRF policy
+};
+
+class Exchange {
+ public:
+  explicit Exchange(Worker& w);
+
+  // Runs the phases for the request `down` carries. True when the exchange completed cleanly
+  // (the codec may then keep the connection for another request).
+  boost::asio::awaitable<bool> run(Downstream& down);
+
+  // The route this request resolved to (for the access log), if any.
+  const registry::Route* route() const { return route_.get(); }
+  registry::RoutePtr take_route() { return std::move(route_); }
+  void reset();
+
+  // Planning, without I/O: true with `t` set to forward; false with reply_ set.
+  bool plan(UpstreamTarget& t);
+
+ private:
+  enum class Step : uint8_t { kContinue, kReply };
+
+  // ---- planning (exchange.cc) ----
+  Step admit();
+  Step match(routing::RuleMatch& m);
+  Step resolve(const routing::Action& a, const routing::RuleMatch& m, UpstreamTarget& t);
+  Step authorize();
+  Step hold();
+  Step pick_upstream(const routing::Action& a, UpstreamTarget& t);
+  Step answer(ReplyKind k, std::string_view detail = {});
+  ReplyInput reply_input(std::string_view detail) const;
+  bool request_is_https() const;
+
+  // ---- upstream (exchange_upstream.cc) ----
+  enum class SendResult : uint8_t { kOk, kUpstreamFailed, kClientFailed, kBodyTooLarge, kBadBody };
+  enum class HeadResult : uint8_t { kOk, kBrokenBeforeAnyByte, kFailed };
+  boost::asio::awaitable<bool> forward(const UpstreamTarget& t);
+  boost::asio::awaitable<bool> connect(const boost::asio::ip::tcp::endpoint& ep, bool check_policy);
+  bool take_pooled(const net::PoolKey& key);
+  void drop_upstream();
+  boost::asio::awaitable<bool> prevalidate_chunked();
+  boost::asio::awaitable<SendResult> send_body();
+  boost::asio::awaitable<bool> send_upstream(std::string_view a, std::string_view b = {},
+                                             std::string_view c = {});
+  std::optional<HeadResult> take_response_head(std::chrono::steady_clock::time_point sent_at);
+  HeadResult response_read_failed(bool any_byte);
+  boost::asio::awaitable<HeadResult> read_response_head(
+      std::chrono::steady_clock::time_point sent_at);
+  boost::asio::awaitable<bool> fail(const Error& e);
+
+  // ---- response (exchange_relay.cc) ----
+  boost::asio::awaitable<bool> relay();
+  boost::asio::awaitable<bool> relay_length(uint64_t remaining);
+  boost::asio::awaitable<bool> relay_chunked();
+  boost::asio::awaitable<bool> relay_until_close();
+  boost::asio::awaitable<bool> read_upstream_body();
+  boost::asio::awaitable<bool> write(std::string_view data, bool last);
+  boost::asio::awaitable<void> tunnel();
+  void pool_or_drop(bool complete);
+
+  Worker& w_;
+  const Runtime& rt_;
+  const Limits& lim_;
+  const Timeouts& to_;
+  Downstream* down_ = nullptr;
+  const http::RequestHead* req_ = nullptr;
+
+  registry::RoutePtr route_;  // held while a session request is in flight
+  std::optional<Reply> reply_;
+  access::Decision access_;
+  std::string target_buf_;
+  std::string cookie_buf_;
+  std::string_view set_cookie_;
+
+  std::optional<net::Stream> upstream_;
+  net::PoolKey pool_key_;
+  Buffer up_;
+  http::ResponseHead res_;
+  std::string upstream_head_;
+  size_t upstream_head_len_ = 0;
+  size_t head_limit_ = 0;
+  std::string expected_accept_;
+  bool upstream_eof_ = false;  // the last upstream read ended in a clean EOF
+  Error err_;
+  Error body_error_;
+};
+
+}  // namespace sg::proxy

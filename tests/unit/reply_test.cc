@@ -1,0 +1,156 @@
+// The one table of local answers: each kind's status, outcome and page, and the HTTP/1.1 bytes
+// a reply value becomes.
+#include "proxy/reply.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace sg::proxy {
+namespace {
+
+using observe::Outcome;
+
+TEST(ReplyTable, EveryKindHasAStatusAnOutcomeAndACode) {
+  std::set<std::string_view> codes;
+  for (size_t i = 0; i < static_cast<size_t>(ReplyKind::kCount); ++i) {
+    const ReplySpec& s = spec(static_cast<ReplyKind>(i));
+    const bool configured = static_cast<ReplyKind>(i) == ReplyKind::kFixed ||
+                            static_cast<ReplyKind>(i) == ReplyKind::kRedirect;
+    if (configured) {
+      EXPECT_EQ(s.status, 0) << i;
+    } else {
+      EXPECT_GE(s.status, 300) << i;
+      EXPECT_LT(s.status, 600) << i;
+      EXPECT_FALSE(s.title.empty()) << i;
+    }
+    EXPECT_FALSE(s.code.empty()) << i;
+    EXPECT_FALSE(s.message.empty()) << i;
+    codes.insert(s.code);
+  }
+  EXPECT_EQ(codes.size(), static_cast<size_t>(ReplyKind::kCount) - 1);  // "redirect" twice
+}
+
+TEST(ReplyTable, StatusesAndOutcomesOfTheAnswersClientsSee) {
+  struct Row {
+    ReplyKind kind;
+    int status;
+    Outcome outcome;
+    bool close;
+  };
+  const Row rows[] = {
+      {ReplyKind::kBadRequest, 400, Outcome::k_bad_request, true},
+      {ReplyKind::kHeadersTooLarge, 431, Outcome::k_bad_request, true},
+      {ReplyKind::kNoRule, 404, Outcome::k_no_rule, false},
+      {ReplyKind::kUnknownSession, 404, Outcome::k_unknown_session, false},
+      {ReplyKind::kContainerStarting, 503, Outcome::k_starting, false},
+      {ReplyKind::kContainerDown, 503, Outcome::k_unavailable, false},
+      {ReplyKind::kUpstreamRefused, 502, Outcome::k_upstream_refused, true},
+      {ReplyKind::kUpstreamForbidden, 502, Outcome::k_upstream_refused, true},
+      {ReplyKind::kUpstreamTimeout, 504, Outcome::k_upstream_timeout, true},
+      {ReplyKind::kUpstreamBroken, 502, Outcome::k_upstream_invalid, true},
+      {ReplyKind::kRateLimited, 429, Outcome::k_rate_limited, false},
+      {ReplyKind::kTooManyConnections, 429, Outcome::k_rate_limited, true},
+      {ReplyKind::kOverloaded, 503, Outcome::k_rate_limited, true},
+      {ReplyKind::kForbidden, 403, Outcome::k_forbidden, false},
+      {ReplyKind::kLinkRedirect, 302, Outcome::k_redirect, false},
+  };
+  for (const Row& r : rows) {
+    Reply reply = make_reply(r.kind, {});
+    EXPECT_EQ(reply.status, r.status) << spec(r.kind).code;
+    EXPECT_EQ(reply.outcome, r.outcome) << spec(r.kind).code;
+    EXPECT_EQ(reply.close, r.close) << spec(r.kind).code;
+  }
+  EXPECT_EQ(reply_for_parse_status(431), ReplyKind::kHeadersTooLarge);
+  EXPECT_EQ(reply_for_parse_status(400), ReplyKind::kBadRequest);
+  EXPECT_EQ(reply_for_parse_status(505), ReplyKind::kVersionNotSupported);
+}
+
+TEST(MakeReply, StartingTellsWhenToRetryAndRefreshesItsPage) {
+  ReplyInput in;
+  in.html = true;
+  in.session = "s1";
+  in.starting_retry_after = 3;
+  Reply r = make_reply(ReplyKind::kContainerStarting, in);
+  ASSERT_EQ(r.headers.size(), 3u);
+  EXPECT_EQ(r.headers[0],
+            (std::pair<std::string_view, std::string>{"Content-Type", "text/html; charset=utf-8"}));
+  EXPECT_EQ(r.headers[1].first, "Cache-Control");
+  EXPECT_EQ(r.headers[2], (std::pair<std::string_view, std::string>{"Retry-After", "3"}));
+  EXPECT_NE(r.body.find("<meta http-equiv=\"refresh\" content=\"3\">"), std::string::npos);
+  EXPECT_NE(r.body.find("<code>s1</code>"), std::string::npos);
+}
+
+TEST(MakeReply, AnswersMadeAtAcceptAreAlwaysJson) {
+  ReplyInput in;
+  in.html = true;
+  Reply r = make_reply(ReplyKind::kTooManyConnections, in);
+  EXPECT_EQ(r.headers[0].second, "application/json");
+  EXPECT_EQ(r.body.rfind("{\"status\":429,\"error\":\"too_many_connections\"", 0), 0u) << r.body;
+}
+
+TEST(MakeReply, LinkRedirectCarriesLocationThenCookie) {
+  ReplyInput in;
+  in.location = "/page?x=1";
+  in.set_cookie = "sg_access_s=t; Path=/; HttpOnly; SameSite=Lax";
+  Reply r = make_reply(ReplyKind::kLinkRedirect, in);
+  ASSERT_EQ(r.headers.size(), 4u);
+  EXPECT_EQ(r.headers[2].first, "Location");
+  EXPECT_EQ(r.headers[2].second, "/page?x=1");
+  EXPECT_EQ(r.headers[3].first, "Set-Cookie");
+  EXPECT_NE(r.body.find("\"detail\":\"/page?x=1\""), std::string::npos) << r.body;
+}
+
+TEST(MakeReply, FixedActionsUseTheRuleStatusAPageOrALiteralBody) {
+  ReplyInput in;
+  in.status = 410;
+  in.page = "gone";
+  in.html = true;
+  const std::unordered_map<std::string, std::string> templates{
+      {"gone", "<p>{{status}} {{title}}</p>"}};
+  in.templates = &templates;
+  Reply page = make_reply(ReplyKind::kFixed, in);
+  EXPECT_EQ(page.status, 410);
+  EXPECT_EQ(page.outcome, Outcome::k_fixed);
+  EXPECT_EQ(page.body, "<p>410 Gone</p>");
+  in = {};
+  in.status = 404;
+  in.page = "edit-help";
+  Reply help = make_reply(ReplyKind::kFixed, in);
+  EXPECT_NE(help.body.find("This is the editor address."), std::string::npos) << help.body;
+  in = {};
+  in.status = 200;
+  in.body = "User-agent: *\n";
+  in.content_type = "text/plain";
+  Reply literal = make_reply(ReplyKind::kFixed, in);
+  ASSERT_EQ(literal.headers.size(), 1u);
+  EXPECT_EQ(literal.headers[0].second, "text/plain");
+  EXPECT_EQ(literal.body, "User-agent: *\n");
+}
+
+TEST(AppendHttp1, HeadersInOrderLengthAlwaysBodyUnlessHead) {
+  ReplyInput in;
+  in.status = 308;
+  in.location = "https://new.example.com/";
+  Reply r = make_reply(ReplyKind::kRedirect, in);
+  std::string out;
+  append_http1(r, false, false, out);
+  const std::string head =
+      "HTTP/1.1 308 Permanent Redirect\r\nContent-Type: application/json\r\n"
+      "Cache-Control: no-store\r\nContent-Length: " +
+      std::to_string(r.body.size()) + "\r\nLocation: https://new.example.com/\r\n\r\n";
+  EXPECT_EQ(out, head + r.body);
+  std::string head_only;
+  append_http1(r, true, true, head_only);
+  EXPECT_EQ(head_only, head.substr(0, head.size() - 2) + "Connection: close\r\n\r\n");
+}
+
+TEST(AppendHttp1, AReplyThatMustCloseSaysSoWhateverTheRequestAsked) {
+  Reply r = make_reply(ReplyKind::kUpstreamRefused, {});
+  std::string out;
+  append_http1(r, false, false, out);
+  EXPECT_NE(out.find("\r\nConnection: close\r\n\r\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sg::proxy
