@@ -37,9 +37,7 @@ std::string_view take_token(std::string_view query, std::string_view param, std:
 
 Decision decide(const http::RequestHead& req, const registry::Route& route, int64_t now_ms,
                 const Policy& policy, bool secure) {
-  const bool need_link = route.access == registry::RouteAccess::kLink ||
-                         (route.access == registry::RouteAccess::kDefault && policy.default_link);
-  if (!need_link) return {};
+  if (!needs_link(route, policy)) return {};
   const std::string& id = route.session_id;
   const int64_t now_s = now_ms / 1000;
   auto verify = [&](std::string_view token) {

@@ -35,6 +35,12 @@ struct Decision {
   std::string detail;
 };
 
+// Whether a request to this route needs a preview link at all.
+inline bool needs_link(const registry::Route& route, const Policy& policy) {
+  return route.access == registry::RouteAccess::kLink ||
+         (route.access == registry::RouteAccess::kDefault && policy.default_link);
+}
+
 // `secure`: the client reached us over TLS (a trusted proxy said so), so the cookie is Secure.
 Decision decide(const http::RequestHead& req, const registry::Route& route, int64_t now_ms,
                 const Policy& policy, bool secure);

@@ -12,7 +12,7 @@
 #include "net/cidr.h"
 #include "proxy/settings.h"
 #include "proxy/worker.h"
-#include "registry/redis_connection.h"
+#include "registry/store_config.h"
 #include "routing/rule.h"
 
 namespace sg::app {
@@ -34,16 +34,7 @@ struct AdminConfig {
   std::string token;  // from `token` or the environment variable named by `token_env`
 };
 
-struct StoreConfig {
-  std::string type = "sqlite";  // sqlite | redis
-  std::string path = "var/sessiongate.db";
-  bool synchronous_full = true;
-  // type: redis
-  std::string url = "redis://127.0.0.1:6379/0";
-  registry::RedisEndpoint redis;  // parsed url + credentials + timeouts
-  std::string prefix = "sg:";
-  Millis check_interval{1000};  // how often the feed compares versions with the store
-};
+using registry::StoreConfig;
 
 struct SecurityConfig {
   std::vector<net::Cidr> upstream_allow_cidrs;  // empty = any ordinary address

@@ -8,7 +8,6 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -16,11 +15,10 @@
 #include "admin/http_server.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
+#include "proxy/http1_connection.h"
 #include "proxy/worker.h"
-#include "registry/redis_feed.h"
-#include "registry/redis_store.h"
 #include "registry/registry.h"
-#include "registry/sqlite_store.h"
+#include "registry/store_factory.h"
 
 namespace sg::app {
 
@@ -68,10 +66,10 @@ class StoreErrorLog {
 
 // Feed events happen on the feed's thread; everything they touch lives on the control plane,
 // so each is posted there and applied in order.
-registry::RedisFeed::Handlers follow_feed(asio::io_context& io, registry::Registry& reg,
-                                          observe::ControlMetrics& control, FeedState& state,
-                                          bool& synced) {
-  registry::RedisFeed::Handlers h;
+registry::ChangeFeed::Handlers follow_feed(asio::io_context& io, registry::Registry& reg,
+                                           observe::ControlMetrics& control, FeedState& state,
+                                           bool& synced) {
+  registry::ChangeFeed::Handlers h;
   h.change = [&io, &reg, &control](registry::Change c) {
     asio::post(io, [&reg, &control, c = std::move(c)] {
       reg.apply_feed(c);
@@ -116,235 +114,272 @@ registry::RedisFeed::Handlers follow_feed(asio::io_context& io, registry::Regist
   return h;
 }
 
+// One running router: the parts `serve` assembles, in the order they are built (and, reversed,
+// destroyed).
+class Server {
+ public:
+  explicit Server(const Config& config)
+      : config_(config),
+        client_limits_(config.limits.per_client_connections,
+                       static_cast<double>(config.limits.per_client_rate),
+                       static_cast<double>(config.limits.per_client_burst)) {}
+
+  int run() {
+    if (!open_store() || !open_access_log()) return 1;
+    make_runtime();
+    if (!make_workers() || !load_registry()) return 1;
+    follow_store();
+    if (!start_admin()) return 1;
+    start_lifecycle();
+    handle_signals();
+    for (auto& w : workers_) w->start();
+    if (feed_) feed_->start();
+    std::string where;
+    for (const auto& l : config_.listeners) where += " http://" + l.text;
+    const size_t n = workers_.size();
+    log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
+        (config_.admin.enabled ? "; admin API on http://" + config_.admin.address_text : ""));
+    main_io_.run();
+    if (feed_) feed_->stop();
+    for (auto& w : workers_) w->join();
+    log("stopped");
+    return 0;
+  }
+
+ private:
+  bool open_store() {
+    std::string error;
+    if (!registry::open_store(config_.store, store_, error)) {
+      log("store: " + error);
+      return false;
+    }
+    log("store: " + store_.description);
+    return true;
+  }
+
+  bool open_access_log() {
+    if (!config_.access_log.enabled) return true;
+    std::string error;
+    access_log_ = std::make_unique<observe::AccessLog>(config_.access_log.path,
+                                                       config_.access_log.fields, error);
+    if (error.empty()) return true;
+    log(error);
+    return false;
+  }
+
+  // What the data plane reads on every request, immutable once the workers hold it.
+  void make_runtime() {
+    auto rt = std::make_shared<proxy::Runtime>();
+    rt->settings = proxy::Settings{config_.limits, config_.timeouts};
+    rt->rules = routing::RuleTable(config_.rules);
+    rt->sessions = config_.sessions;
+    rt->pages = config_.pages;
+    for (const auto& l : config_.listeners) rt->listeners.push_back(l.endpoint);
+    rt->access_log = access_log_.get();
+    std::vector<asio::ip::tcp::endpoint> own = rt->listeners;
+    if (config_.admin.enabled) own.push_back(config_.admin.endpoint);
+    policy_ = net::AddressPolicy(config_.security.upstream_allow_cidrs, own);
+    rt->upstream_policy = policy_;
+    rt->links = access::LinkSigner(config_.security.link_keys);
+    rt->default_link = config_.security.default_link;
+    rt->token_param = config_.security.token_param;
+    rt->trusted_proxies = config_.security.trusted_proxies;
+    if (client_limits_.enabled()) rt->client_limits = &client_limits_;
+    runtime_ = std::move(rt);
+  }
+
+  bool make_workers() {
+    const int n = config_.workers > 0
+                      ? config_.workers
+                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::string error;
+    for (int i = 0; i < n; ++i) {
+      auto w = std::make_unique<proxy::Worker>(runtime_);
+      w->set_handler({&proxy::serve_http1, &proxy::refuse_http1});
+      if (!w->listen(error)) {
+        log(error);
+        return false;
+      }
+      workers_.push_back(std::move(w));
+    }
+    return true;
+  }
+
+  // The registry mirror and every worker's route table, from the store as it is now.
+  bool load_registry() {
+    reg_ = std::make_unique<registry::Registry>(
+        *store_.store, [this](const std::string& id, registry::RoutePtr route) {
+          control_.route_changes_published.add();
+          for (auto& w : workers_) w->post_route(id, route);
+        });
+    registry::StoreError load_error;
+    const auto began = std::chrono::steady_clock::now();
+    auto routes = reg_->load(load_error);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - began)
+                        .count();
+    synced_ = !load_error;
+    if (load_error && !store_.shared) {
+      log("store: " + load_error.message);
+      return false;
+    }
+    if (synced_) {
+      log("registry: " + std::to_string(routes.size()) + " sessions loaded in " +
+          std::to_string(ms) + " ms");
+    } else {
+      log("registry: not loaded (" + load_error.message +
+          "); serving no sessions until the store answers");
+    }
+    for (auto& w : workers_) {
+      w->load_routes(routes);
+      w->set_activity_sink([this](std::vector<std::pair<std::string, int64_t>> batch) {
+        asio::post(main_io_, [this, b = std::move(batch)] {
+          for (const auto& [id, at] : b) reg_->record_activity(id, at);
+        });
+      });
+    }
+    routes.clear();
+    routes.shrink_to_fit();
+    release_free_memory();
+    return true;
+  }
+
+  // A shared store's changes from other routers.
+  void follow_store() {
+    if (!store_.shared) return;
+    reg_->track_tombstones();
+    control_.shared_store = true;
+    feed_ = registry::open_feed(config_.store,
+                                follow_feed(main_io_, *reg_, control_, feed_state_, synced_));
+  }
+
+  admin::Readiness readiness() {
+    admin::Readiness r;
+    if (!store_.shared) {
+      r.store_ok = r.ready = store_.store->ping();
+      return r;
+    }
+    r.store_ok = r.routes_current = feed_state_.up;
+    r.ready = synced_;
+    if (!synced_) {
+      r.detail = "no routes loaded yet: the store has not answered";
+    } else if (!feed_state_.up) {
+      r.detail = "change feed down for " +
+                 std::to_string((registry::now_ms() - feed_state_.down_since) / 1000) + " s (" +
+                 feed_state_.detail + "); serving the routes known then";
+    }
+    return r;
+  }
+
+  bool start_admin() {
+    if (!config_.admin.enabled) return true;
+    admin::ApiSettings settings{
+        config_.admin.token, policy_, config_.default_lease.count(), nullptr, nullptr, &control_};
+    settings.metrics = [this] {
+      std::vector<const observe::WorkerMetrics*> ws;
+      for (const auto& w : workers_) ws.push_back(&w->metrics());
+      std::string out;
+      observe::render_prometheus(ws, control_, reg_->route_count(), store_.store->ping(), out);
+      return out;
+    };
+    settings.ready = [this] { return readiness(); };
+    settings.links = &runtime_->links;
+    settings.token_param = config_.security.token_param;
+    api_ = std::make_unique<admin::Api>(*reg_, std::move(settings));
+    admin_server_ = std::make_unique<admin::HttpServer>(
+        main_io_, [this](const admin::Request& r) { return api_->handle(r); });
+    std::string error;
+    if (!admin_server_->listen(config_.admin.endpoint, error)) {
+      log(error);
+      return false;
+    }
+    admin_server_->start();
+    return true;
+  }
+
+  // Activity to the store and expiry sweeps, every sweep_interval.
+  void start_lifecycle() {
+    sweeper_.expires_after(config_.sweep_interval);
+    sweeper_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      store_log_.report("activity not saved", reg_->flush_activity());
+      auto swept = reg_->sweep(registry::now_ms());
+      store_log_.report("sweep skipped", swept.error);
+      for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
+      for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
+      control_.sessions_expired_idle.add(swept.idle.size());
+      control_.sessions_expired_absolute.add(swept.expired.size());
+      start_lifecycle();
+    });
+  }
+
+  void reopen_log_on_sigusr1() {
+    rotate_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (access_log_) access_log_->reopen();
+      reopen_log_on_sigusr1();
+    });
+  }
+
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to shutdown_drain).
+  void handle_signals() {
+    reopen_log_on_sigusr1();
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining (up to " +
+          std::to_string(config_.timeouts.shutdown_drain.count()) + " ms)");
+      drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
+      sweeper_.cancel();
+      rotate_.cancel();
+      if (admin_server_) admin_server_->stop();
+      for (auto& w : workers_) w->begin_drain();
+      wait_drained();
+    });
+  }
+
+  void wait_drained() {
+    size_t open = 0;
+    for (auto& w : workers_) open += w->connections();
+    if (open == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+      if (open > 0) log("drain time over, closing " + std::to_string(open) + " connections");
+      for (auto& w : workers_) w->stop();
+      reg_->flush_activity();
+      main_io_.stop();
+      return;
+    }
+    drain_poll_.expires_after(std::chrono::milliseconds(20));
+    drain_poll_.async_wait([this](const boost::system::error_code&) { wait_drained(); });
+  }
+
+  const Config& config_;
+  asio::io_context main_io_{1};
+  observe::ControlMetrics control_;
+  registry::OpenedStore store_;
+  std::unique_ptr<observe::AccessLog> access_log_;
+  ClientLimits client_limits_;
+  net::AddressPolicy policy_;
+  std::shared_ptr<const proxy::Runtime> runtime_;
+  std::vector<std::unique_ptr<proxy::Worker>> workers_;
+  std::unique_ptr<registry::Registry> reg_;
+  bool synced_ = false;
+  FeedState feed_state_;
+  std::unique_ptr<registry::ChangeFeed> feed_;
+  std::unique_ptr<admin::Api> api_;
+  std::unique_ptr<admin::HttpServer> admin_server_;
+  StoreErrorLog store_log_;
+  asio::steady_timer sweeper_{main_io_};
+  asio::signal_set signals_{main_io_, SIGTERM, SIGINT};
+  asio::signal_set rotate_{main_io_, SIGUSR1};
+  asio::steady_timer drain_poll_{main_io_};
+  std::chrono::steady_clock::time_point drain_deadline_{};
+};
+
 }  // namespace
 
 int serve(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
-
-  // ---- registry (control plane) -------------------------------------------------------------
-  std::string error;
-  std::unique_ptr<registry::Store> store;
-  const bool shared = config.store.type == "redis";
-  if (shared) {
-    const auto& ep = config.store.redis;
-    store = std::make_unique<registry::RedisStore>(ep, config.store.prefix);
-    log("store: redis " + ep.host + ":" + std::to_string(ep.port) + "/" + std::to_string(ep.db) +
-        " prefix \"" + config.store.prefix + "\"" +
-        (ep.username.empty() ? "" : " user " + ep.username));
-  } else {
-    std::filesystem::path db(config.store.path);
-    if (db.has_parent_path()) {
-      std::error_code ec;
-      std::filesystem::create_directories(db.parent_path(), ec);
-    }
-    auto sqlite = std::make_unique<registry::SqliteStore>(config.store.path,
-                                                          config.store.synchronous_full, error);
-    if (!error.empty()) {
-      log("store: " + error);
-      return 1;
-    }
-    log("store: sqlite " + config.store.path + " (journal_mode=" + sqlite->journal_mode() +
-        ", synchronous=" + (sqlite->synchronous() == 2 ? "full" : "normal") + ")");
-    store = std::move(sqlite);
-  }
-
-  std::unique_ptr<observe::AccessLog> access_log;
-  if (config.access_log.enabled) {
-    access_log = std::make_unique<observe::AccessLog>(config.access_log.path,
-                                                      config.access_log.fields, error);
-    if (!error.empty()) {
-      log(error);
-      return 1;
-    }
-  }
-
-  auto rt = std::make_shared<proxy::Runtime>();
-  rt->settings = proxy::Settings{config.limits, config.timeouts};
-  rt->rules = routing::RuleTable(config.rules);
-  rt->sessions = config.sessions;
-  rt->pages = config.pages;
-  for (const auto& l : config.listeners) rt->listeners.push_back(l.endpoint);
-  rt->access_log = access_log.get();
-  std::vector<asio::ip::tcp::endpoint> own = rt->listeners;
-  if (config.admin.enabled) own.push_back(config.admin.endpoint);
-  const net::AddressPolicy policy(config.security.upstream_allow_cidrs, own);
-  rt->upstream_policy = policy;
-  rt->links = access::LinkSigner(config.security.link_keys);
-  rt->default_link = config.security.default_link;
-  rt->token_param = config.security.token_param;
-  rt->trusted_proxies = config.security.trusted_proxies;
-  ClientLimits client_limits(config.limits.per_client_connections,
-                             static_cast<double>(config.limits.per_client_rate),
-                             static_cast<double>(config.limits.per_client_burst));
-  if (client_limits.enabled()) rt->client_limits = &client_limits;
-
-  const int n = config.workers > 0
-                    ? config.workers
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::unique_ptr<proxy::Worker>> workers;
-  for (int i = 0; i < n; ++i) {
-    auto w = std::make_unique<proxy::Worker>(rt);
-    if (!w->listen(error)) {
-      log(error);
-      return 1;
-    }
-    workers.push_back(std::move(w));
-  }
-
-  asio::io_context main_io{1};
-  observe::ControlMetrics control;
-  registry::Registry reg(*store, [&](const std::string& id, registry::RoutePtr route) {
-    control.route_changes_published.add();
-    for (auto& w : workers) w->post_route(id, route);
-  });
-  registry::StoreError load_error;
-  const auto load_began = std::chrono::steady_clock::now();
-  auto routes = reg.load(load_error);
-  const auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - load_began)
-                           .count();
-  bool synced = !load_error;
-  if (load_error && !shared) {
-    log("store: " + load_error.message);
-    return 1;
-  }
-  if (synced) {
-    log("registry: " + std::to_string(routes.size()) + " sessions loaded in " +
-        std::to_string(load_ms) + " ms");
-  } else {
-    log("registry: not loaded (" + load_error.message +
-        "); serving no sessions until the store answers");
-  }
-  FeedState feed_state;
-  std::unique_ptr<registry::RedisFeed> feed;
-  if (shared) {
-    reg.track_tombstones();
-    control.shared_store = true;
-    feed = std::make_unique<registry::RedisFeed>(
-        config.store.redis, config.store.prefix,
-        follow_feed(main_io, reg, control, feed_state, synced),
-        config.store.check_interval.count());
-  }
-  for (auto& w : workers) {
-    w->load_routes(routes);
-    w->set_activity_sink([&main_io, &reg](std::vector<std::pair<std::string, int64_t>> batch) {
-      asio::post(main_io, [&reg, b = std::move(batch)] {
-        for (const auto& [id, at] : b) reg.record_activity(id, at);
-      });
-    });
-  }
-  routes.clear();
-  routes.shrink_to_fit();
-  release_free_memory();
-
-  std::unique_ptr<admin::Api> api;
-  std::unique_ptr<admin::HttpServer> admin_server;
-  if (config.admin.enabled) {
-    admin::ApiSettings settings{
-        config.admin.token, policy, config.default_lease.count(), nullptr, nullptr, &control};
-    settings.metrics = [&] {
-      std::vector<const observe::WorkerMetrics*> ws;
-      for (const auto& w : workers) ws.push_back(&w->metrics());
-      std::string out;
-      observe::render_prometheus(ws, control, reg.route_count(), store->ping(), out);
-      return out;
-    };
-    settings.ready = [&] {
-      admin::Readiness r;
-      if (!shared) {
-        r.store_ok = r.ready = store->ping();
-        return r;
-      }
-      r.store_ok = r.routes_current = feed_state.up;
-      r.ready = synced;
-      if (!synced) {
-        r.detail = "no routes loaded yet: the store has not answered";
-      } else if (!feed_state.up) {
-        r.detail = "change feed down for " +
-                   std::to_string((registry::now_ms() - feed_state.down_since) / 1000) + " s (" +
-                   feed_state.detail + "); serving the routes known then";
-      }
-      return r;
-    };
-    settings.links = &rt->links;
-    settings.token_param = config.security.token_param;
-    api = std::make_unique<admin::Api>(reg, std::move(settings));
-    admin_server = std::make_unique<admin::HttpServer>(
-        main_io, [&](const admin::Request& r) { return api->handle(r); });
-    if (!admin_server->listen(config.admin.endpoint, error)) {
-      log(error);
-      return 1;
-    }
-    admin_server->start();
-  }
-
-  // ---- lifecycle: activity to the store, expiry sweeps ----------------------------------------
-  StoreErrorLog store_log;
-  asio::steady_timer sweeper(main_io);
-  std::function<void()> sweep = [&] {
-    sweeper.expires_after(config.sweep_interval);
-    sweeper.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      store_log.report("activity not saved", reg.flush_activity());
-      auto swept = reg.sweep(registry::now_ms());
-      store_log.report("sweep skipped", swept.error);
-      for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
-      for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
-      control.sessions_expired_idle.add(swept.idle.size());
-      control.sessions_expired_absolute.add(swept.expired.size());
-      sweep();
-    });
-  };
-  sweep();
-
-  asio::signal_set signals(main_io, SIGTERM, SIGINT);
-  asio::signal_set rotate(main_io, SIGUSR1);
-  std::function<void()> on_rotate = [&] {
-    rotate.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      if (access_log) access_log->reopen();
-      on_rotate();
-    });
-  };
-  on_rotate();
-  for (auto& w : workers) w->start();
-  if (feed) feed->start();
-  std::string where;
-  for (const auto& l : config.listeners) where += " http://" + l.text;
-  log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
-      (config.admin.enabled ? "; admin API on http://" + config.admin.address_text : ""));
-
-  asio::steady_timer poll(main_io);
-  auto deadline = std::chrono::steady_clock::now();
-  std::function<void()> wait_drained = [&] {
-    size_t open = 0;
-    for (auto& w : workers) open += w->connections();
-    if (open == 0 || std::chrono::steady_clock::now() >= deadline) {
-      if (open > 0) log("drain time over, closing " + std::to_string(open) + " connections");
-      for (auto& w : workers) w->stop();
-      reg.flush_activity();
-      main_io.stop();
-      return;
-    }
-    poll.expires_after(std::chrono::milliseconds(20));
-    poll.async_wait([&](const boost::system::error_code&) { wait_drained(); });
-  };
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    log(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining (up to " +
-        std::to_string(config.timeouts.shutdown_drain.count()) + " ms)");
-    deadline = std::chrono::steady_clock::now() + config.timeouts.shutdown_drain;
-    sweeper.cancel();
-    rotate.cancel();
-    if (admin_server) admin_server->stop();
-    for (auto& w : workers) w->begin_drain();
-    wait_drained();
-  });
-  main_io.run();
-  if (feed) feed->stop();
-  for (auto& w : workers) w->join();
-  log("stopped");
-  return 0;
+  Server server(config);
+  return server.run();
 }
 
 }  // namespace sg::app

@@ -63,28 +63,21 @@ enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatc
 // Body framing of a message, decided once from its head (RFC 9112 section 6.3).
 enum class Framing : uint8_t { kNone, kLength, kChunked, kUntilClose };
 
-struct RequestHead {
-  std::string_view method;
-  Method method_id = Method::kOther;
-  std::string_view target;  // origin-form (or "*"), never absolute-form after parsing
-  std::string_view path;    // target without the query
-  std::string_view query;   // without the '?'; empty when there is none
+// What requests and responses share: version, fields, and how the body is framed.
+struct MessageHead {
   int version_minor = 1;
-  std::string_view host;  // from Host, or the authority of an absolute-form target
   std::vector<Header> headers;
   uint32_t fields = 0;  // bit(Field) of every recognised field present
-
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
   bool keep_alive = true;
-  bool upgrade = false;          // Connection: upgrade with an Upgrade header
-  bool expect_continue = false;  // Expect: 100-continue
-  std::vector<std::string_view>
-      connection_tokens;  // names listed in Connection (lowercase-insensitive)
+  std::vector<std::string_view> connection_tokens;  // names listed in Connection
 
-  void clear() {
-    method = target = path = query = host = {};
-    method_id = Method::kOther;
+  std::string_view header(std::string_view name) const;
+  std::string_view header(Field f) const;
+
+ protected:
+  void clear_message() {
     version_minor = 1;
     headers.clear();
     fields = 0;
@@ -92,6 +85,23 @@ struct RequestHead {
     framing = Framing::kNone;
     content_length = 0;
     keep_alive = true;
+  }
+};
+
+struct RequestHead : MessageHead {
+  std::string_view method;
+  Method method_id = Method::kOther;
+  std::string_view target;  // origin-form (or "*"), never absolute-form after parsing
+  std::string_view path;    // target without the query
+  std::string_view query;   // without the '?'; empty when there is none
+  std::string_view host;    // from Host, or the authority of an absolute-form target
+  bool upgrade = false;          // Connection: upgrade with an Upgrade header
+  bool expect_continue = false;  // Expect: 100-continue
+
+  void clear() {
+    clear_message();
+    method = target = path = query = host = {};
+    method_id = Method::kOther;
     upgrade = expect_continue = false;
   }
   bool idempotent() const {
@@ -99,34 +109,17 @@ struct RequestHead {
            method_id == Method::kOptions || method_id == Method::kPut ||
            method_id == Method::kDelete || method_id == Method::kTrace;
   }
-  std::string_view header(std::string_view name) const;
-  std::string_view header(Field f) const;
 };
 
-struct ResponseHead {
+struct ResponseHead : MessageHead {
   int status = 0;
   std::string_view reason;
-  int version_minor = 1;
-  std::vector<Header> headers;
-  uint32_t fields = 0;  // bit(Field) of every recognised field present
-  Framing framing = Framing::kNone;
-  uint64_t content_length = 0;
-  bool keep_alive = true;
-  std::vector<std::string_view> connection_tokens;
 
   void clear() {
+    clear_message();
     status = 0;
     reason = {};
-    version_minor = 1;
-    headers.clear();
-    fields = 0;
-    connection_tokens.clear();
-    framing = Framing::kNone;
-    content_length = 0;
-    keep_alive = true;
   }
-  std::string_view header(std::string_view name) const;
-  std::string_view header(Field f) const;
 };
 
 // ASCII case-insensitive equality. Inline: it runs for every header against a dozen names, and

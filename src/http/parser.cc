@@ -238,18 +238,10 @@ size_t line_end(std::string_view buf, size_t pos, size_t max_len, bool& too_long
 
 }  // namespace
 
-std::string_view RequestHead::header(std::string_view name) const {
+std::string_view MessageHead::header(std::string_view name) const {
   return find_header(headers, name);
 }
-std::string_view ResponseHead::header(std::string_view name) const {
-  return find_header(headers, name);
-}
-std::string_view RequestHead::header(Field f) const {
-  return find_field(headers, fields, f);
-}
-std::string_view ResponseHead::header(Field f) const {
-  return find_field(headers, fields, f);
-}
+std::string_view MessageHead::header(Field f) const { return find_field(headers, fields, f); }
 
 namespace {
 

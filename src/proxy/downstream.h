@@ -29,7 +29,9 @@ class Downstream {
   virtual ~Downstream() = default;
 
   virtual const http::RequestHead& request() const = 0;
-  virtual const ClientConn& client() const = 0;
+  // The client's address (text; IPv4-mapped addresses as IPv4) and family.
+  virtual std::string_view client_ip() const = 0;
+  virtual bool client_v6() const = 0;
   virtual RequestRecord& record() = 0;
   // The request's deadlines. The upstream stream, once there is one, is watched with the
   // client's (null: no upstream any more).

@@ -67,7 +67,7 @@ Exchange::Step Exchange::answer(ReplyKind k, std::string_view detail) {
 // Limits that apply before any routing: the client's request rate, the declared body size.
 Exchange::Step Exchange::admit() {
   if (rt_.client_limits && !rt_.client_limits->take_request(
-                               down_->client().ip, Clock::now().time_since_epoch().count())) {
+                               down_->client_ip(), Clock::now().time_since_epoch().count())) {
     return answer(ReplyKind::kRateLimited);
   }
   if (lim_.body_bytes > 0 && req_->framing == Framing::kLength &&
@@ -140,8 +140,14 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
 // Preview access, before anything about the container: a caller without a link learns
 // nothing about it.
 Exchange::Step Exchange::authorize() {
+  now_ms_ = registry::now_ms();
   const access::Policy policy{&rt_.links, rt_.token_param, rt_.default_link};
-  access_ = access::decide(*req_, *route_, registry::now_ms(), policy, request_is_https());
+  if (!access::needs_link(*route_, policy)) {
+    access_.action = access::Action::kAllow;
+    access_.strip_token_header = access_.strip_authorization = access_.strip_cookie = false;
+    return Step::kContinue;
+  }
+  access_ = access::decide(*req_, *route_, now_ms_, policy, request_is_https());
   switch (access_.action) {
     case access::Action::kAllow:
       return Step::kContinue;
@@ -161,9 +167,8 @@ Exchange::Step Exchange::authorize() {
 // Where a request waits for its route to become usable. Today the route's state decides at
 // once: a container that is not ready gets its page.
 Exchange::Step Exchange::hold() {
-  const registry::Millis now = registry::now_ms();
-  w_.note_activity(*route_, now);
-  const registry::RouteState state = registry::state_of(*route_, now);
+  w_.note_activity(*route_, now_ms_);
+  const registry::RouteState state = registry::state_of(*route_, now_ms_);
   if (state == registry::RouteState::kReady) return Step::kContinue;
   const bool starting =
       state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting;
@@ -228,7 +233,7 @@ Exchange::Step Exchange::pick_upstream(const routing::Action& a, UpstreamTarget&
 bool Exchange::request_is_https() const {
   if (!http::iequals(req_->header(http::Field::kXForwardedProto), "https")) return false;
   boost::system::error_code ec;
-  const auto addr = boost::asio::ip::make_address(down_->client().ip, ec);
+  const auto addr = boost::asio::ip::make_address(down_->client_ip(), ec);
   if (ec) return false;
   for (const auto& c : rt_.trusted_proxies) {
     if (net::cidr_contains(c, addr)) return true;

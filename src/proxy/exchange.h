@@ -56,10 +56,20 @@ class Exchange {
   registry::RoutePtr take_route() { return std::move(route_); }
   void reset();
 
-  // Planning, without I/O: true with `t` set to forward; false with reply_ set.
-  bool plan(UpstreamTarget& t);
+  // The planning phases alone, without I/O or suspension: true with `t` set to forward;
+  // false when a reply was chosen (reply()). run() is plan_for, then forward or the reply.
+  bool plan_for(Downstream& down, UpstreamTarget& t) {
+    down_ = &down;
+    req_ = &down.request();
+    return plan(t);
+  }
+  const Reply* reply() const { return reply_ ? &*reply_ : nullptr; }
+  // The upstream phases for a plan that chose to forward (see plan_for). True when the
+  // exchange completed cleanly.
+  boost::asio::awaitable<bool> forward(const UpstreamTarget& t);
 
  private:
+  bool plan(UpstreamTarget& t);
   enum class Step : uint8_t { kContinue, kReply };
 
   // ---- planning (exchange.cc) ----
@@ -76,7 +86,8 @@ class Exchange {
   // ---- upstream (exchange_upstream.cc) ----
   enum class SendResult : uint8_t { kOk, kUpstreamFailed, kClientFailed, kBodyTooLarge, kBadBody };
   enum class HeadResult : uint8_t { kOk, kBrokenBeforeAnyByte, kFailed };
-  boost::asio::awaitable<bool> forward(const UpstreamTarget& t);
+  void prepare_head(const UpstreamTarget& t);
+  std::optional<Error> refuse_switch() const;
   boost::asio::awaitable<bool> connect(const boost::asio::ip::tcp::endpoint& ep, bool check_policy);
   bool take_pooled(const net::PoolKey& key);
   void drop_upstream();
@@ -110,6 +121,7 @@ class Exchange {
   registry::RoutePtr route_;  // held while a session request is in flight
   std::optional<Reply> reply_;
   access::Decision access_;
+  registry::Millis now_ms_ = 0;  // wall clock, read once by authorize()
   std::string target_buf_;
   std::string cookie_buf_;
   std::string_view set_cookie_;

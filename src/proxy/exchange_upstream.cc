@@ -33,16 +33,12 @@ awaitable<bool> Exchange::fail(const Error& e) {
   co_return false;
 }
 
-awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
-  pool_key_ = {a.address, a.generation};
-  const net::PoolKey& key = pool_key_;
+// The canonical request head for the upstream, and what the 101 must answer.
+void Exchange::prepare_head(const UpstreamTarget& a) {
   const http::RequestHead& req = *req_;
-  const bool has_body = req.framing != Framing::kNone;
-  const bool replayable = req.idempotent() && !has_body;
-
   http::ForwardInfo info;
-  info.client_ip = down_->client().ip;
-  info.client_ipv6 = down_->client().v6;
+  info.client_ip = down_->client_ip();
+  info.client_ipv6 = down_->client_v6();
   info.host = a.host_header == routing::HostHeader::kUpstream || req.host.empty()
                   ? std::string_view(a.address_text)
                   : req.host;
@@ -61,11 +57,32 @@ awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
   if (req.upgrade && http::iequals(req.header(http::Field::kUpgrade), "websocket")) {
     expected_accept_ = http::websocket_accept(req.header(http::Field::kSecWebSocketKey));
   }
-  // From here on the request head's views may be overwritten by body reads.
-  const bool expect_continue = req.expect_continue;
-  const bool upgrade = req.upgrade;
+}
 
-  if (req.framing == Framing::kChunked && !co_await prevalidate_chunked()) {
+// Why a 101 cannot become a tunnel, or nothing.
+std::optional<Error> Exchange::refuse_switch() const {
+  if (!req_->upgrade) {
+    return Error{ReplyKind::kUpstreamInvalid,
+                 "upstream switched protocols without an upgrade request"};
+  }
+  // A 101 that does not answer this handshake is not the upstream we think it is.
+  if (!expected_accept_.empty() &&
+      res_.header(http::Field::kSecWebSocketAccept) != expected_accept_) {
+    return Error{ReplyKind::kUpstreamInvalid, "upstream 101 without a valid Sec-WebSocket-Accept"};
+  }
+  return std::nullopt;
+}
+
+awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
+  pool_key_ = {a.address, a.generation};
+  const net::PoolKey& key = pool_key_;
+  const bool has_body = req_->framing != Framing::kNone;
+  const bool replayable = req_->idempotent() && !has_body;
+  const bool expect_continue = req_->expect_continue;
+  prepare_head(a);
+  // From here on the request head's views may be overwritten by body reads.
+
+  if (req_->framing == Framing::kChunked && !co_await prevalidate_chunked()) {
     co_return co_await fail(body_error_);
   }
 
@@ -136,17 +153,9 @@ awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
   }
 
   if (res_.status == 101) {
-    if (!upgrade) {
+    if (std::optional<Error> why = refuse_switch()) {
       drop_upstream();
-      co_return co_await fail(
-          {ReplyKind::kUpstreamInvalid, "upstream switched protocols without an upgrade request"});
-    }
-    // A 101 that does not answer this handshake is not the upstream we think it is.
-    if (!expected_accept_.empty() &&
-        res_.header(http::Field::kSecWebSocketAccept) != expected_accept_) {
-      drop_upstream();
-      co_return co_await fail(
-          {ReplyKind::kUpstreamInvalid, "upstream 101 without a valid Sec-WebSocket-Accept"});
+      co_return co_await fail(*why);
     }
     co_await tunnel();
     co_return false;

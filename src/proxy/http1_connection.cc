@@ -2,11 +2,13 @@
 
 #include <boost/asio/buffer.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include "common/await.h"
 #include "http/chunked.h"
 #include "http/pages.h"
 #include "http/parser.h"
-#include "proxy/connection.h"
+
 #include "proxy/tunnel.h"
 
 namespace sg::proxy {
@@ -59,7 +61,15 @@ awaitable<void> Http1Connection::run() {
     }
     html_ = http::wants_html(req_.header(http::Field::kAccept));
     in_.consume(head_len_);  // what follows the head is body (and maybe the next request)
-    const bool clean = co_await exchange_.run(*this);
+    // The exchange's phases, with no coroutine frame of its own on this path: planning is
+    // plain calls, and only forwarding suspends.
+    bool clean = true;
+    UpstreamTarget target;
+    if (exchange_.plan_for(*this, target)) {
+      clean = co_await exchange_.forward(target);
+    } else {
+      co_await send_reply(*exchange_.reply());
+    }
     if (!cc_) co_return;  // now a tunnel, which reports the request when it ends
     finish_request();
     if (!clean || !keep_alive_ || w_.draining()) break;
@@ -78,7 +88,6 @@ awaitable<void> Http1Connection::refuse() {
 
 void Http1Connection::begin_request() {
   rec_ = RequestRecord{};  // `start` is set when the head starts arriving
-  exchange_.reset();
   snap_.valid = false;
   req_valid_ = false;
   keep_alive_ = true;
@@ -295,14 +304,26 @@ awaitable<void> Http1Connection::close_client() {
   client_.close();
 }
 
-awaitable<void> serve_connection(Worker& worker, ClientPtr client) {
+namespace {
+
+awaitable<void> serve(Worker& worker, ClientPtr client) {
   Http1Connection conn(worker, std::move(client));
   co_await conn.run();
 }
 
-awaitable<void> refuse_connection(Worker& worker, ClientPtr client) {
+awaitable<void> refuse(Worker& worker, ClientPtr client) {
   Http1Connection conn(worker, std::move(client));
   co_await conn.refuse();
+}
+
+}  // namespace
+
+void serve_http1(Worker& worker, ClientPtr client) {
+  asio::co_spawn(worker.io(), serve(worker, std::move(client)), asio::detached);
+}
+
+void refuse_http1(Worker& worker, ClientPtr client) {
+  asio::co_spawn(worker.io(), refuse(worker, std::move(client)), asio::detached);
 }
 
 }  // namespace sg::proxy

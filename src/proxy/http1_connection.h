@@ -33,7 +33,8 @@ class Http1Connection final : public Downstream {
 
   // Downstream
   const http::RequestHead& request() const override { return req_; }
-  const ClientConn& client() const override { return *cc_; }
+  std::string_view client_ip() const override { return cc_->ip; }
+  bool client_v6() const override { return cc_->v6; }
   RequestRecord& record() override { return rec_; }
   net::Watchdog& watchdog() override { return dog_; }
   void watch_upstream(net::Stream* upstream) override { dog_.watch(&client_, upstream); }
@@ -86,5 +87,9 @@ class Http1Connection final : public Downstream {
   http::ChunkSizeLine chunk_size_;                    // the size line pending_ may point into
   std::array<boost::asio::const_buffer, 4> pending_;  // what flush() still has to write
 };
+
+// The worker's ConnectionHandler for HTTP/1.1 (coroutines on the worker's loop).
+void serve_http1(Worker& worker, ClientPtr client);
+void refuse_http1(Worker& worker, ClientPtr client);
 
 }  // namespace sg::proxy

@@ -36,7 +36,7 @@ Tunnel::Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
   // every such close count twice.
   handle_.close = [this] { close(); };
   // A deleted or re-pointed session takes its tunnels down with it.
-  if (route_) w_.add_tunnel(route_->session_id, &handle_);
+  if (route_) w_.subscribers().add(route_->session_id, &handle_);
   idle_.expire = &Tunnel::on_idle;
   idle_.owner = this;
   touch();
@@ -50,7 +50,7 @@ Tunnel::~Tunnel() {
   }
   DeadlineList::remove(idle_);
   w_.metrics().tunnels_active.sub();
-  if (route_) w_.remove_tunnel(route_->session_id, &handle_);
+  if (route_) w_.subscribers().remove(route_->session_id, &handle_);
   record_request(w_, rec_, client_->ip, head_, route_.get());
 }
 
@@ -126,7 +126,7 @@ void Tunnel::written(int side, const boost::system::error_code& ec) {
 }
 
 void Tunnel::touch() {
-  w_.push_deadline(w_.tunnel_deadlines(), idle_, w_.runtime().settings.timeouts.tunnel_idle);
+  w_.push_tunnel_deadline(idle_, w_.runtime().settings.timeouts.tunnel_idle);
 }
 
 void Tunnel::on_idle(DeadlineHook* h) {

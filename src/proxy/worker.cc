@@ -1,7 +1,5 @@
 #include "proxy/worker.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 #include <system_error>
 
@@ -10,7 +8,6 @@
 
 #include "common/buffer.h"
 #include "net/watchdog.h"
-#include "proxy/connection.h"
 #include "proxy/reply.h"
 
 namespace sg::proxy {
@@ -127,7 +124,7 @@ void Worker::accept(tcp::acceptor& acceptor) {
         if (runtime_->client_limits) {
           if (!runtime_->client_limits->open_connection(c->ip)) {
             metrics_.connections_rejected.add();
-            asio::co_spawn(io_, refuse_connection(*this, std::move(c)), asio::detached);
+            handler_.refuse(*this, std::move(c));
             accept(acceptor);
             return;
           }
@@ -151,8 +148,8 @@ void Worker::begin_drain() {
       acc->close(ignored);
     }
     for (IdleEntry* e = idle_.next; e != &idle_; e = e->next) e->stream->cancel();
-    for (size_t k = 0; k < kTunnelList; ++k) {
-      deadlines_[k].for_each(
+    for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
+      deadlines_.list(k).for_each(
           [](DeadlineHook& h) { static_cast<ClientConn*>(h.owner)->stream.cancel(); });
     }
     pool_.close_all();
@@ -171,8 +168,7 @@ void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_poi
     wake(std::move(c));
     return;
   }
-  deadlines_[static_cast<size_t>(kind)].push_back(p->parked, deadline);
-  arm_deadlines(deadline);
+  deadlines_.push(static_cast<size_t>(kind), p->parked, deadline);
   p->stream.async_wait_readable(
       [this, c = std::move(c)](const boost::system::error_code& ec) mutable {
         DeadlineList::remove(c->parked);
@@ -182,43 +178,12 @@ void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_poi
 }
 
 void Worker::wake(ClientPtr c) {
-  asio::co_spawn(io_, serve_connection(*this, std::move(c)), asio::detached);
+  handler_.serve(*this, std::move(c));
 }
 
-void Worker::push_deadline(DeadlineList& list, DeadlineHook& h, Millis timeout) {
+void Worker::push_tunnel_deadline(DeadlineHook& h, Millis timeout) {
   // Called on every tunnel transfer; its timeouts are long, so the coarse clock will do.
-  const auto when = net::coarse_now() + timeout;
-  list.push_back(h, when);
-  arm_deadlines(when);
-}
-
-// One timer for every list, set for the earliest front; moving it earlier is rare because
-// entries join at the back of lists that hold one timeout each.
-void Worker::arm_deadlines(std::chrono::steady_clock::time_point when) {
-  if (timer_armed_ && when >= timer_at_) return;
-  timer_armed_ = true;
-  timer_at_ = when;
-  const unsigned epoch = ++timer_epoch_;
-  deadline_timer_.expires_at(when);
-  deadline_timer_.async_wait([this, epoch](const boost::system::error_code&) {
-    if (epoch != timer_epoch_) return;  // replaced by an earlier deadline
-    timer_armed_ = false;
-    expire_deadlines();
-  });
-}
-
-void Worker::expire_deadlines() {
-  const auto now = std::chrono::steady_clock::now();
-  auto next = std::chrono::steady_clock::time_point::max();
-  for (DeadlineList& list : deadlines_) {
-    while (!list.empty() && list.front().deadline <= now) {
-      DeadlineHook& h = list.front();
-      DeadlineList::remove(h);
-      h.expire(&h);
-    }
-    if (!list.empty()) next = std::min(next, list.front().deadline);
-  }
-  if (next != std::chrono::steady_clock::time_point::max()) arm_deadlines(next);
+  deadlines_.push(Deadlines::kTunnels, h, net::coarse_now() + timeout);
 }
 
 void Worker::access(const observe::AccessRecord& r) {
@@ -272,31 +237,8 @@ void Worker::apply_route(const std::string& session_id, registry::RoutePtr route
   if (moved) close_tunnels(session_id);
 }
 
-void Worker::add_tunnel(const std::string& session_id, TunnelHandle* t) {
-  tunnels_[session_id].push_back(t);
-}
-
-void Worker::remove_tunnel(const std::string& session_id, TunnelHandle* t) {
-  auto it = tunnels_.find(session_id);
-  if (it == tunnels_.end()) return;
-  auto& list = it->second;
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (list[i] == t) {
-      list.erase(list.begin() + static_cast<long>(i));
-      break;
-    }
-  }
-  if (list.empty()) tunnels_.erase(it);
-}
-
 void Worker::close_tunnels(const std::string& session_id) {
-  auto it = tunnels_.find(session_id);
-  if (it == tunnels_.end()) return;
-  // close() makes each tunnel end on its own; they unregister when their coroutines finish.
-  for (TunnelHandle* t : std::vector<TunnelHandle*>(it->second)) {
-    metrics_.tunnels_closed_by_route_change.add();
-    t->close();
-  }
+  metrics_.tunnels_closed_by_route_change.add(subscribers_.close_all(session_id));
 }
 
 void Worker::note_activity(const registry::Route& route, int64_t now_ms) {
@@ -317,9 +259,8 @@ void Worker::schedule_activity_flush() {
     if (ec) return;
     const int64_t now = registry::now_ms();
     // An open tunnel is activity, even when no bytes move.
-    for (const auto& [id, list] : tunnels_) {
-      if (!list.empty()) pending_activity_.emplace_back(id, now);
-    }
+    subscribers_.for_each_session(
+        [&](const std::string& id) { pending_activity_.emplace_back(id, now); });
     if (!pending_activity_.empty()) {
       activity_sink_(std::move(pending_activity_));
       pending_activity_.clear();

@@ -25,6 +25,8 @@
 #include "proxy/client_conn.h"
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
+#include "proxy/deadlines.h"
+#include "proxy/route_subscribers.h"
 #include "proxy/settings.h"
 #include "registry/route.h"
 #include "routing/rule.h"
@@ -54,11 +56,6 @@ struct Runtime {
   std::vector<net::Cidr> trusted_proxies;
 };
 
-// An open tunnel, closable when its session is deleted or re-pointed.
-struct TunnelHandle {
-  std::function<void()> close;
-};
-
 using ActivitySink = std::function<void(std::vector<std::pair<std::string, int64_t>>)>;
 
 // A connection waiting for its next request. Intrusive (a node inside the connection), so
@@ -86,9 +83,20 @@ enum class Parking : uint8_t {
   kAfterHotIdle,  // answered, idle, parked after its hot-read second: same deadline, later entry
 };
 
+class Worker;
+
+// What serves a client connection: the downstream codec, chosen by the application (the worker
+// does not know HTTP). `serve` takes a connection whose stream is readable; `refuse` answers
+// one over its per-client connection limit.
+struct ConnectionHandler {
+  void (*serve)(Worker& w, ClientPtr c) = nullptr;
+  void (*refuse)(Worker& w, ClientPtr c) = nullptr;
+};
+
 class Worker {
  public:
   explicit Worker(std::shared_ptr<const Runtime> rt);
+  void set_handler(ConnectionHandler h) { handler_ = h; }  // before start()
   ~Worker();
 
   // Binds this worker's acceptors. Errors name the address.
@@ -132,17 +140,16 @@ class Worker {
   // Holds an idle client connection without a coroutine: a readiness wait and a place in a
   // deadline list. Readable: a connection is started on it; due or draining: it is closed.
   void park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_point deadline);
-  // Puts `h` at the back of `list`, due `timeout` from now, and makes sure the timer is set.
-  void push_deadline(DeadlineList& list, DeadlineHook& h, Millis timeout);
-  DeadlineList& tunnel_deadlines() { return deadlines_[kTunnelList]; }
+  // A tunnel's idle deadline, `timeout` from now (moved to the back of its list).
+  void push_tunnel_deadline(DeadlineHook& h, Millis timeout);
 
   // Routes: replaced wholesale before start, then changed one by one on this worker's thread.
   const registry::RouteTable& routes() const { return routes_; }
   void load_routes(const std::vector<registry::RoutePtr>& routes) { routes_.replace_all(routes); }
   void post_route(std::string session_id, registry::RoutePtr route);  // thread-safe
 
-  void add_tunnel(const std::string& session_id, TunnelHandle* t);
-  void remove_tunnel(const std::string& session_id, TunnelHandle* t);
+  // Tunnels by session, closed when their session moves or goes away.
+  RouteSubscribers& subscribers() { return subscribers_; }
 
   observe::WorkerMetrics& metrics() { return metrics_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }
@@ -157,8 +164,6 @@ class Worker {
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
   void read_inbox();
   void wake(ClientPtr c);
-  void arm_deadlines(std::chrono::steady_clock::time_point when);
-  void expire_deadlines();
   void apply_route(const std::string& session_id, registry::RoutePtr route);
   void close_tunnels(const std::string& session_id);
   void schedule_activity_flush();
@@ -170,8 +175,7 @@ class Worker {
   std::shared_ptr<const Runtime> runtime_;
   observe::WorkerMetrics metrics_;
   std::atomic<size_t> connections_{0};
-  static constexpr size_t kTunnelList = 3;
-  DeadlineList deadlines_[4];  // Parking kinds, then tunnels
+  ConnectionHandler handler_;
   // Each socket is touched only by this worker's thread, so per-object I/O locking is skipped;
   // the scheduler stays thread-safe for posts from the control plane.
   EventLoop io_;
@@ -181,11 +185,8 @@ class Worker {
   std::vector<std::function<void()>> inbox_batch_;
   boost::asio::posix::stream_descriptor inbox_wake_{io_};
   uint64_t inbox_count_ = 0;
-  bool running_ = false;  // the loop thread was started
-  boost::asio::steady_timer deadline_timer_{io_};
-  std::chrono::steady_clock::time_point timer_at_{};
-  bool timer_armed_ = false;
-  unsigned timer_epoch_ = 0;
+  bool running_ = false;       // the loop thread was started
+  Deadlines deadlines_{io_};   // parked connections by kind, then tunnels
   std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
@@ -193,7 +194,7 @@ class Worker {
   size_t hot_idle_ = 0;
   bool draining_ = false;
   registry::RouteTable routes_;
-  std::unordered_map<std::string, std::vector<TunnelHandle*>> tunnels_;
+  RouteSubscribers subscribers_;
   ActivitySink activity_sink_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};

@@ -11,27 +11,22 @@
 #include <string>
 #include <thread>
 
+#include "registry/change_feed.h"
 #include "registry/redis_connection.h"
 #include "registry/store.h"
 
 namespace sg::registry {
 
-class RedisFeed {
+class RedisFeed final : public ChangeFeed {
  public:
-  struct Handlers {
-    std::function<void(Change)> change;      // in version order, each exactly once
-    std::function<void(Snapshot)> snapshot;  // replaces everything older than its version
-    std::function<void(bool up, std::string detail)> state;  // on every up/down transition
-  };
-
   RedisFeed(RedisEndpoint endpoint, std::string prefix, Handlers handlers,
             int64_t check_interval_ms = 1000);
-  ~RedisFeed();
+  ~RedisFeed() override;
   RedisFeed(const RedisFeed&) = delete;
   RedisFeed& operator=(const RedisFeed&) = delete;
 
-  void start();
-  void stop();
+  void start() override;
+  void stop() override;
 
  private:
   void run();

@@ -119,24 +119,24 @@ TEST(ConfigStore, RedisSettings) {
                     cfg, errors))
       << errors[0].message;
   EXPECT_EQ(cfg.store.type, "redis");
-  EXPECT_EQ(cfg.store.redis.host, "::1");
-  EXPECT_EQ(cfg.store.redis.port, 6380);
-  EXPECT_EQ(cfg.store.redis.db, 2);
-  EXPECT_EQ(cfg.store.redis.username, "router");
-  EXPECT_EQ(cfg.store.redis.password, "from-env");
-  EXPECT_EQ(cfg.store.redis.connect_timeout_ms, 250);
-  EXPECT_EQ(cfg.store.redis.command_timeout_ms, 2000);
-  EXPECT_EQ(cfg.store.check_interval.count(), 500);
-  EXPECT_EQ(cfg.store.prefix, "{sg}:");
+  EXPECT_EQ(cfg.store.redis.endpoint.host, "::1");
+  EXPECT_EQ(cfg.store.redis.endpoint.port, 6380);
+  EXPECT_EQ(cfg.store.redis.endpoint.db, 2);
+  EXPECT_EQ(cfg.store.redis.endpoint.username, "router");
+  EXPECT_EQ(cfg.store.redis.endpoint.password, "from-env");
+  EXPECT_EQ(cfg.store.redis.endpoint.connect_timeout_ms, 250);
+  EXPECT_EQ(cfg.store.redis.endpoint.command_timeout_ms, 2000);
+  EXPECT_EQ(cfg.store.redis.check_interval.count(), 500);
+  EXPECT_EQ(cfg.store.redis.prefix, "{sg}:");
 }
 
 TEST(ConfigStore, RedisDefaults) {
   Config cfg;
   std::vector<ConfigError> errors;
   ASSERT_TRUE(parse(std::string(kListener) + "store: {type: redis}\n", cfg, errors));
-  EXPECT_EQ(cfg.store.redis.host, "127.0.0.1");
-  EXPECT_EQ(cfg.store.redis.port, 6379);
-  EXPECT_EQ(cfg.store.prefix, "sg:");
+  EXPECT_EQ(cfg.store.redis.endpoint.host, "127.0.0.1");
+  EXPECT_EQ(cfg.store.redis.endpoint.port, 6379);
+  EXPECT_EQ(cfg.store.redis.prefix, "sg:");
 }
 
 TEST(ConfigStore, RejectsWithLineAndReason) {

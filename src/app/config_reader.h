@@ -1,0 +1,112 @@
+// What every section reader of the configuration shares: errors with their file position,
+// mappings with known keys, scalars, durations and sizes. Each section has its own reader
+// (app/config_<section>.cc); config.cc lists them in the order they are read.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/config.h"
+
+namespace sg::app {
+
+inline bool parse_uint(std::string_view s, uint64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+class Reader {
+ public:
+  explicit Reader(std::vector<ConfigError>& errors) : errors_(errors) {}
+
+  void error(const YAML::Node& at, std::string message) {
+    const YAML::Mark m = at.Mark();
+    errors_.push_back(
+        {m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, std::move(message)});
+  }
+
+  // Reports keys outside `allowed`; returns false when `node` is not a mapping.
+  bool mapping(const YAML::Node& node, std::string_view where,
+               std::initializer_list<std::string_view> allowed) {
+    if (!node.IsMap()) {
+      error(node, std::string(where) + " must be a mapping");
+      return false;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string known;
+        for (auto a : allowed) known += (known.empty() ? "" : ", ") + std::string(a);
+        error(it->first,
+              "unknown key '" + key + "' in " + std::string(where) + " (known: " + known + ")");
+      }
+    }
+    return true;
+  }
+
+  bool scalar(const YAML::Node& n, std::string_view what, std::string& out) {
+    if (!n.IsScalar()) {
+      error(n, std::string(what) + " must be a scalar value");
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  void duration(const YAML::Node& parent, const char* key, std::string_view where, Millis& out) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, key, s)) return;
+    Millis v{};
+    if (!parse_duration(s, v) || v.count() <= 0) {
+      error(n, std::string(where) + "." + key + ": invalid duration '" + s +
+                   "' (use a positive number with ms, s, m or h, e.g. 10s)");
+      return;
+    }
+    out = v;
+  }
+
+  void size(const YAML::Node& parent, const char* key, std::string_view where, size_t& out,
+            size_t min, size_t max) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, key, s)) return;
+    size_t v = 0;
+    if (!parse_size(s, v) || v < min || v > max) {
+      error(n, std::string(where) + "." + key + ": invalid value '" + s + "' (expected " +
+                   std::to_string(min) + ".." + std::to_string(max) + ")");
+      return;
+    }
+    out = v;
+  }
+
+ private:
+  std::vector<ConfigError>& errors_;
+};
+
+// Section readers, each given the section's node.
+void read_listeners(Reader& r, const YAML::Node& n, Config& cfg);
+void read_limits(Reader& r, const YAML::Node& n, Config& cfg);
+void read_timeouts(Reader& r, const YAML::Node& n, Config& cfg);
+void read_admin(Reader& r, const YAML::Node& n, Config& cfg);
+void read_access_log(Reader& r, const YAML::Node& n, Config& cfg);
+void read_store(Reader& r, const YAML::Node& n, Config& cfg);
+void read_security(Reader& r, const YAML::Node& n, Config& cfg);
+void read_sessions(Reader& r, const YAML::Node& n, Config& cfg);
+void read_pages(Reader& r, const YAML::Node& n, Config& cfg);
+void read_rules(Reader& r, const YAML::Node& n, Config& cfg);
+
+// A list of CIDRs (security lists).
+void read_cidrs(Reader& r, const YAML::Node& list, std::string_view what,
+                std::vector<net::Cidr>& out);
+
+}  // namespace sg::app

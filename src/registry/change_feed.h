@@ -1,0 +1,28 @@
+// How a router learns of changes other routers made to a shared store. A feed delivers them
+// in version order, each exactly once, and a whole snapshot whenever it may have missed any
+// (reconnect, a gap, a store that went back in time); it says when it is up or down. Handlers
+// run on the feed's own thread: the control plane posts what they carry to its own loop.
+// Stores written by one router only (SQLite) have no feed.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "registry/store.h"
+
+namespace sg::registry {
+
+class ChangeFeed {
+ public:
+  struct Handlers {
+    std::function<void(Change)> change;      // in version order, each exactly once
+    std::function<void(Snapshot)> snapshot;  // replaces everything older than its version
+    std::function<void(bool up, std::string detail)> state;  // on every up/down transition
+  };
+
+  virtual ~ChangeFeed() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace sg::registry

@@ -1,0 +1,30 @@
+// The registry store a router uses, one settings struct per store type. `type` picks which
+// one applies; the others keep their defaults and are ignored.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "registry/redis_connection.h"
+
+namespace sg::registry {
+
+struct SqliteConfig {
+  std::string path = "var/sessiongate.db";
+  bool synchronous_full = true;  // synchronous=FULL: on disk before acknowledged
+};
+
+struct RedisConfig {
+  std::string url = "redis://127.0.0.1:6379/0";
+  RedisEndpoint endpoint;  // parsed url + credentials + timeouts
+  std::string prefix = "sg:";
+  std::chrono::milliseconds check_interval{1000};  // how often the feed compares versions
+};
+
+struct StoreConfig {
+  std::string type = "sqlite";  // sqlite | redis
+  SqliteConfig sqlite;
+  RedisConfig redis;
+};
+
+}  // namespace sg::registry
