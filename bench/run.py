@@ -215,6 +215,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 reps x 5 s, fewer callgrind requests")
     ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes")
     ap.add_argument("--readme-from", help="only rewrite the README block from this summary.md")
+    ap.add_argument("--baseline", help="another sessiongate binary (e.g. the previous commit's) run "
+                    "beside this one in the throughput scenario, same registry, repetitions interleaved")
     a = ap.parse_args()
     if a.readme_from:
         update_readme(os.path.abspath(a.readme_from))
@@ -236,9 +238,18 @@ def main():
     py = sys.executable
     sections = []
     if "throughput" not in skip:
-        text = sh([py, os.path.join(PEERS, "bench.py"), "throughput", "--targets",
-                   "direct,nginx,haproxy,caddy,sessiongate", "--layouts", "onecore", "--conns", "50,1",
-                   "--reps", str(a.reps), "--duration", str(a.duration), "--extra", extra,
+        targets = "direct,nginx,haproxy,caddy,sessiongate"
+        extras = ["--extra", extra]
+        if a.baseline:
+            # Same registry file, its own port: the two builds differ only in their code.
+            base_cfg = os.path.join(work, "baseline.yaml")
+            with open(cfg) as f, open(base_cfg, "w") as g:
+                g.write(f.read().replace("127.0.0.1:18084", "127.0.0.1:18086"))
+            targets += ",sg-baseline"
+            extras += ["--extra", f"sg-baseline=18086={os.path.abspath(a.baseline)} serve --config {base_cfg}"]
+        text = sh([py, os.path.join(PEERS, "bench.py"), "throughput", "--targets", targets,
+                   "--layouts", "onecore", "--conns", "50,1",
+                   "--reps", str(a.reps), "--duration", str(a.duration), *extras,
                    "--out", os.path.join(out, "throughput")], out=os.path.join(out, "throughput.txt"))
         sections.append(("Throughput and latency (everything on one core)", text[text.find("### "):]))
     if "mem" not in skip:

@@ -46,6 +46,10 @@ class Api {
   Response containers(const Request& req, const std::vector<std::string>& parts);
   Response sessions(const Request& req, const std::vector<std::string>& parts);
   Response routes(const Request& req, const std::vector<std::string>& parts);
+  Response put_container(const Request& req, const std::string& id);
+  Response list_sessions(const Request& req);
+  Response session_links(const Request& req, const std::string& id, bool revoke);
+  Response put_session(const Request& req, const std::string& id);
 
   void count_write() {
     if (settings_.counters) settings_.counters->store_ops.add();

@@ -25,6 +25,92 @@ void read_host_header(Reader& r, const YAML::Node& n, routing::Action& a) {
   }
 }
 
+void read_upstream_action(Reader& r, const YAML::Node& n, routing::Action& a) {
+  a.type = ActionType::kUpstream;
+  if (!r.mapping(n, "upstream action", {"type", "address", "host_header"})) return;
+  std::string addr;
+  if (!n["address"]) {
+    r.error(n, "upstream action needs an address (IP:PORT)");
+  } else if (r.scalar(n["address"], "address", addr)) {
+    if (!net::parse_endpoint(addr, a.address)) {
+      r.error(n["address"], "upstream address '" + addr + "' is not IP:PORT");
+    }
+    a.address_text = addr;
+  }
+  read_host_header(r, n, a);
+}
+
+void read_fixed_action(Reader& r, const YAML::Node& n, routing::Action& a) {
+  a.type = ActionType::kFixed;
+  if (!r.mapping(n, "fixed action", {"type", "status", "page", "body", "content_type"})) return;
+  std::string s;
+  uint64_t status = 0;
+  if (!n["status"] || !r.scalar(n["status"], "status", s) || !parse_uint(s, status) ||
+      status < 200 || status > 599) {
+    r.error(n["status"] ? n["status"] : n, "fixed action needs a status between 200 and 599");
+  }
+  a.status = static_cast<int>(status);
+  if (n["page"]) r.scalar(n["page"], "page", a.page);
+  if (n["body"]) r.scalar(n["body"], "body", a.body);
+  a.content_type = "text/plain; charset=utf-8";
+  if (n["content_type"]) r.scalar(n["content_type"], "content_type", a.content_type);
+  if (!a.page.empty() && !a.body.empty()) {
+    r.error(n, "fixed action takes either page or body, not both");
+  }
+}
+
+void read_redirect_action(Reader& r, const YAML::Node& n, routing::Action& a) {
+  a.type = ActionType::kRedirect;
+  if (!r.mapping(n, "redirect action", {"type", "status", "location"})) return;
+  a.status = 302;
+  if (n["status"]) {
+    std::string s;
+    uint64_t status = 0;
+    if (!r.scalar(n["status"], "status", s) || !parse_uint(s, status) ||
+        (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)) {
+      r.error(n["status"], "redirect status must be 301, 302, 303, 307 or 308");
+    }
+    a.status = static_cast<int>(status);
+  }
+  if (!n["location"] || !r.scalar(n["location"], "location", a.location) || a.location.empty()) {
+    r.error(n, "redirect action needs a location");
+  }
+  for (char c : a.location) {
+    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
+      r.error(n["location"], "redirect location contains a space or control character");
+      break;
+    }
+  }
+}
+
+void read_session_action(Reader& r, const YAML::Node& n, routing::Action& a) {
+  a.type = ActionType::kSession;
+  if (!r.mapping(n, "session action",
+                 {"type", "from", "strip_prefix", "affinity", "host_header"})) {
+    return;
+  }
+  std::string from = "path";
+  if (n["from"]) r.scalar(n["from"], "from", from);
+  if (from == "path") {
+    a.from = routing::SessionFrom::kPath;
+  } else if (from == "host") {
+    a.from = routing::SessionFrom::kHost;
+  } else {
+    r.error(n["from"], "from must be 'path' or 'host', not '" + from + "'");
+  }
+  for (const char* key : {"strip_prefix", "affinity"}) {
+    if (!n[key]) continue;
+    std::string v;
+    r.scalar(n[key], key, v);
+    if (v != "true" && v != "false") {
+      r.error(n[key], std::string(key) + " must be true or false");
+      continue;
+    }
+    (std::string_view(key) == "strip_prefix" ? a.strip_prefix : a.affinity) = v == "true";
+  }
+  read_host_header(r, n, a);
+}
+
 void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
   if (!n) return;
   if (!n.IsMap()) {
@@ -36,85 +122,14 @@ void read_action(Reader& r, const YAML::Node& n, routing::Rule& rule) {
     r.error(n, "action needs a type: upstream, fixed or redirect");
     return;
   }
-  auto& a = rule.action;
   if (type == "upstream") {
-    a.type = ActionType::kUpstream;
-    if (!r.mapping(n, "upstream action", {"type", "address", "host_header"})) return;
-    std::string addr;
-    if (!n["address"]) {
-      r.error(n, "upstream action needs an address (IP:PORT)");
-    } else if (r.scalar(n["address"], "address", addr)) {
-      if (!net::parse_endpoint(addr, a.address)) {
-        r.error(n["address"], "upstream address '" + addr + "' is not IP:PORT");
-      }
-      a.address_text = addr;
-    }
-    read_host_header(r, n, a);
+    read_upstream_action(r, n, rule.action);
   } else if (type == "fixed") {
-    a.type = ActionType::kFixed;
-    if (!r.mapping(n, "fixed action", {"type", "status", "page", "body", "content_type"})) return;
-    std::string s;
-    uint64_t status = 0;
-    if (!n["status"] || !r.scalar(n["status"], "status", s) || !parse_uint(s, status) ||
-        status < 200 || status > 599) {
-      r.error(n["status"] ? n["status"] : n, "fixed action needs a status between 200 and 599");
-    }
-    a.status = static_cast<int>(status);
-    if (n["page"]) r.scalar(n["page"], "page", a.page);
-    if (n["body"]) r.scalar(n["body"], "body", a.body);
-    a.content_type = "text/plain; charset=utf-8";
-    if (n["content_type"]) r.scalar(n["content_type"], "content_type", a.content_type);
-    if (!a.page.empty() && !a.body.empty()) {
-      r.error(n, "fixed action takes either page or body, not both");
-    }
+    read_fixed_action(r, n, rule.action);
   } else if (type == "redirect") {
-    a.type = ActionType::kRedirect;
-    if (!r.mapping(n, "redirect action", {"type", "status", "location"})) return;
-    a.status = 302;
-    if (n["status"]) {
-      std::string s;
-      uint64_t status = 0;
-      if (!r.scalar(n["status"], "status", s) || !parse_uint(s, status) ||
-          (status != 301 && status != 302 && status != 303 && status != 307 && status != 308)) {
-        r.error(n["status"], "redirect status must be 301, 302, 303, 307 or 308");
-      }
-      a.status = static_cast<int>(status);
-    }
-    if (!n["location"] || !r.scalar(n["location"], "location", a.location) || a.location.empty()) {
-      r.error(n, "redirect action needs a location");
-    }
-    for (char c : a.location) {
-      if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
-        r.error(n["location"], "redirect location contains a space or control character");
-        break;
-      }
-    }
+    read_redirect_action(r, n, rule.action);
   } else if (type == "session") {
-    a.type = ActionType::kSession;
-    if (!r.mapping(n, "session action",
-                   {"type", "from", "strip_prefix", "affinity", "host_header"})) {
-      return;
-    }
-    std::string from = "path";
-    if (n["from"]) r.scalar(n["from"], "from", from);
-    if (from == "path") {
-      a.from = routing::SessionFrom::kPath;
-    } else if (from == "host") {
-      a.from = routing::SessionFrom::kHost;
-    } else {
-      r.error(n["from"], "from must be 'path' or 'host', not '" + from + "'");
-    }
-    for (const char* key : {"strip_prefix", "affinity"}) {
-      if (!n[key]) continue;
-      std::string v;
-      r.scalar(n[key], key, v);
-      if (v != "true" && v != "false") {
-        r.error(n[key], std::string(key) + " must be true or false");
-        continue;
-      }
-      (std::string_view(key) == "strip_prefix" ? a.strip_prefix : a.affinity) = v == "true";
-    }
-    read_host_header(r, n, a);
+    read_session_action(r, n, rule.action);
   } else {
     r.error(n["type"],
             "unknown action type '" + type + "' (known: upstream, fixed, redirect, session)");

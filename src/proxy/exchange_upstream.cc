@@ -112,20 +112,14 @@ awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
     } else {
       sent = co_await send_body();
     }
-    switch (sent) {
-      case SendResult::kOk:
-      case SendResult::kUpstreamFailed:
-        break;
-      case SendResult::kClientFailed:
-        drop_upstream();
-        co_return false;
-      case SendResult::kBodyTooLarge:
-        drop_upstream();
-        co_return co_await fail(
-            {ReplyKind::kBodyTooLarge, "request body larger than the configured limit"});
-      case SendResult::kBadBody:
-        drop_upstream();
-        co_return co_await fail(body_error_);
+    if (sent == SendResult::kClientFailed || sent == SendResult::kBodyTooLarge ||
+        sent == SendResult::kBadBody) {
+      drop_upstream();
+      if (sent == SendResult::kClientFailed) co_return false;
+      co_return co_await fail(
+          sent == SendResult::kBadBody
+              ? body_error_
+              : Error{ReplyKind::kBodyTooLarge, "request body larger than the configured limit"});
     }
     HeadResult head = HeadResult::kBrokenBeforeAnyByte;
     if (sent != SendResult::kUpstreamFailed) {
