@@ -112,14 +112,14 @@ awaitable<Http1Connection::Head> Http1Connection::read_head() {
     // the buffer it still holds. The reactor knows the socket is drained, so this read costs
     // no syscall until data arrives, where a readiness wait would re-arm epoll (epoll_ctl)
     // every time. After kHotIdle without data, park (hold nothing).
-    if (in_.capacity() > 0 && w_.take_hot_idle()) {
+    if (in_.capacity() > 0 && w_.hot_idle().take()) {
       idle_entry_.stream = &client_;
-      w_.add_idle(idle_entry_);
+      w_.hot_idle().add(idle_entry_);
       dog_.arm_at(std::min(idle_deadline, idle_start + kHotIdle));
       auto [p, n] = in_.prepare(4096, head_limit_);
       auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
-      w_.give_hot_idle();
-      w_.remove_idle(idle_entry_);
+      w_.hot_idle().give();
+      HotIdle::remove(idle_entry_);
       if (!ec) {
         rec_.bytes_in += got;
         in_.commit(got);

@@ -147,7 +147,7 @@ void Worker::begin_drain() {
       boost::system::error_code ignored;
       acc->close(ignored);
     }
-    for (IdleEntry* e = idle_.next; e != &idle_; e = e->next) e->stream->cancel();
+    hot_idle_.cancel_all();
     for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
       deadlines_.list(k).for_each(
           [](DeadlineHook& h) { static_cast<ClientConn*>(h.owner)->stream.cancel(); });

@@ -26,6 +26,7 @@
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
 #include "proxy/deadlines.h"
+#include "proxy/parking.h"
 #include "proxy/route_subscribers.h"
 #include "proxy/settings.h"
 #include "registry/route.h"
@@ -58,14 +59,6 @@ struct Runtime {
 
 using ActivitySink = std::function<void(std::vector<std::pair<std::string, int64_t>>)>;
 
-// A connection waiting for its next request. Intrusive (a node inside the connection), so
-// entering and leaving the idle list on every request costs no allocation.
-struct IdleEntry {
-  net::Stream* stream = nullptr;
-  IdleEntry* prev = nullptr;
-  IdleEntry* next = nullptr;
-};
-
 // The event loop, with its shutdown step callable early: the worker destroys every pending
 // handler (and the connections they own) while its own members are still alive. Only the
 // worker's own thread touches it, so Asio's scheduler and reactor run without locks; other
@@ -74,13 +67,6 @@ class EventLoop : public boost::asio::io_context {
  public:
   EventLoop() : boost::asio::io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE) {}
   using boost::asio::io_context::shutdown;
-};
-
-// Which deadline a parked connection waits under (each list holds one kind, so stays sorted).
-enum class Parking : uint8_t {
-  kFirstRequest,  // accepted, nothing sent yet: request_head from the accept
-  kKeepAlive,     // answered, idle: keepalive_idle from the end of the response
-  kAfterHotIdle,  // answered, idle, parked after its hot-read second: same deadline, later entry
 };
 
 class Worker;
@@ -114,27 +100,8 @@ class Worker {
   const Runtime& runtime() const { return *runtime_; }
   net::UpstreamPool& pool() { return pool_; }
   bool draining() const { return draining_; }
-  void add_idle(IdleEntry& e) {
-    e.prev = &idle_;
-    e.next = idle_.next;
-    idle_.next->prev = &e;
-    idle_.next = &e;
-  }
-  void remove_idle(IdleEntry& e) {
-    e.prev->next = e.next;
-    e.next->prev = e.prev;
-    e.prev = e.next = nullptr;
-  }
-  // Idle connections that keep their read buffer and a pending read (no readiness re-arm, so
-  // one syscall less per request) are capped per worker, so a burst of idle clients cannot
-  // pin a buffer each.
-  bool take_hot_idle() {
-    if (hot_idle_ >= kHotIdleMax) return false;
-    ++hot_idle_;
-    return true;
-  }
-  void give_hot_idle() { --hot_idle_; }
-  static constexpr size_t kHotIdleMax = 64;
+  // Connections waiting hot for their next request (see parking.h).
+  HotIdle& hot_idle() { return hot_idle_; }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Holds an idle client connection without a coroutine: a readiness wait and a place in a
@@ -190,8 +157,7 @@ class Worker {
   std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  IdleEntry idle_{nullptr, &idle_, &idle_};  // sentinel of a circular list
-  size_t hot_idle_ = 0;
+  HotIdle hot_idle_;
   bool draining_ = false;
   registry::RouteTable routes_;
   RouteSubscribers subscribers_;
