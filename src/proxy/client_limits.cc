@@ -59,4 +59,13 @@ bool ClientLimits::take_request(std::string_view client, int64_t now_ns) {
   return true;
 }
 
+size_t ClientLimits::tracked() {
+  size_t n = 0;
+  for (Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.map.size();
+  }
+  return n;
+}
+
 }  // namespace sg::proxy

@@ -23,6 +23,8 @@ class ClientLimits {
   void close_connection(std::string_view client);
   // False when the client's bucket is empty.
   bool take_request(std::string_view client, int64_t now_ns);
+  // Clients with state held (connections or a bucket), for tests.
+  size_t tracked();
 
  private:
   struct Entry {

@@ -201,5 +201,40 @@ class WebSockets(unittest.TestCase):
             self.assertEqual(p.wait_metric("sessiongate_tunnels_active", 0), 0)
             s.close()
 
+    def test_a_reset_on_either_side_ends_the_tunnel_on_the_other(self):
+        for resetting in ("client", "upstream"):
+            ended = threading.Event()
+            go = threading.Event()
+
+            def handler(conn, server):
+                ws_upgrade(conn, server)
+                try:
+                    if resetting == "upstream":
+                        go.wait(10)  # the test saw the tunnel open
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
+                        conn.close()  # RST towards the proxy
+                        return
+                    recv_until_close(conn)  # the proxy closes once the client reset
+                finally:
+                    ended.set()
+            with Upstream(handler) as up, Proxy(upstream_rule(up.port)) as p:
+                s, r, status, _, _ = ws_connect(p.port)
+                self.assertEqual(status, 101)
+                self.assertEqual(p.wait_metric("sessiongate_tunnels_active", 1), 1)
+                go.set()
+                if resetting == "client":
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
+                    s.close()
+                else:
+                    s.settimeout(5)
+                    self.assertEqual(r.buf + recv_until_close(s), b"", resetting)
+                    s.close()
+                self.assertTrue(ended.wait(10), resetting)
+                self.assertEqual(p.wait_metric("sessiongate_tunnels_active", 0), 0, resetting)
+
+
+LINGER_RESET = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # SO_LINGER on, 0 s: close sends RST
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -61,9 +61,20 @@ TEST(ReplyTable, StatusesAndOutcomesOfTheAnswersClientsSee) {
     EXPECT_EQ(reply.outcome, r.outcome) << spec(r.kind).code;
     EXPECT_EQ(reply.close, r.close) << spec(r.kind).code;
   }
-  EXPECT_EQ(reply_for_parse_status(431), ReplyKind::kHeadersTooLarge);
-  EXPECT_EQ(reply_for_parse_status(400), ReplyKind::kBadRequest);
-  EXPECT_EQ(reply_for_parse_status(505), ReplyKind::kVersionNotSupported);
+  // Every status the parser can choose, and what becomes of one it never does.
+  const std::pair<int, ReplyKind> parse[] = {
+      {400, ReplyKind::kBadRequest},        {408, ReplyKind::kRequestTimeout},
+      {413, ReplyKind::kBodyTooLarge},      {414, ReplyKind::kUriTooLong},
+      {417, ReplyKind::kExpectationFailed}, {431, ReplyKind::kHeadersTooLarge},
+      {501, ReplyKind::kNotImplemented},    {505, ReplyKind::kVersionNotSupported},
+      {599, ReplyKind::kBadRequest},
+  };
+  for (const auto& [status, kind] : parse) {
+    EXPECT_EQ(reply_for_parse_status(status), kind) << status;
+    if (status != 599) {
+      EXPECT_EQ(spec(kind).status, status);
+    }
+  }
 }
 
 TEST(MakeReply, StartingTellsWhenToRetryAndRefreshesItsPage) {
