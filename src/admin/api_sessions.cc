@@ -11,6 +11,12 @@ using registry::Container;
 using registry::Millis;
 using registry::Session;
 
+namespace {
+// The longest idle_ttl or expires_in a session may have: ten years, far beyond any preview,
+// and far from where milliseconds since the epoch overflow.
+constexpr Millis kMaxLifetime = 3650LL * 86400000;
+}  // namespace
+
 Response Api::sessions(const Request& req, const std::vector<std::string>& parts) {
   auto& store = registry_.store();
   if (parts.size() == 2) {
@@ -145,8 +151,9 @@ Response Api::put_session(const Request& req, const std::string& id) {
     if (s.labels.size() > 64) return validation("labels", "at most 64 labels");
   }
   if (const json::value* t = body.if_contains("idle_ttl")) {
-    if (!read_duration(*t, s.idle_ttl) || (s.idle_ttl != 0 && s.idle_ttl < 1000)) {
-      return validation("idle_ttl", "idle_ttl must be 0 (never) or a duration of at least 1s");
+    if (!read_duration(*t, s.idle_ttl) || (s.idle_ttl != 0 && s.idle_ttl < 1000) ||
+        s.idle_ttl > kMaxLifetime) {
+      return validation("idle_ttl", "idle_ttl must be 0 (never) or a duration from 1s to 3650d");
     }
   }
   if (body.contains("expires_at") && body.contains("expires_in")) {
@@ -160,8 +167,8 @@ Response Api::put_session(const Request& req, const std::string& id) {
   }
   if (const json::value* e = body.if_contains("expires_in")) {
     Millis d = 0;
-    if (!read_duration(*e, d) || d < 1000) {
-      return validation("expires_in", "expires_in must be a duration of at least 1s");
+    if (!read_duration(*e, d) || d < 1000 || d > kMaxLifetime) {
+      return validation("expires_in", "expires_in must be a duration from 1s to 3650d");
     }
     s.expires_at = registry::now_ms() + d;
   }

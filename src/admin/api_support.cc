@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 namespace sg::admin {
 
@@ -99,6 +100,8 @@ bool read_duration(const json::value& v, Millis& out) {
                  : unit == "d" ? 86400000
                                : 0;
   if (mult == 0) return false;
+  // A duration that does not fit in milliseconds is an error, not a wrapped-around value.
+  if (n > std::numeric_limits<int64_t>::max() / mult) return false;
   out = n * mult;
   return true;
 }

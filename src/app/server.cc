@@ -313,6 +313,18 @@ class Server {
     });
   }
 
+  // SIGHUP (terminal hangup, logrotate habits) and SIGUSR2 change nothing yet: logged, never
+  // fatal (their default action would end the process without a drain).
+  void ignore_sighup_and_sigusr2() {
+    ignored_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log(std::string(sig == SIGHUP ? "SIGHUP" : "SIGUSR2") +
+          " received: ignored (configuration reload is not supported yet; restart to apply a "
+          "change)");
+      ignore_sighup_and_sigusr2();
+    });
+  }
+
   void reopen_log_on_sigusr1() {
     rotate_.async_wait([this](const boost::system::error_code& ec, int) {
       if (ec) return;
@@ -324,13 +336,16 @@ class Server {
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to shutdown_drain).
   void handle_signals() {
     reopen_log_on_sigusr1();
+    ignore_sighup_and_sigusr2();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      log(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining (up to " +
+      const char* name = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT";
+      log(std::string(name) + ", draining (up to " +
           std::to_string(config_.timeouts.shutdown_drain.count()) + " ms)");
       drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
       sweeper_.cancel();
       rotate_.cancel();
+      ignored_.cancel();
       if (admin_server_) admin_server_->stop();
       for (auto& w : workers_) w->begin_drain();
       wait_drained();
@@ -368,8 +383,9 @@ class Server {
   std::unique_ptr<admin::HttpServer> admin_server_;
   StoreErrorLog store_log_;
   asio::steady_timer sweeper_{main_io_};
-  asio::signal_set signals_{main_io_, SIGTERM, SIGINT};
+  asio::signal_set signals_{main_io_, SIGTERM, SIGINT, SIGQUIT};
   asio::signal_set rotate_{main_io_, SIGUSR1};
+  asio::signal_set ignored_{main_io_, SIGHUP, SIGUSR2};
   asio::steady_timer drain_poll_{main_io_};
   std::chrono::steady_clock::time_point drain_deadline_{};
 };

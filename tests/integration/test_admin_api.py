@@ -93,6 +93,18 @@ class AdminApi(unittest.TestCase):
         self.assertEqual(self.p.admin("PATCH", "/v1/sessions/x")[0], 405)
         self.assertEqual(self.p.admin("GET", "/v2/anything")[0], 404)
 
+    def test_regression_durations_that_overflow_are_refused_not_wrapped(self):
+        # "213503982335d" used to wrap around to about 9.6 hours.
+        for field, value in (("idle_ttl", "213503982335d"), ("idle_ttl", "999999999999h"),
+                             ("idle_ttl", "3651d"), ("expires_in", "9223372036854775807ms"),
+                             ("expires_in", "106751991167301d")):
+            st, body = self.p.admin("PUT", "/v1/sessions/w", {"container_id": "c1", field: value})
+            self.assertEqual((st, body.get("field")), (400, field), (field, value, body))
+            self.assertIn("3650d", body["message"])
+        st, body = self.p.admin("PUT", "/v1/sessions/w", {"container_id": "c1", "idle_ttl": "3650d"})
+        self.assertIn(st, (200, 201), body)
+        self.assertEqual(body["idle_ttl_ms"], 3650 * 86400000)
+
     def test_regression_non_ascii_query_keys_keep_json_valid(self):
         # Found by fuzz_admin_api: an unknown query key with invalid UTF-8 was echoed raw.
         st, res = self.p.admin("GET", "/v1/sessions?%ff%fe=1")

@@ -10,7 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (ConnReader, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
-                     recv_until_close, request, respond, upstream_rule)
+                     recv_until_close, request, respond, upstream_rule, wait_until)
 
 
 slow_arrived = threading.Event()
@@ -173,6 +173,32 @@ class GracefulShutdown(unittest.TestCase):
                 connect(p.port, timeout=1)
             p.stop()
 
+
+    def test_regression_sighup_and_sigusr2_are_logged_not_fatal(self):
+        # SIGHUP's default action ended the process at once: no log, no drain.
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            try:
+                for sig, name in ((signal.SIGHUP, "SIGHUP"), (signal.SIGUSR2, "SIGUSR2")):
+                    p.proc.send_signal(sig)
+                    self.assertTrue(wait_until(lambda: f"{name} received: ignored" in p.stderr()), name)
+                    self.assertIsNone(p.proc.poll(), name)
+                    self.assertEqual(request(p.port)[0], 200, name)
+            finally:
+                self.assertEqual(p.stop(), 0)
+
+    def test_sigquit_drains_like_sigterm(self):
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            slow_arrived.clear()
+            busy = connect(p.port)
+            busy.sendall(b"GET /slow HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            self.assertTrue(slow_arrived.wait(10))
+            p.proc.send_signal(signal.SIGQUIT)
+            self.assertEqual(Reader(busy).response()[:3:2], (200, b"hello"))
+            self.assertEqual(p.proc.wait(10), 0)
+            self.assertIn("SIGQUIT, draining", p.stderr())
+            p.stop()
 
     def test_sigterm_closes_parked_connections_at_once(self):
         with Upstream(keepalive_server(hello)) as up:
