@@ -1,12 +1,11 @@
 #include "proxy/client_conn.h"
 
-#include "proxy/worker.h"
-
 namespace sg::proxy {
 
 namespace asio = boost::asio;
 
-ClientConn::ClientConn(Worker& w, asio::ip::tcp::socket s) : worker(w), stream(std::move(s)) {
+ClientConn::ClientConn(Worker& w, const ConnectionAccounting& accounting, asio::ip::tcp::socket s)
+    : worker(w), stream(std::move(s)), accounting_(accounting) {
   boost::system::error_code ec;
   auto peer = stream.remote_endpoint(ec);
   if (!ec) {
@@ -18,14 +17,14 @@ ClientConn::ClientConn(Worker& w, asio::ip::tcp::socket s) : worker(w), stream(s
     v6 = addr.is_v6();
   }
   stream.set_no_delay();
-  worker.metrics().connections_active.add();
+  accounting_.active->add();
 }
 
 ClientConn::~ClientConn() {
   DeadlineList::remove(parked);
-  if (counted) worker.runtime().client_limits->close_connection(ip);
-  worker.metrics().connections_active.sub();
-  worker.connection_closed();
+  if (counted) accounting_.limits->close_connection(ip);
+  accounting_.active->sub();
+  accounting_.open->fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace sg::proxy

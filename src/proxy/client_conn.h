@@ -1,24 +1,35 @@
 // What a client connection keeps for its whole life: the stream, the peer's address and its
 // slot in the connection limits. Everything a request needs (buffers, parsed head, coroutine
-// frames) lives in a Connection that exists only while the client is sending or being
-// answered; between requests only this small object is held (see Worker::park).
+// frames) lives in a codec that exists only while the client is sending or being answered;
+// between requests only this small object is held (see Worker::park).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-
 #include <memory>
 #include <string>
-#include "net/stream.h"
 
+#include "net/stream.h"
+#include "observe/metrics.h"
+#include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
 
 namespace sg::proxy {
 
 class Worker;
 
+// Where an open client connection is counted, for as long as it is open: the worker's gauge
+// and connection count, and (when limits are on) its address's slot.
+struct ConnectionAccounting {
+  observe::Counter* active = nullptr;
+  std::atomic<size_t>* open = nullptr;
+  ClientLimits* limits = nullptr;
+};
+
 struct ClientConn {
-  // Reads the peer address and sets TCP_NODELAY. Counts as an open connection until destroyed.
-  ClientConn(Worker& w, boost::asio::ip::tcp::socket s);
+  // Reads the peer address and sets TCP_NODELAY. Counts as an open connection until destroyed
+  // (the caller has already counted it in `accounting.open`).
+  ClientConn(Worker& w, const ConnectionAccounting& accounting, boost::asio::ip::tcp::socket s);
   ~ClientConn();
   ClientConn(const ClientConn&) = delete;
   ClientConn& operator=(const ClientConn&) = delete;
@@ -29,6 +40,9 @@ struct ClientConn {
   bool v6 = false;
   bool counted = false;  // holds a slot in the per-client connection limit
   DeadlineHook parked;   // in one of the worker's parked lists while idle
+
+ private:
+  ConnectionAccounting accounting_;
 };
 
 using ClientPtr = std::unique_ptr<ClientConn>;

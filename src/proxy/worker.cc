@@ -120,7 +120,9 @@ void Worker::accept(tcp::acceptor& acceptor) {
       } else {
         connections_.fetch_add(1, std::memory_order_relaxed);
         metrics_.connections_total.add();
-        auto c = std::make_unique<ClientConn>(*this, std::move(s));
+        const ConnectionAccounting counts{&metrics_.connections_active, &connections_,
+                                          runtime_->client_limits};
+        auto c = std::make_unique<ClientConn>(*this, counts, std::move(s));
         if (runtime_->client_limits) {
           if (!runtime_->client_limits->open_connection(c->ip)) {
             metrics_.connections_rejected.add();

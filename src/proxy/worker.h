@@ -102,7 +102,6 @@ class Worker {
   bool draining() const { return draining_; }
   // Connections waiting hot for their next request (see parking.h).
   HotIdle& hot_idle() { return hot_idle_; }
-  void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Holds an idle client connection without a coroutine: a readiness wait and a place in a
   // deadline list. Readable: a connection is started on it; due or draining: it is closed.
