@@ -33,7 +33,11 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
     if (auto e = store.heartbeat(id, registry::now_ms(), c, found))
       return store_failure(e, settings_.counters);
     if (found && settings_.counters) settings_.counters->heartbeats.add();
-    if (!found) return error(404, "not_found", "no container '" + id + "'; register it first");
+    // A store that lost the container (reset, deleted): the caller's registration loop
+    // re-registers.
+    if (!found) {
+      return error(404, "unknown_container", "no container '" + id + "'; register it again");
+    }
     return json_response(200, container_json(c));
   }
   if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);

@@ -86,6 +86,12 @@ registry::ChangeFeed::Handlers follow_feed(asio::io_context& io, registry::Regis
                                .count();
       synced = true;
       control.resyncs.add();
+      if (r.reset) {
+        control.store_resets.add();
+        log("store: store reset detected (old epoch \"" + s->previous_epoch + "\", new epoch \"" +
+            s->epoch + "\", version " + std::to_string(s->version) +
+            "): every route replaced by the store's");
+      }
       control.resync_changes.add(r.containers_changed + r.sessions_changed);
       control.last_resync_ms.set(static_cast<uint64_t>(s->took_ms));
       log("store: resync (" + s->reason + "): " + std::to_string(s->sessions.size()) +

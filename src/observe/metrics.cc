@@ -149,6 +149,10 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
     header(out, "sessiongate_store_resyncs_total", "counter",
            "Whole-registry resynchronisations (connect, reconnect, gap, store reset).");
     sample(out, "sessiongate_store_resyncs_total", "", static_cast<double>(c.resyncs.get()));
+    header(out, "sessiongate_store_resets_total", "counter",
+           "Store resets detected (emptied, flushed or restored to an older state): the "
+           "snapshot replaced every route.");
+    sample(out, "sessiongate_store_resets_total", "", static_cast<double>(c.store_resets.get()));
     header(out, "sessiongate_store_resync_changes_total", "counter",
            "Records a resynchronisation found out of date.");
     sample(out, "sessiongate_store_resync_changes_total", "",

@@ -13,11 +13,12 @@
 namespace sg::observe {
 
 // Every way a request can end, as the `outcome` label of sessiongate_requests_total.
-#define SG_OUTCOMES(X)                                                                   \
-  X(routed)                                                                              \
-  X(unknown_session)                                                                     \
-  X(starting) X(unavailable) X(upstream_refused) X(upstream_timeout) X(upstream_invalid) \
-      X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
+#define SG_OUTCOMES(X)                                                                    \
+  X(routed)                                                                               \
+  X(unknown_session)                                                                      \
+  X(starting)                                                                             \
+  X(unavailable) X(upstream_refused) X(upstream_timeout) X(upstream_invalid) X(forbidden) \
+      X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -97,6 +98,7 @@ struct ControlMetrics {
   Counter feed_connected;  // 0 or 1
   Counter feed_changes;    // changes received and applied in order
   Counter resyncs;         // whole-registry snapshots applied
+  Counter store_resets;    // of those, after the store's history restarted (new epoch, went back)
   Counter resync_changes;  // records a snapshot found different
   Counter last_resync_ms;
 };

@@ -68,15 +68,29 @@ void RedisFeed::run() {
   }
 }
 
+bool RedisFeed::new_history(const std::string& epoch, uint64_t version) const {
+  if (epoch == epoch_) return false;
+  // An empty store we have followed since before its first write gets its epoch with that
+  // write: the same history, as long as its version did not go back.
+  return !(fresh_ && version >= last_);
+}
+
 bool RedisFeed::resync(RedisConnection& cmd, std::string reason, std::string& error) {
   const auto began = Clock::now();
   Snapshot snap;
-  if (auto e = RedisStore::load_from(cmd, prefix_, snap.containers, snap.sessions, snap.version)) {
+  if (auto e = RedisStore::load_from(cmd, prefix_, snap.containers, snap.sessions, snap.version,
+                                     &snap.epoch)) {
     error = "snapshot: " + e.message;
     return false;
   }
   snap.reason = std::move(reason);
   snap.took_ms = ms_since(began);
+  // A new history (restarted empty, flushed, replaced) or one that went back (an older
+  // backup, a lagging replica): what we hold cannot be compared by version any more.
+  snap.reset = synced_ && (new_history(snap.epoch, snap.version) || snap.version < last_);
+  snap.previous_epoch = epoch_;
+  epoch_ = snap.epoch;
+  fresh_ = snap.epoch.empty() && snap.version == 0;
   last_ = snap.version;
   handlers_.snapshot(std::move(snap));
   return true;
@@ -152,7 +166,8 @@ void RedisFeed::follow(std::string& error) {
     // The version check: catches a lost last message (no later message would reveal the gap)
     // and a store that went back in time (restarted without its data, failed over).
     uint64_t now_version = 0;
-    if (auto e = RedisStore::read_version(cmd, prefix_, now_version)) {
+    std::string now_epoch;
+    if (auto e = RedisStore::read_version(cmd, prefix_, now_version, &now_epoch)) {
       error = e.message;
       return;
     }
@@ -160,8 +175,13 @@ void RedisFeed::follow(std::string& error) {
     if (now_version < last_) {
       reason = "store version went back from " + std::to_string(last_) + " to " +
                std::to_string(now_version);
+    } else if (new_history(now_epoch, now_version)) {
+      reason = "store epoch changed from \"" + epoch_ + "\" to \"" + now_epoch + "\"";
     } else if (suspect != 0 && last_ < suspect) {
       reason = "version " + std::to_string(suspect) + " never arrived";
+    } else if (now_epoch != epoch_) {
+      epoch_ = now_epoch;  // the first write of the empty store we followed from the start
+      fresh_ = false;
     }
     suspect = now_version > last_ ? now_version : 0;
     if (!reason.empty()) {

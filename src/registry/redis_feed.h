@@ -33,6 +33,8 @@ class RedisFeed final : public ChangeFeed {
   // One connected period: returns when the connection is lost (error set) or on stop.
   void follow(std::string& error);
   bool resync(RedisConnection& cmd, std::string reason, std::string& error);
+  // True when `epoch` (at `version`) is not the history we follow.
+  bool new_history(const std::string& epoch, uint64_t version) const;
   // Waits up to `ms` for the wake-up fd or `fd` (-1: none). 1 = fd readable, 0 = timeout,
   // -1 = stop requested.
   int wait(int fd, int64_t ms);
@@ -44,7 +46,9 @@ class RedisFeed final : public ChangeFeed {
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
-  uint64_t last_ = 0;  // version of the last change delivered (or the snapshot's)
+  uint64_t last_ = 0;   // version of the last change delivered (or the snapshot's)
+  std::string epoch_;   // the store history's identity at the last snapshot
+  bool fresh_ = false;  // that snapshot was of an empty store that had no epoch yet
   bool up_ = false;
   bool synced_ = false;  // a snapshot was delivered once
 };

@@ -11,6 +11,16 @@ namespace sg::registry::redis_scripts {
 // announces the same text it published.
 inline constexpr const char* kPrelude = R"lua(
 local p = ARGV[1]
+-- The store's history gets an identity (its epoch) with its first write, so a store that
+-- restarted empty or was flushed is seen as a new history by every router.
+local function next_version()
+  local v = redis.call('INCR', p .. 'version')
+  if v == 1 or redis.call('EXISTS', p .. 'epoch') == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', p .. 'epoch', t[1] .. '.' .. t[2])
+  end
+  return v
+end
 local function publish(v, kind, id, key)
   local f = {}
   if key then
@@ -31,7 +41,7 @@ local function delete_session(id)
     for suffix in string.gmatch(lidx, '%S+') do redis.call('ZREM', p .. 'l:' .. suffix, id) end
   end
   redis.call('ZREM', p .. 'sessions', id)
-  return publish(redis.call('INCR', p .. 'version'), 'sd', id, nil)
+  return publish(next_version(), 'sd', id, nil)
 end
 )lua";
 
@@ -41,7 +51,7 @@ local id, now = ARGV[2], ARGV[6]
 local key = p .. 'c:' .. id
 local prev = redis.call('HMGET', key, 'generation', 'created_at')
 local gen = (tonumber(prev[1]) or 0) + 1
-local v = redis.call('INCR', p .. 'version')
+local v = next_version()
 redis.call('HSET', key, 'address', ARGV[3], 'status', ARGV[4], 'generation', string.format('%d', gen),
   'lease_ttl', ARGV[5], 'heartbeat_at', now, 'created_at', prev[2] or now, 'updated_at', now,
   'version', string.format('%d', v))
@@ -54,7 +64,7 @@ inline constexpr const char* kHeartbeat = R"lua(
 local id, now = ARGV[2], ARGV[3]
 local key = p .. 'c:' .. id
 if redis.call('EXISTS', key) == 0 then return false end
-local v = redis.call('INCR', p .. 'version')
+local v = next_version()
 redis.call('HSET', key, 'heartbeat_at', now, 'updated_at', now, 'version', string.format('%d', v))
 return publish(v, 'c', id, key)
 )lua";
@@ -64,7 +74,7 @@ inline constexpr const char* kDeleteContainer = R"lua(
 local id = ARGV[2]
 if redis.call('DEL', p .. 'c:' .. id) == 0 then return false end
 redis.call('ZREM', p .. 'containers', id)
-return publish(redis.call('INCR', p .. 'version'), 'cd', id, nil)
+return publish(next_version(), 'cd', id, nil)
 )lua";
 
 // ARGV: p, id, container_id, labels_json, idle_ttl, expires_at, access, link_epoch, now,
@@ -79,7 +89,7 @@ if prev[4] then
   for suffix in string.gmatch(prev[4], '%S+') do redis.call('ZREM', p .. 'l:' .. suffix, id) end
 end
 for suffix in string.gmatch(ARGV[10], '%S+') do redis.call('ZADD', p .. 'l:' .. suffix, 0, id) end
-local v = redis.call('INCR', p .. 'version')
+local v = next_version()
 redis.call('HSET', key, 'container_id', ARGV[3], 'labels', ARGV[4], 'idle_ttl', ARGV[5],
   'expires_at', ARGV[6], 'access', ARGV[7], 'link_epoch', string.format('%d', epoch),
   'last_active_at', string.format('%d', last), 'created_at', prev[1] or now, 'updated_at', now,

@@ -317,24 +317,29 @@ StoreError RedisStore::load_all(std::vector<Container>& containers, std::vector<
 
 StoreError RedisStore::load_from(RedisConnection& conn, const std::string& prefix,
                                  std::vector<Container>& containers, std::vector<Session>& sessions,
-                                 uint64_t& version) {
-  if (auto e = read_version(conn, prefix, version)) return e;
+                                 uint64_t& version, std::string* epoch) {
+  if (auto e = read_version(conn, prefix, version, epoch)) return e;
   if (auto e = read_index(conn, prefix, 'c', &containers, nullptr)) return e;
   return read_index(conn, prefix, 's', nullptr, &sessions);
 }
 
 StoreError RedisStore::read_version(RedisConnection& conn, const std::string& prefix,
-                                    uint64_t& version) {
+                                    uint64_t& version, std::string* epoch) {
   std::string err;
-  Reply v = conn.command({"GET", prefix + "version"}, err);
-  if (!v) return {err};
+  Reply r = conn.command({"MGET", prefix + "version", prefix + "epoch"}, err);
+  if (!r) return {err};
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    return {"reading " + prefix + "version: " + error_text(r.get())};
+  }
+  const redisReply* v = r->element[0];
   version = 0;  // no key yet: nothing was ever written
+  if (epoch) epoch->clear();
+  if (r->element[1]->type == REDIS_REPLY_STRING && epoch) *epoch = reply_text(r->element[1]);
   if (v->type == REDIS_REPLY_NIL) return {};
   // Anything but a number is an error, never "version 0": that would read as a store that
   // went back in time, or hide changes behind a version the store never had.
-  if (v->type != REDIS_REPLY_STRING)
-    return {"reading " + prefix + "version: " + error_text(v.get())};
-  const std::string_view t = reply_text(v.get());
+  if (v->type != REDIS_REPLY_STRING) return {"reading " + prefix + "version: " + error_text(v)};
+  const std::string_view t = reply_text(v);
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), version);
   if (ec != std::errc() || end != t.data() + t.size()) {
     return {"reading " + prefix + "version: not a number: " + std::string(t.substr(0, 40))};

@@ -41,10 +41,10 @@ class RedisStore final : public Store {
   // The paged whole-registry read, on any connection (the change feed uses its own).
   static StoreError load_from(RedisConnection& conn, const std::string& prefix,
                               std::vector<Container>& containers, std::vector<Session>& sessions,
-                              uint64_t& version);
-  // The store's change version (0 before the first write).
+                              uint64_t& version, std::string* epoch = nullptr);
+  // The store's change version (0 before the first write) and, when asked, its epoch.
   static StoreError read_version(RedisConnection& conn, const std::string& prefix,
-                                 uint64_t& version);
+                                 uint64_t& version, std::string* epoch = nullptr);
 
  private:
   StoreError delete_record(const char* script, const std::string& id, bool& found);

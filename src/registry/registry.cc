@@ -90,8 +90,8 @@ void Registry::apply_feed(const Change& c) {
   prune_tombstones(c.version);
 }
 
-void Registry::apply(const Change& c) {
-  if (!is_newer(c)) return;
+void Registry::apply(const Change& c, bool force) {
+  if (!force && !is_newer(c)) return;
   const bool deletion =
       c.kind == Change::Kind::kContainerDeleted || c.kind == Change::Kind::kSessionDeleted;
   if (deletion && tombstones_enabled_) {
@@ -179,6 +179,16 @@ void Registry::track_expiry(const std::string& id, const SessionLife& life) {
 
 ResyncResult Registry::apply_snapshot(const Snapshot& snap) {
   ResyncResult out;
+  if (snap.reset) {
+    // The store's versions restarted: ours are from another history and would make every
+    // record of the new one look old. Forget them (and the deletions they guard); below,
+    // every record of the snapshot is then newer and everything else is gone.
+    for (auto& [id, c] : containers_) c.version = 0;
+    for (auto& [id, s] : sessions_) s.version = 0;
+    tombstones_.clear();
+    tombstone_order_.clear();
+    out.reset = true;
+  }
   std::unordered_set<std::string_view> present;
   present.reserve(snap.containers.size());
   for (const auto& c : snap.containers) {
@@ -193,9 +203,11 @@ ResyncResult Registry::apply_snapshot(const Snapshot& snap) {
   for (const auto& [id, c] : containers_) {
     if (!present.contains(id) && c.version <= snap.version) gone.push_back(id);
   }
+  // After a reset the deletion's version (the new history's) may be no higher than ours.
   for (auto& id : gone) {
     apply(
-        {Change::Kind::kContainerDeleted, std::move(id), std::nullopt, std::nullopt, snap.version});
+        {Change::Kind::kContainerDeleted, std::move(id), std::nullopt, std::nullopt, snap.version},
+        snap.reset);
     ++out.containers_changed;
   }
   present.clear();
@@ -216,7 +228,8 @@ ResyncResult Registry::apply_snapshot(const Snapshot& snap) {
     if (!present.contains(id) && life.version <= snap.version) gone.push_back(id);
   }
   for (auto& id : gone) {
-    apply({Change::Kind::kSessionDeleted, std::move(id), std::nullopt, std::nullopt, snap.version});
+    apply({Change::Kind::kSessionDeleted, std::move(id), std::nullopt, std::nullopt, snap.version},
+          snap.reset);
     ++out.sessions_changed;
   }
   prune_tombstones(snap.version);

@@ -26,6 +26,7 @@ struct SweepResult {
 struct ResyncResult {
   size_t containers_changed = 0;
   size_t sessions_changed = 0;  // put or deleted
+  bool reset = false;           // the snapshot replaced a store history that restarted
 };
 
 class Registry {
@@ -60,7 +61,8 @@ class Registry {
   SweepResult sweep(Millis now);
 
  private:
-  void apply(const Change& c);
+  // `force`: apply even when not newer (a reset snapshot's deletions).
+  void apply(const Change& c, bool force = false);
   // False when the mirror already holds this change or a newer one (or a newer deletion).
   bool is_newer(const Change& c) const;
   void prune_tombstones(uint64_t through);

@@ -39,8 +39,13 @@ struct Snapshot {
   std::vector<Container> containers;
   std::vector<Session> sessions;
   uint64_t version = 0;  // read before the records
+  std::string epoch;     // the identity of the store's history ("" before it has one)
   std::string reason;    // why it was taken
   int64_t took_ms = 0;
+  // The store's history restarted (new epoch, or its version went back): versions are not
+  // comparable with what the reader holds, and the snapshot replaces everything.
+  bool reset = false;
+  std::string previous_epoch;
 };
 
 struct Expiry {

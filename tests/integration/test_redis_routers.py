@@ -301,6 +301,66 @@ class MissedChanges(unittest.TestCase):
                 up.close()
 
 
+class StoreReset(unittest.TestCase):
+    """The store is the source of truth: after Redis restarts empty or is flushed, every router
+    serves exactly what it holds, whatever the version counter did."""
+
+    def routes_agree(self, routers, sid, want):
+        return all(status(r, sid) == want for r in routers)
+
+    def check_converged(self, redis, a, b, up2):
+        for r in (a, b):
+            self.assertTrue(wait_for(lambda: "store reset detected" in r.stderr(), timeout=15,
+                                     step=0.05), r.stderr()[-1500:])
+            self.assertGreaterEqual(metric(r, "sessiongate_store_resets_total"), 1)
+        # No ghost: the session the store lost is unknown everywhere.
+        self.assertTrue(wait_for(lambda: self.routes_agree((a, b), "s5", 404), timeout=10))
+        # A container heartbeating into the emptied store is told to register again.
+        st, body = a.admin("POST", "/v1/containers/c1/heartbeat")
+        self.assertEqual((st, body["error"]), (404, "unknown_container"))
+        # Writes of the new history take effect everywhere, and a new router agrees.
+        a.register("c2", up2.port)
+        a.session("s6", "c2")
+        self.assertTrue(wait_for(lambda: all(get(r.port, "/", host("s6"))[2] == b"two"
+                                             for r in (a, b)), timeout=10))
+        a.session("s7", "c2")
+        self.assertEqual(b.admin("DELETE", "/v1/sessions/s7")[0], 204)
+        self.assertTrue(wait_for(lambda: self.routes_agree((a, b), "s7", 404), timeout=10))
+        c = Proxy(SESSION_RULES, extra=redis_store(redis))
+        try:
+            self.assertEqual(get(c.port, "/", host("s6"))[2], b"two")
+            self.assertEqual(status(c, "s5"), 404)
+        finally:
+            c.stop()
+
+    def run_reset(self, reset):
+        with RedisServer() as redis:
+            up, up2 = Upstream(keepalive_server(app_named("one"))), Upstream(keepalive_server(app_named("two")))
+            a = Proxy(SESSION_RULES, extra=redis_store(redis))
+            b = Proxy(SESSION_RULES, extra=redis_store(redis))
+            try:
+                a.register("c1", up.port)
+                for i in range(8):  # the old history reaches a version the new one will not
+                    a.session(f"s{i}", "c1")
+                self.assertTrue(wait_for(lambda: self.routes_agree((a, b), "s5", 200)))
+                reset(redis)
+                self.check_converged(redis, a, b, up2)
+            finally:
+                a.stop()
+                b.stop()
+                up.close()
+                up2.close()
+
+    def test_regression_an_empty_restart_leaves_no_ghost_routes(self):
+        def restart_empty(redis):
+            redis.kill(signal.SIGKILL)
+            redis.start()
+        self.run_reset(restart_empty)
+
+    def test_regression_a_flushall_while_routers_run_leaves_no_ghost_routes(self):
+        self.run_reset(lambda redis: redis.cmd("FLUSHALL"))
+
+
 class RedisConfig(unittest.TestCase):
     def test_acl_user_and_prefix(self):
         with RedisServer() as redis:

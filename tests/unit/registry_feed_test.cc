@@ -149,6 +149,40 @@ TEST_F(RegistryVersions, SnapshotRepairsContainersChangedOrDeletedWhileAway) {
   EXPECT_EQ(ids, (std::set<std::string>{"on2", "on3"}));
 }
 
+TEST_F(RegistryVersions, AResetSnapshotReplacesEverythingWhateverTheVersions) {
+  // Our records come from a history that reached version 50; the store restarted empty and
+  // its new history is at version 3.
+  reg_->apply_feed(put(container("c1", 4321, 40)));
+  reg_->apply_feed(put(session("ghost", "c1", 45)));
+  reg_->apply_feed(put(session("s6", "c1", 50)));
+  bool found = false;
+  ASSERT_FALSE(store_->delete_session("gone-long-ago", found));  // a tombstone, too
+  published_.clear();
+  Snapshot snap;
+  snap.version = 3;
+  snap.epoch = "new";
+  snap.reset = true;
+  snap.containers.push_back(container("c2", 5555, 1));
+  snap.sessions.push_back(session("s6", "c2", 2));
+  snap.sessions.push_back(session("fresh", "c2", 3));
+  auto r = reg_->apply_snapshot(snap);
+  EXPECT_TRUE(r.reset);
+  EXPECT_EQ(reg_->route("ghost"), nullptr);  // not in the store: gone, whatever its version
+  ASSERT_TRUE(reg_->route("s6"));
+  EXPECT_EQ(reg_->route("s6")->container_id, "c2");  // the store's, though its version is lower
+  EXPECT_EQ(reg_->route("s6")->address.port(), 5555);
+  ASSERT_TRUE(reg_->route("fresh"));
+  // Later writes of the new history are newer than what we hold now.
+  reg_->apply_feed(put(session("s6", "c1", 4)));
+  EXPECT_EQ(reg_->route("s6")->container_id, "c1");
+  // A store that restarted and holds nothing at all (version 0) empties the table too.
+  Snapshot empty;
+  empty.reset = true;
+  reg_->apply_snapshot(empty);
+  EXPECT_EQ(reg_->route_count(), 0u);
+  EXPECT_EQ(reg_->route("s6"), nullptr);
+}
+
 // ---- the Redis change feed ------------------------------------------------------------------
 
 class FeedProbe {
@@ -288,6 +322,25 @@ TEST_F(RedisFeedTest, AnUndecodableChangeMessageTriggersAResync) {
       probe_.wait([&] { return !probe_.changes.empty() && probe_.changes.back().id == "after"; }));
 }
 
+TEST_F(RedisFeedTest, AFlushedStoreIsAResetAndItsNewHistoryIsFollowed) {
+  for (int i = 0; i < 3; ++i) {
+    Session s = session("old" + std::to_string(i), "c", 0);
+    ASSERT_FALSE(store_->put_session(s));
+  }
+  ASSERT_TRUE(probe_.wait([&] { return probe_.changes.size() == 3; }));
+  EXPECT_FALSE(probe_.snapshots.back().reset);  // the first write of an empty store is not one
+  ASSERT_EQ(server_.run({"FLUSHALL"}), "OK");
+  Session s = session("new", "c", 0);
+  ASSERT_FALSE(store_->put_session(s));  // version 1 of a new history
+  ASSERT_TRUE(
+      probe_.wait([&] { return !probe_.snapshots.empty() && probe_.snapshots.back().reset; }));
+  const Snapshot& snap = probe_.snapshots.back();
+  ASSERT_EQ(snap.sessions.size(), 1u);
+  EXPECT_EQ(snap.sessions[0].id, "new");
+  EXPECT_NE(snap.epoch, snap.previous_epoch);
+  EXPECT_FALSE(snap.epoch.empty());
+}
+
 TEST_F(RedisFeedTest, ADroppedSubscriptionReconnectsAndResyncs) {
   ASSERT_EQ(server_.run({"CLIENT", "KILL", "TYPE", "pubsub"}), "1");
   ASSERT_TRUE(probe_.wait([&] { return probe_.states.size() >= 3; }));  // up, down, up
@@ -363,10 +416,10 @@ TEST_F(RedisFeedRefused, ASnapshotReadRefusedIsReportedNotTakenAsAnEmptyStore) {
 TEST_F(RedisFeedRefused, AVersionCheckRefusedIsReportedAndFollowedByAResyncWhenAllowed) {
   start_as("checker", {});
   ASSERT_TRUE(probe_.wait([&] { return !probe_.snapshots.empty(); }));
-  ASSERT_EQ(server_.run({"ACL", "SETUSER", "checker", "-get"}), "OK");
+  ASSERT_EQ(server_.run({"ACL", "SETUSER", "checker", "-mget"}), "OK");
   EXPECT_TRUE(probe_.went_down_because("reading f:version: redis: NOPERM"));
   EXPECT_EQ(snapshots(), 1u);  // never a snapshot from a version it could not read
-  ASSERT_EQ(server_.run({"ACL", "SETUSER", "checker", "+get"}), "OK");
+  ASSERT_EQ(server_.run({"ACL", "SETUSER", "checker", "+mget"}), "OK");
   // The feed reports itself up after the snapshot it resynchronised from.
   ASSERT_TRUE(probe_.wait(
       [&] {
