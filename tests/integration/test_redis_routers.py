@@ -360,6 +360,41 @@ class StoreReset(unittest.TestCase):
     def test_regression_a_flushall_while_routers_run_leaves_no_ghost_routes(self):
         self.run_reset(lambda redis: redis.cmd("FLUSHALL"))
 
+    def test_regression_a_restore_from_an_older_aof_is_followed(self):
+        # Same epoch, lower version: the routers must take the older state as it is, even
+        # where their own records are newer.
+        import shutil
+        with RedisServer(persist=True) as redis:
+            up = Upstream(keepalive_server(app_named("one")))
+            a = Proxy(SESSION_RULES, extra=redis_store(redis))
+            b = Proxy(SESSION_RULES, extra=redis_store(redis))
+            try:
+                a.register("c1", up.port)
+                for i in range(4):
+                    a.session(f"s{i}", "c1")
+                self.assertTrue(wait_for(lambda: status(b, "s3") == 200))
+                backup = os.path.join(redis.dir, "backup")
+                shutil.copytree(os.path.join(redis.dir, "appendonlydir"), backup)
+                for i in range(4, 12):
+                    a.session(f"s{i}", "c1")
+                self.assertEqual(a.admin("DELETE", "/v1/sessions/s3")[0], 204)
+                self.assertTrue(wait_for(lambda: status(b, "s11") == 200 and status(b, "s3") == 404))
+                redis.kill(signal.SIGKILL)
+                shutil.rmtree(os.path.join(redis.dir, "appendonlydir"))
+                shutil.copytree(backup, os.path.join(redis.dir, "appendonlydir"))
+                redis.start()
+                for r in (a, b):
+                    self.assertTrue(wait_for(lambda: "store reset detected" in r.stderr(), timeout=15,
+                                             step=0.05), r.stderr()[-1500:])
+                    self.assertTrue(wait_for(lambda: status(r, "s3") == 200 and status(r, "s11") == 404,
+                                             timeout=10))
+                st, routes = b.admin("GET", "/v1/sessions?limit=100")
+                self.assertEqual(sorted(x["id"] for x in routes["sessions"]), ["s0", "s1", "s2", "s3"])
+            finally:
+                a.stop()
+                b.stop()
+                up.close()
+
 
 class RedisConfig(unittest.TestCase):
     def test_acl_user_and_prefix(self):
