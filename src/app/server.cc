@@ -1,5 +1,6 @@
 #include "app/server.h"
 
+#include <sys/resource.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -191,13 +192,44 @@ class Server {
     rt->token_param = config_.security.token_param;
     rt->trusted_proxies = config_.security.trusted_proxies;
     if (client_limits_.enabled()) rt->client_limits = &client_limits_;
+    rt->settings.limits.max_connections = fit_to_file_descriptors(config_.limits.max_connections);
     runtime_ = std::move(rt);
   }
 
+  int worker_count() const {
+    return config_.workers > 0
+               ? config_.workers
+               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
+  // Raises the soft file-descriptor limit to the hard one, and keeps max_connections within
+  // it: each connection may hold two descriptors (client and upstream), and a reserve stays
+  // for listeners, the store, the admin API, logs and the loops' own descriptors. Past the
+  // limit accept() fails, where the graceful 503 should have come first.
+  size_t fit_to_file_descriptors(size_t wanted) {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;
+    if (lim.rlim_cur < lim.rlim_max) {
+      rlimit raised = lim;
+      raised.rlim_cur = lim.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+    }
+    const size_t workers = static_cast<size_t>(worker_count());
+    const size_t reserve = 64 + 16 * workers;
+    const size_t fds = lim.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(lim.rlim_cur);
+    const size_t fit = fds > reserve ? (fds - reserve) / (2 * workers) : 1;
+    if (wanted <= fit) return wanted;
+    const size_t lowered = std::max<size_t>(fit, 1);
+    log("limits: max_connections " + std::to_string(wanted) + " per worker x " +
+        std::to_string(workers) + " workers needs about " +
+        std::to_string(wanted * 2 * workers + reserve) + " file descriptors, the limit is " +
+        std::to_string(fds) + ": lowered to " + std::to_string(lowered) +
+        " per worker (raise the limit, e.g. LimitNOFILE= or ulimit -n, to keep it)");
+    return lowered;
+  }
+
   bool make_workers() {
-    const int n = config_.workers > 0
-                      ? config_.workers
-                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int n = worker_count();
     std::string error;
     for (int i = 0; i < n; ++i) {
       auto w = std::make_unique<proxy::Worker>(runtime_);

@@ -72,6 +72,15 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
         out, "sessiongate_requests_total", labels,
         static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.requests[i].get(); })));
   }
+  header(out, "sessiongate_accept_errors_total", "counter",
+         "accept() failures by reason; each pauses that acceptor briefly instead of retrying at "
+         "once.");
+  for (size_t i = 0; i < 4; ++i) {
+    std::string labels = "reason=\"" + std::string(WorkerMetrics::kAcceptErrorReasons[i]) + "\"";
+    sample(out, "sessiongate_accept_errors_total", labels,
+           static_cast<double>(
+               sum(ws, [&](const WorkerMetrics& w) { return w.accept_errors[i].get(); })));
+  }
   header(out, "sessiongate_responses_total", "counter", "Responses by status class.");
   for (size_t i = 1; i <= 5; ++i) {
     std::string labels = "class=\"" + std::to_string(i) + "xx\"";

@@ -17,8 +17,9 @@ namespace sg::observe {
   X(routed)                                                                               \
   X(unknown_session)                                                                      \
   X(starting)                                                                             \
-  X(unavailable) X(upstream_refused) X(upstream_timeout) X(upstream_invalid) X(forbidden) \
-      X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
+  X(unavailable)                                                                          \
+  X(upstream_refused) X(upstream_timeout) X(upstream_invalid) X(forbidden) X(bad_request) \
+      X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -73,6 +74,9 @@ struct WorkerMetrics {
   Counter connections_active;
   Counter connections_total;
   Counter connections_rejected;  // over a connection limit
+  // accept() failures that pause the acceptor: EMFILE, ENFILE, ENOBUFS/ENOMEM, anything else.
+  static constexpr const char* kAcceptErrorReasons[] = {"emfile", "enfile", "enomem", "other"};
+  std::array<Counter, 4> accept_errors;
   Counter tunnels_active;
   Counter tunnels_total;
   Counter tunnels_closed_by_route_change;

@@ -1,6 +1,8 @@
 #include "proxy/worker.h"
 
+#include <algorithm>
 #include <boost/asio/write.hpp>
+#include <cstdio>
 #include <system_error>
 
 #include <sys/eventfd.h>
@@ -66,6 +68,7 @@ bool Worker::listen(std::string& error) {
       return false;
     }
     acceptors_.push_back(std::move(acc));
+    accept_pauses_.push_back(std::make_unique<asio::steady_timer>(io_));
   }
   return true;
 }
@@ -107,6 +110,11 @@ void Worker::read_inbox() {
 void Worker::accept(tcp::acceptor& acceptor) {
   acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+    if (ec && ec != asio::error::connection_aborted) {
+      pause_accepting(acceptor, ec);  // retrying at once would spin on the same error
+      return;
+    }
+    accept_backoff_ = std::chrono::milliseconds(0);
     if (!ec) {
       if (connections_.load(std::memory_order_relaxed) >=
           runtime_->settings.limits.max_connections) {
@@ -142,6 +150,29 @@ void Worker::accept(tcp::acceptor& acceptor) {
   });
 }
 
+void Worker::pause_accepting(tcp::acceptor& acceptor, const boost::system::error_code& ec) {
+  const int e = ec.value();
+  const size_t reason = e == EMFILE ? 0 : e == ENFILE ? 1 : (e == ENOBUFS || e == ENOMEM) ? 2 : 3;
+  metrics_.accept_errors[reason].add();
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10),
+                               std::chrono::milliseconds(1000));
+  const auto now = std::chrono::steady_clock::now();
+  if (now - accept_logged_ >= std::chrono::seconds(10)) {
+    accept_logged_ = now;
+    std::fprintf(stderr,
+                 "sessiongate: accept failed: %s; pausing new connections for %lld ms (counted in "
+                 "sessiongate_accept_errors_total; see docs/deployment.md on file descriptors)\n",
+                 ec.message().c_str(), static_cast<long long>(accept_backoff_.count()));
+  }
+  size_t i = 0;
+  while (i < acceptors_.size() && acceptors_[i].get() != &acceptor) ++i;
+  asio::steady_timer& t = *accept_pauses_[i];
+  t.expires_after(accept_backoff_);
+  t.async_wait([this, &acceptor](const boost::system::error_code& wec) {
+    if (!wec && !draining_) accept(acceptor);
+  });
+}
+
 void Worker::begin_drain() {
   run_in_loop([this] {
     draining_ = true;
@@ -149,6 +180,7 @@ void Worker::begin_drain() {
       boost::system::error_code ignored;
       acc->close(ignored);
     }
+    for (auto& t : accept_pauses_) t->cancel();
     hot_idle_.cancel_all();
     for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
       deadlines_.list(k).for_each(

@@ -128,6 +128,10 @@ class Worker {
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  // After an accept() failure that would repeat at once (no file descriptors, no memory):
+  // count it, say so once in a while, and wait before accepting on `acceptor` again.
+  void pause_accepting(boost::asio::ip::tcp::acceptor& acceptor,
+                       const boost::system::error_code& ec);
   void read_inbox();
   void wake(ClientPtr c);
   void apply_route(const std::string& session_id, registry::RoutePtr route);
@@ -156,6 +160,9 @@ class Worker {
   std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> accept_pauses_;  // one per acceptor
+  std::chrono::milliseconds accept_backoff_{0};
+  std::chrono::steady_clock::time_point accept_logged_{};
   HotIdle hot_idle_;
   bool draining_ = false;
   registry::RouteTable routes_;

@@ -64,8 +64,10 @@ class Proxy:
 
     TOKEN = "test-admin-token-0123456789"
 
-    def __init__(self, rules, extra="", workers=1, admin=True, directory=None, start=True):
+    def __init__(self, rules, extra="", workers=1, admin=True, directory=None, start=True,
+                 rlimit_nofile=None):
         self.rules, self.extra, self.workers, self.has_admin = rules, extra, workers, admin
+        self.rlimit_nofile = rlimit_nofile  # soft = hard file-descriptor limit for the router
         self.port = free_port()
         self.admin_port = free_port() if admin else None
         self.dir = directory or tempfile.mkdtemp(prefix="sg-test-")
@@ -97,7 +99,11 @@ class Proxy:
         for _ in range(10):
             self.log.seek(0, os.SEEK_END)
             offset = self.log.tell()
-            self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], stdout=self.log, stderr=self.log)
+            limit = self.rlimit_nofile
+            preexec = None if limit is None else (
+                lambda: __import__("resource").setrlimit(__import__("resource").RLIMIT_NOFILE, (limit, limit)))
+            self.proc = subprocess.Popen([BIN, "serve", "--config", self.config], stdout=self.log,
+                                         stderr=self.log, preexec_fn=preexec)
             state = self._wait_serving(offset)
             if state == "serving":
                 self._started_once = True

@@ -140,6 +140,63 @@ class Timeouts(unittest.TestCase):
             self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
             self.assertEqual(request(p.port)[0], 200)
 
+    def test_regression_a_low_fd_limit_lowers_max_connections_so_the_503_comes_first(self):
+        # With 10,000 connections per worker allowed and 200 descriptors, accept() failed with
+        # EMFILE long before the graceful 503, and was retried at once (a busy loop).
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port), rlimit_nofile=200)
+            try:
+                # 200 descriptors, a reserve of 64 + 16 per worker, two per connection: 60.
+                self.assertIn("max_connections 10000 per worker x 1 workers needs about 20080 "
+                              "file descriptors, the limit is 200: lowered to 60 per worker",
+                              p.stderr())
+                held = [connect(p.port) for _ in range(60)]
+                self.assertEqual(p.wait_metric("sessiongate_connections_active", 60), 60)
+                for _ in range(5):
+                    s = connect(p.port)
+                    self.assertTrue(recv_until_close(s).startswith(b"HTTP/1.1 503"))
+                    s.close()
+                self.assertEqual(p.admin("GET", "/healthz", token="")[0], 200)
+                values = p.metrics()[0]
+                self.assertEqual(values['sessiongate_accept_errors_total{reason="emfile"}'], 0)
+                for h in held:
+                    h.close()
+                self.assertEqual(p.wait_metric("sessiongate_connections_active", 0), 0)
+                self.assertEqual(request(p.port)[0], 200)
+            finally:
+                p.stop()
+
+    def test_regression_accept_out_of_descriptors_pauses_instead_of_spinning(self):
+        # The limit is lowered under the running router (as when other descriptors pile up):
+        # accept() fails with EMFILE, and the acceptor must back off, count it and say so,
+        # then accept again once descriptors are free.
+        import resource
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            try:
+                open_fds = len(os.listdir(f"/proc/{p.proc.pid}/fd"))
+                soft, hard = resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE)
+                resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (open_fds + 20, hard))
+                held = []
+                for _ in range(40):  # more than the router can hold: the rest wait in the backlog
+                    held.append(connect(p.port))
+                # (The admin API shares the process's descriptors: read the log, not /metrics.)
+                self.assertTrue(wait_until(lambda: "accept failed: Too many open files" in p.stderr()))
+                cpu0 = sum(int(x) for x in open(f"/proc/{p.proc.pid}/stat").read().split()[13:15])
+                time.sleep(1)  # a busy loop would burn this second
+                cpu1 = sum(int(x) for x in open(f"/proc/{p.proc.pid}/stat").read().split()[13:15])
+                self.assertLess(cpu1 - cpu0, 50, "the acceptor spins on EMFILE")  # ticks of 10 ms
+                for h in held:
+                    h.close()
+                resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+                self.assertTrue(wait_until(lambda: request(p.port)[0] == 200, timeout=10))
+                key = 'sessiongate_accept_errors_total{reason="emfile"}'
+                self.assertGreaterEqual(p.metrics()[0][key], 1)
+                # Said once per 10 s, not once per failure.
+                self.assertLessEqual(p.stderr().count("accept failed: Too many open files"), 2)
+            finally:
+                p.stop()
+
     def test_body_limit_413(self):
         with Upstream(keepalive_server(hello)) as up, \
                 Proxy(upstream_rule(up.port), extra="limits: {body_bytes: 1KiB}") as p:
