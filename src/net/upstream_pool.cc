@@ -2,9 +2,6 @@
 
 #include "net/watchdog.h"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <functional>
 
 namespace sg::net {

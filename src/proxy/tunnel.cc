@@ -1,9 +1,6 @@
 #include "proxy/tunnel.h"
 
-#include <boost/asio/write.hpp>
-
 #include "common/buffer.h"
-#include "net/send_now.h"
 
 namespace sg::proxy {
 
