@@ -14,7 +14,6 @@
 #include "http/message.h"
 #include "net/stream.h"
 #include "net/watchdog.h"
-#include "proxy/client_conn.h"
 #include "proxy/reply.h"
 #include "proxy/request_record.h"
 #include "registry/route.h"
