@@ -101,6 +101,46 @@ bool dropped(const Header& h, uint32_t drop, const std::vector<std::string_view>
   return (bit(h.id) & drop) != 0 || (!tokens.empty() && named_in(tokens, h.name));
 }
 
+// Appends every value of `f` as one list ("a, b"); false when the message has none.
+bool put_list(HeadWriter& w, const RequestHead& req, Field f) {
+  bool any = false;
+  for (const auto& h : req.headers) {
+    if (h.id != f || h.value.empty()) continue;
+    if (any) w.put(", ");
+    w.put(h.value);
+    any = true;
+  }
+  return any;
+}
+
+// The forwarding fields. From an untrusted peer whatever the client sent is replaced: the edge
+// vouches only for what it saw itself. From a trusted proxy the chains are extended.
+void write_forwarding(HeadWriter& w, const RequestHead& req, const ForwardInfo& info) {
+  const bool keep = info.keep_forwarded;
+  w.put("Forwarded: ");
+  if (keep && put_list(w, req, Field::kForwarded)) w.put(", ");
+  w.put("for=");
+  if (info.client_ipv6) {
+    w.put("\"[").put(info.client_ip).put("]\"");
+  } else {
+    w.put(info.client_ip);
+  }
+  w.put(";proto=").put(info.proto);
+  if (!req.host.empty()) w.put(";host=\"").put(req.host).put("\"");
+  w.put("\r\n");
+  w.put("X-Forwarded-For: ");
+  if (keep && put_list(w, req, Field::kXForwardedFor)) w.put(", ");
+  w.put(info.client_ip).put("\r\n");
+  const std::string_view proto = keep ? req.header(Field::kXForwardedProto) : std::string_view();
+  w.header("X-Forwarded-Proto", proto.empty() ? info.proto : proto);
+  const std::string_view host = keep ? req.header(Field::kXForwardedHost) : std::string_view();
+  if (!host.empty()) {
+    w.header("X-Forwarded-Host", host);
+  } else if (!req.host.empty()) {
+    w.header("X-Forwarded-Host", req.host);
+  }
+}
+
 }  // namespace
 
 bool is_hop_by_hop(std::string_view name) {
@@ -122,19 +162,7 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
     if (!dropped(h, drop, req.connection_tokens)) w.header(h);
   }
   if (info.replace_cookie && !info.cookie.empty()) w.header("Cookie", info.cookie);
-  // Client-supplied forwarding headers are replaced, not appended to: the edge is not trusted.
-  w.put("Forwarded: for=");
-  if (info.client_ipv6) {
-    w.put("\"[").put(info.client_ip).put("]\"");
-  } else {
-    w.put(info.client_ip);
-  }
-  w.put(";proto=").put(info.proto);
-  if (!req.host.empty()) w.put(";host=\"").put(req.host).put("\"");
-  w.put("\r\n");
-  w.header("X-Forwarded-For", info.client_ip);
-  w.header("X-Forwarded-Proto", info.proto);
-  if (!req.host.empty()) w.header("X-Forwarded-Host", req.host);
+  write_forwarding(w, req, info);
   const bool sends_body = req.method_id == Method::kPost || req.method_id == Method::kPut ||
                           req.method_id == Method::kPatch;
   w.framing(req.framing, req.content_length, sends_body);

@@ -12,7 +12,10 @@ namespace sg::http {
 struct ForwardInfo {
   std::string_view client_ip;  // peer address of the downstream connection
   bool client_ipv6 = false;
-  std::string_view proto = "http";
+  std::string_view proto = "http";  // the scheme the client used to reach us
+  // The peer is a trusted proxy: its X-Forwarded-For and Forwarded chains are extended with the
+  // peer, its X-Forwarded-Proto and X-Forwarded-Host kept. Otherwise all four are replaced.
+  bool keep_forwarded = false;
   std::string_view host;    // Host sent upstream (the client's, or a rewrite)
   std::string_view target;  // request-target sent upstream (the client's, or a rewrite)
   // Credentials the proxy consumed are not forwarded.

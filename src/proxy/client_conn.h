@@ -13,6 +13,7 @@
 #include "observe/metrics.h"
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
+#include "proxy/peer.h"
 
 namespace sg::proxy {
 
@@ -36,8 +37,7 @@ struct ClientConn {
 
   Worker& worker;
   net::Stream stream;
-  std::string ip;  // text form, IPv4-mapped addresses as IPv4
-  bool v6 = false;
+  Peer peer;
   bool counted = false;  // holds a slot in the per-client connection limit
   DeadlineHook parked;   // in one of the worker's parked lists while idle
 

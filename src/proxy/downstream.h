@@ -14,6 +14,7 @@
 #include "http/message.h"
 #include "net/stream.h"
 #include "net/watchdog.h"
+#include "proxy/peer.h"
 #include "proxy/reply.h"
 #include "proxy/request_record.h"
 #include "registry/route.h"
@@ -28,9 +29,8 @@ class Downstream {
   virtual ~Downstream() = default;
 
   virtual const http::RequestHead& request() const = 0;
-  // The client's address (text; IPv4-mapped addresses as IPv4) and family.
-  virtual std::string_view client_ip() const = 0;
-  virtual bool client_v6() const = 0;
+  // The connection's peer (a client, or a proxy in front of it) and how it reached us.
+  virtual const Peer& peer() const = 0;
   virtual RequestRecord& record() = 0;
   // The request's deadlines. The upstream stream, once there is one, is watched with the
   // client's (null: no upstream any more).

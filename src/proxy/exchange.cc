@@ -2,7 +2,7 @@
 // I/O and no suspension (the common path costs no coroutine frame).
 #include "proxy/exchange.h"
 
-#include "net/cidr.h"
+#include "proxy/client_address.h"
 #include "proxy/worker.h"
 #include "routing/pattern.h"
 #include "routing/session_id.h"
@@ -64,10 +64,19 @@ Exchange::Step Exchange::answer(ReplyKind k, std::string_view detail) {
   return Step::kReply;
 }
 
-// Limits that apply before any routing: the client's request rate, the declared body size.
+// Who the client is, then the limits that apply before any routing: its request rate, the
+// declared body size.
 Exchange::Step Exchange::admit() {
-  if (rt_.client_limits && !rt_.client_limits->take_request(
-                               down_->client_ip(), Clock::now().time_since_epoch().count())) {
+  const Peer& peer = down_->peer();
+  if (peer.trusted) {
+    const auto client = client_behind(*req_, peer.address, rt_.trusted_proxies);
+    client_buf_ = client.to_string();
+    client_ip_ = client_buf_;
+  } else {
+    client_ip_ = peer.ip;
+  }
+  if (rt_.client_limits &&
+      !rt_.client_limits->take_request(client_ip_, Clock::now().time_since_epoch().count())) {
     return answer(ReplyKind::kRateLimited);
   }
   if (lim_.body_bytes > 0 && req_->framing == Framing::kLength &&
@@ -230,15 +239,11 @@ Exchange::Step Exchange::pick_upstream(const routing::Action& a, UpstreamTarget&
   return answer(ReplyKind::kNoRule);
 }
 
+// Over TLS to us, or to a trusted proxy that says so.
 bool Exchange::request_is_https() const {
-  if (!http::iequals(req_->header(http::Field::kXForwardedProto), "https")) return false;
-  boost::system::error_code ec;
-  const auto addr = boost::asio::ip::make_address(down_->client_ip(), ec);
-  if (ec) return false;
-  for (const auto& c : rt_.trusted_proxies) {
-    if (net::cidr_contains(c, addr)) return true;
-  }
-  return false;
+  const Peer& peer = down_->peer();
+  return peer.secure ||
+         (peer.trusted && http::iequals(req_->header(http::Field::kXForwardedProto), "https"));
 }
 
 }  // namespace sg::proxy

@@ -53,6 +53,8 @@ class Exchange {
 
   // The route this request resolved to (for the access log), if any.
   const registry::Route* route() const { return route_.get(); }
+  // The client this request came from (admit() decides it; see client_address.h).
+  std::string_view client_ip() const { return client_ip_; }
   registry::RoutePtr take_route() { return std::move(route_); }
   void reset();
 
@@ -118,6 +120,8 @@ class Exchange {
   Downstream* down_ = nullptr;
   const http::RequestHead* req_ = nullptr;
 
+  std::string_view client_ip_;  // the peer's text, or client_buf_
+  std::string client_buf_;
   registry::RoutePtr route_;  // held while a session request is in flight
   std::optional<Reply> reply_;
   access::Decision access_;

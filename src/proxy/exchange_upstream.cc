@@ -37,8 +37,11 @@ awaitable<bool> Exchange::fail(const Error& e) {
 void Exchange::prepare_head(const UpstreamTarget& a) {
   const http::RequestHead& req = *req_;
   http::ForwardInfo info;
-  info.client_ip = down_->client_ip();
-  info.client_ipv6 = down_->client_v6();
+  const Peer& peer = down_->peer();
+  info.client_ip = peer.ip;
+  info.client_ipv6 = peer.v6;
+  info.proto = peer.secure ? "https" : "http";
+  info.keep_forwarded = peer.trusted;
   info.host = a.host_header == routing::HostHeader::kUpstream || req.host.empty()
                   ? std::string_view(a.address_text)
                   : req.host;

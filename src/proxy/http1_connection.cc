@@ -96,7 +96,7 @@ void Http1Connection::begin_request() {
 
 // Metrics and the access-log line for the request that just ended.
 void Http1Connection::finish_request() {
-  record_request(w_, rec_, cc_->ip, snap_, exchange_.route());
+  record_request(w_, rec_, exchange_.client_ip(), snap_, exchange_.route());
 }
 
 // kReady with req_ parsed and head_len_ set; kEnd when the connection must end (any error
@@ -285,6 +285,7 @@ awaitable<bool> Http1Connection::flush() {
 
 void Http1Connection::start_tunnel(net::Stream upstream, registry::RoutePtr route) {
   dog_.disarm();
+  if (snap_.valid) snap_.client = exchange_.client_ip();
   Tunnel::start(std::move(cc_), std::move(upstream), std::move(route), rec_, std::move(snap_));
 }
 

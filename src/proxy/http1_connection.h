@@ -33,8 +33,7 @@ class Http1Connection final : public Downstream {
 
   // Downstream
   const http::RequestHead& request() const override { return req_; }
-  std::string_view client_ip() const override { return cc_->ip; }
-  bool client_v6() const override { return cc_->v6; }
+  const Peer& peer() const override { return cc_->peer; }
   RequestRecord& record() override { return rec_; }
   net::Watchdog& watchdog() override { return dog_; }
   void watch_upstream(net::Stream* upstream) override { dog_.watch(&client_, upstream); }

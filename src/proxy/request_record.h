@@ -20,6 +20,7 @@ class Worker;
 struct HeadSnapshot {
   bool valid = false;
   std::string method, host, path, user_agent;
+  std::string client;  // set when the request becomes a tunnel (it outlives the exchange)
 };
 
 struct RequestRecord {

@@ -48,7 +48,7 @@ Tunnel::~Tunnel() {
   DeadlineList::remove(idle_);
   w_.metrics().tunnels_active.sub();
   if (route_) w_.subscribers().remove(route_->session_id, &handle_);
-  record_request(w_, rec_, client_->ip, head_, route_.get());
+  record_request(w_, rec_, head_.client, head_, route_.get());
 }
 
 void Tunnel::wait(int side) {

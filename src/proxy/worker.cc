@@ -1,5 +1,7 @@
 #include "proxy/worker.h"
 
+#include "proxy/client_address.h"
+
 #include <algorithm>
 #include <boost/asio/write.hpp>
 #include <cstdio>
@@ -131,8 +133,12 @@ void Worker::accept(tcp::acceptor& acceptor) {
         const ConnectionAccounting counts{&metrics_.connections_active, &connections_,
                                           runtime_->client_limits};
         auto c = std::make_unique<ClientConn>(*this, counts, std::move(s));
-        if (runtime_->client_limits) {
-          if (!runtime_->client_limits->open_connection(c->ip)) {
+        if (!runtime_->trusted_proxies.empty()) {
+          c->peer.trusted = is_trusted(runtime_->trusted_proxies, c->peer.address);
+        }
+        // A trusted proxy carries many clients on its connections: they are not one client's.
+        if (runtime_->client_limits && !c->peer.trusted) {
+          if (!runtime_->client_limits->open_connection(c->peer.ip)) {
             metrics_.connections_rejected.add();
             handler_.refuse(*this, std::move(c));
             accept(acceptor);

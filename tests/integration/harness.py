@@ -235,8 +235,10 @@ def upstream_rule(port, priority=10, host=None, path=None, extra=""):
 
 # ---- raw client helpers -------------------------------------------------------------------
 
-def connect(port, timeout=10.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=10.0, source=None):
+    """A client connection; `source` picks the loopback address it comes from (127.0.0.2...)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
@@ -330,9 +332,9 @@ class Reader(LineReader):
         return status, h, body
 
 
-def get(port, path, host, headers=None):
+def get(port, path, host, headers=None, source=None):
     """One GET on a fresh connection: (status, headers, body)."""
-    with connect(port) as s:
+    with connect(port, source=source) as s:
         hs = {"Host": host, "Connection": "close"}
         hs.update(headers or {})
         s.sendall((f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hs.items()) + "\r\n").encode())

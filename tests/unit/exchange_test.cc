@@ -31,6 +31,7 @@ class FakeDownstream final : public Downstream {
  public:
   FakeDownstream(asio::io_context& io, const std::string& request, std::string_view body = {})
       : dog_(io.get_executor()), raw_(request + "\r\n") {
+    peer_.set(asio::ip::make_address("192.0.2.7"));
     http::ParseResult r = http::parse_request(raw_, {}, req_);
     EXPECT_EQ(r.state, http::ParseState::kComplete) << request;
     auto [p, n] = body_.prepare(body.size() + 1, body.size() + 1);
@@ -39,8 +40,7 @@ class FakeDownstream final : public Downstream {
   }
 
   const http::RequestHead& request() const override { return req_; }
-  std::string_view client_ip() const override { return "192.0.2.7"; }
-  bool client_v6() const override { return false; }
+  const Peer& peer() const override { return peer_; }
   RequestRecord& record() override { return rec_; }
   net::Watchdog& watchdog() override { return dog_; }
   void watch_upstream(net::Stream* upstream) override { dog_.watch(upstream); }
@@ -71,6 +71,7 @@ class FakeDownstream final : public Downstream {
   bool ended = false;
 
  private:
+  Peer peer_;
   net::Watchdog dog_;
   std::string raw_;
   http::RequestHead req_;

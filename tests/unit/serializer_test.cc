@@ -28,6 +28,54 @@ TEST(Serializer, RequestDropsHopByHopAndSetsForwarding) {
             "X-Forwarded-Host: app.example.com\r\nTransfer-Encoding: chunked\r\n\r\n");
 }
 
+TEST(Serializer, FromATrustedProxyTheChainsAreExtendedAndProtoAndHostKept) {
+  std::string in =
+      "GET / HTTP/1.1\r\nHost: internal:8080\r\nX-Forwarded-For: 203.0.113.9\r\n"
+      "X-Forwarded-For: 198.51.100.2\r\nX-Forwarded-Proto: https\r\n"
+      "X-Forwarded-Host: app.example.com\r\nForwarded: for=203.0.113.9;proto=https\r\n\r\n";
+  RequestHead req;
+  ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
+  ForwardInfo info;
+  info.client_ip = "10.0.0.5";
+  info.host = req.host;
+  info.target = req.target;
+  info.keep_forwarded = true;
+  std::string out;
+  serialize_request(req, info, out);
+  EXPECT_EQ(
+      out,
+      "GET / HTTP/1.1\r\nHost: internal:8080\r\n"
+      "Forwarded: for=203.0.113.9;proto=https, for=10.0.0.5;proto=http;host=\"internal:8080\"\r\n"
+      "X-Forwarded-For: 203.0.113.9, 198.51.100.2, 10.0.0.5\r\n"
+      "X-Forwarded-Proto: https\r\nX-Forwarded-Host: app.example.com\r\n\r\n");
+  // The same request from an untrusted peer: everything it claimed is replaced.
+  info.keep_forwarded = false;
+  info.proto = "https";
+  out.clear();
+  serialize_request(req, info, out);
+  EXPECT_EQ(out,
+            "GET / HTTP/1.1\r\nHost: internal:8080\r\n"
+            "Forwarded: for=10.0.0.5;proto=https;host=\"internal:8080\"\r\n"
+            "X-Forwarded-For: 10.0.0.5\r\nX-Forwarded-Proto: https\r\n"
+            "X-Forwarded-Host: internal:8080\r\n\r\n");
+}
+
+TEST(Serializer, FromATrustedProxyWithoutForwardingFieldsTheyStartWithThePeer) {
+  std::string in = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  RequestHead req;
+  ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
+  ForwardInfo info;
+  info.client_ip = "10.0.0.5";
+  info.host = "a";
+  info.target = req.target;
+  info.keep_forwarded = true;
+  std::string out;
+  serialize_request(req, info, out);
+  EXPECT_EQ(out,
+            "GET / HTTP/1.1\r\nHost: a\r\nForwarded: for=10.0.0.5;proto=http;host=\"a\"\r\n"
+            "X-Forwarded-For: 10.0.0.5\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\n\r\n");
+}
+
 TEST(Serializer, UpgradeKeepsUpgradeHeaders) {
   std::string in =
       "GET /?token=abc HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
