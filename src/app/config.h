@@ -3,6 +3,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <optional>
 #include <cstddef>
 #include <string>
 #include <unordered_map>
@@ -10,6 +11,7 @@
 
 #include "access/link_token.h"
 #include "net/cidr.h"
+#include "net/tls_settings.h"
 #include "proxy/settings.h"
 #include "proxy/worker.h"
 #include "registry/store_config.h"
@@ -22,6 +24,9 @@ using proxy::Millis;
 struct ListenerConfig {
   boost::asio::ip::tcp::endpoint endpoint;
   std::string text;
+  bool proxy_protocol = false;
+  bool redirect_to_https = false;
+  std::optional<net::TlsSettings> tls;
 };
 
 using proxy::Limits;

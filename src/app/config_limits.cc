@@ -26,10 +26,12 @@ void read_limits(Reader& r, const YAML::Node& l, Config& cfg) {
 
 void read_timeouts(Reader& r, const YAML::Node& t, Config& cfg) {
   if (r.mapping(t, "timeouts",
-                {"request_head", "keepalive_idle", "upstream_connect", "upstream_head", "body_idle",
+                {"request_head", "proxy_header", "tls_handshake", "keepalive_idle", "upstream_connect", "upstream_head", "body_idle",
                  "tunnel_idle", "upstream_keepalive_idle", "shutdown_drain"})) {
     auto& to = cfg.timeouts;
     r.duration(t, "request_head", "timeouts", to.request_head);
+    r.duration(t, "proxy_header", "timeouts", to.proxy_header);
+    r.duration(t, "tls_handshake", "timeouts", to.tls_handshake);
     r.duration(t, "keepalive_idle", "timeouts", to.keepalive_idle);
     r.duration(t, "upstream_connect", "timeouts", to.upstream_connect);
     r.duration(t, "upstream_head", "timeouts", to.upstream_head);

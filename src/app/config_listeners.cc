@@ -1,9 +1,69 @@
-// listeners: the addresses the data plane accepts on.
+// listeners: the addresses the data plane accepts on, and per listener PROXY protocol, TLS and
+// the redirect to HTTPS.
 #include "app/config_reader.h"
 
 #include "net/address.h"
 
 namespace sg::app {
+
+namespace {
+
+void read_certificates(Reader& r, const YAML::Node& n, net::TlsSettings& tls) {
+  if (!n || !n.IsSequence() || n.size() == 0) {
+    r.error(n ? n : YAML::Node(), "tls.certificates must be a non-empty list of {cert, key}");
+    return;
+  }
+  for (const auto& item : n) {
+    if (!r.mapping(item, "tls.certificates[]", {"cert", "key"})) continue;
+    net::CertificatePair pair;
+    if (!item["cert"] || !item["key"]) {
+      r.error(item, "a certificate needs both cert and key (PEM file paths)");
+      continue;
+    }
+    if (!r.scalar(item["cert"], "cert", pair.cert) || !r.scalar(item["key"], "key", pair.key)) {
+      continue;
+    }
+    tls.certificates.push_back(std::move(pair));
+  }
+}
+
+std::optional<net::TlsSettings> read_tls(Reader& r, const YAML::Node& n) {
+  if (!r.mapping(n, "tls", {"certificates", "ciphers", "ciphersuites", "min_version", "hsts"})) {
+    return std::nullopt;
+  }
+  net::TlsSettings tls;
+  if (!n["certificates"]) {
+    r.error(n, "tls needs certificates: [{cert: FILE, key: FILE}]");
+  } else {
+    read_certificates(r, n["certificates"], tls);
+  }
+  if (n["ciphers"]) r.scalar(n["ciphers"], "ciphers", tls.ciphers);
+  if (n["ciphersuites"]) r.scalar(n["ciphersuites"], "ciphersuites", tls.ciphersuites);
+  if (const YAML::Node v = n["min_version"]) {
+    std::string s;
+    if (r.scalar(v, "min_version", s)) {
+      if (s == "1.3") {
+        tls.tls13_only = true;
+      } else if (s != "1.2") {
+        r.error(v, "tls.min_version must be \"1.2\" or \"1.3\", not '" + s + "'");
+      }
+    }
+  }
+  if (const YAML::Node v = n["hsts"]) {
+    std::string s;
+    Millis age{};
+    if (r.scalar(v, "hsts", s)) {
+      if (!parse_duration(s, age) || age.count() < 1000) {
+        r.error(v, "tls.hsts must be a max-age duration of at least 1s (e.g. 365d is 8760h)");
+      } else {
+        tls.hsts = "max-age=" + std::to_string(age.count() / 1000);
+      }
+    }
+  }
+  return tls;
+}
+
+}  // namespace
 
 void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
   if (!n.IsSequence() || n.size() == 0) {
@@ -11,7 +71,9 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
     return;
   }
   for (const auto& item : n) {
-    if (!r.mapping(item, "listener", {"address"})) continue;
+    if (!r.mapping(item, "listener", {"address", "tls", "proxy_protocol", "redirect_to_https"})) {
+      continue;
+    }
     std::string addr;
     if (!item["address"]) {
       r.error(item, "listener needs an address (e.g. 127.0.0.1:8080)");
@@ -25,7 +87,14 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
       continue;
     }
     l.text = addr;
-    cfg.listeners.push_back(l);
+    r.flag(item, "proxy_protocol", "listener", l.proxy_protocol);
+    r.flag(item, "redirect_to_https", "listener", l.redirect_to_https);
+    if (item["tls"]) l.tls = read_tls(r, item["tls"]);
+    if (l.tls && l.redirect_to_https) {
+      r.error(item["redirect_to_https"],
+              "redirect_to_https is for a plain listener; this one already has tls");
+    }
+    cfg.listeners.push_back(std::move(l));
   }
 }
 

@@ -89,6 +89,18 @@ class Reader {
     out = v;
   }
 
+  void flag(const YAML::Node& parent, const char* key, std::string_view where, bool& out) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, key, s)) return;
+    if (s != "true" && s != "false") {
+      error(n, std::string(where) + "." + key + " must be true or false, not '" + s + "'");
+      return;
+    }
+    out = s == "true";
+  }
+
  private:
   std::vector<ConfigError>& errors_;
 };

@@ -14,6 +14,7 @@
 
 #include "admin/api.h"
 #include "admin/http_server.h"
+#include "app/certificates.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
 #include "proxy/http1_connection.h"
@@ -27,6 +28,9 @@ namespace asio = boost::asio;
 using proxy::ClientLimits;
 
 namespace {
+
+// How often TLS certificate files are checked for changes (besides SIGHUP).
+constexpr std::chrono::seconds kCertificateCheck{30};
 
 void log(const std::string& line) {
   std::cerr << "sessiongate: " << line << "\n";
@@ -132,6 +136,7 @@ class Server {
                        static_cast<double>(config.limits.per_client_burst)) {}
 
   int run() {
+    if (!certificates_.open(config_.listeners)) return 1;
     if (!open_store() || !open_access_log()) return 1;
     make_runtime();
     if (!make_workers() || !load_registry()) return 1;
@@ -142,7 +147,12 @@ class Server {
     for (auto& w : workers_) w->start();
     if (feed_) feed_->start();
     std::string where;
-    for (const auto& l : config_.listeners) where += " http://" + l.text;
+    for (const auto& l : config_.listeners) {
+      where += (l.tls ? " https://" : " http://") + l.text;
+      if (l.proxy_protocol) where += " (PROXY protocol)";
+      if (l.redirect_to_https) where += " (redirects to https)";
+    }
+    certificates_.watch(kCertificateCheck);
     const size_t n = workers_.size();
     log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
         (config_.admin.enabled ? "; admin API on http://" + config_.admin.address_text : ""));
@@ -181,9 +191,16 @@ class Server {
     rt->rules = routing::RuleTable(config_.rules);
     rt->sessions = config_.sessions;
     rt->pages = config_.pages;
-    for (const auto& l : config_.listeners) rt->listeners.push_back(l.endpoint);
+    std::vector<asio::ip::tcp::endpoint> own;
+    for (size_t i = 0; i < config_.listeners.size(); ++i) {
+      const ListenerConfig& l = config_.listeners[i];
+      rt->listeners.push_back(
+          {l.endpoint, l.text, l.proxy_protocol, l.redirect_to_https, certificates_.servers()[i],
+           l.tls && !l.tls->hsts.empty() ? "Strict-Transport-Security: " + l.tls->hsts + "\r\n"
+                                         : std::string()});
+      own.push_back(l.endpoint);
+    }
     rt->access_log = access_log_.get();
-    std::vector<asio::ip::tcp::endpoint> own = rt->listeners;
     if (config_.admin.enabled) own.push_back(config_.admin.endpoint);
     policy_ = net::AddressPolicy(config_.security.upstream_allow_cidrs, own);
     rt->upstream_policy = policy_;
@@ -351,14 +368,19 @@ class Server {
     });
   }
 
-  // SIGHUP (terminal hangup, logrotate habits) and SIGUSR2 change nothing yet: logged, never
-  // fatal (their default action would end the process without a drain).
+  // SIGHUP reloads the TLS certificates; the rest of the configuration is not reloaded yet.
+  // SIGUSR2 changes nothing yet. Neither is fatal (their default action would end the process
+  // without a drain).
   void ignore_sighup_and_sigusr2() {
     ignored_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      log(std::string(sig == SIGHUP ? "SIGHUP" : "SIGUSR2") +
-          " received: ignored (configuration reload is not supported yet; restart to apply a "
-          "change)");
+      if (sig == SIGHUP) {
+        log("SIGHUP received: reloading TLS certificates (other configuration changes need a "
+            "restart)");
+        certificates_.reload("SIGHUP");
+      } else {
+        log("SIGUSR2 received: ignored");
+      }
       ignore_sighup_and_sigusr2();
     });
   }
@@ -382,6 +404,7 @@ class Server {
           std::to_string(config_.timeouts.shutdown_drain.count()) + " ms)");
       drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
       sweeper_.cancel();
+      certificates_.stop();
       rotate_.cancel();
       ignored_.cancel();
       if (admin_server_) admin_server_->stop();
@@ -407,6 +430,7 @@ class Server {
   const Config& config_;
   asio::io_context main_io_{1};
   observe::ControlMetrics control_;
+  Certificates certificates_{main_io_, control_, log};
   registry::OpenedStore store_;
   std::unique_ptr<observe::AccessLog> access_log_;
   ClientLimits client_limits_;

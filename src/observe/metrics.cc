@@ -63,6 +63,20 @@ void histogram(std::string& out, std::string_view name, std::string_view help,
 
 }  // namespace
 
+// A counter family with one `reason` label per array slot.
+template <size_t N>
+void by_reason(std::string& out, const std::vector<const WorkerMetrics*>& ws, const char* name,
+               const char* help, const char* const (&reasons)[N],
+               std::array<Counter, N> WorkerMetrics::*field) {
+  header(out, name, "counter", help);
+  for (size_t i = 0; i < N; ++i) {
+    const std::string labels = "reason=\"" + std::string(reasons[i]) + "\"";
+    sample(
+        out, name, labels,
+        static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return (w.*field)[i].get(); })));
+  }
+}
+
 void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const ControlMetrics& c,
                        size_t route_table_size, bool store_ok, std::string& out) {
   header(out, "sessiongate_requests_total", "counter", "Requests by how they ended.");
@@ -72,15 +86,14 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
         out, "sessiongate_requests_total", labels,
         static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return w.requests[i].get(); })));
   }
-  header(out, "sessiongate_accept_errors_total", "counter",
-         "accept() failures by reason; each pauses that acceptor briefly instead of retrying at "
-         "once.");
-  for (size_t i = 0; i < 4; ++i) {
-    std::string labels = "reason=\"" + std::string(WorkerMetrics::kAcceptErrorReasons[i]) + "\"";
-    sample(out, "sessiongate_accept_errors_total", labels,
-           static_cast<double>(
-               sum(ws, [&](const WorkerMetrics& w) { return w.accept_errors[i].get(); })));
-  }
+  by_reason(out, ws, "sessiongate_accept_errors_total",
+            "accept() failures by reason; each pauses that acceptor briefly instead of retrying "
+            "at once.",
+            WorkerMetrics::kAcceptErrorReasons, &WorkerMetrics::accept_errors);
+  by_reason(out, ws, "sessiongate_handshake_failures_total",
+            "Connections closed before their first request: a bad or slow PROXY header, a failed "
+            "or slow TLS handshake, plain HTTP on a TLS listener.",
+            WorkerMetrics::kHandshakeFailureReasons, &WorkerMetrics::handshake_failures);
   header(out, "sessiongate_responses_total", "counter", "Responses by status class.");
   for (size_t i = 1; i <= 5; ++i) {
     std::string labels = "class=\"" + std::to_string(i) + "xx\"";
@@ -111,6 +124,11 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
       {"sessiongate_connections_rejected_total", "counter",
        "Connections refused by a connection limit.",
        [](const WorkerMetrics& w) { return w.connections_rejected.get(); }},
+      {"sessiongate_tls_handshakes_total", "counter", "TLS handshakes completed.",
+       [](const WorkerMetrics& w) { return w.tls_handshakes.get(); }},
+      {"sessiongate_tls_resumed_total", "counter",
+       "TLS handshakes that resumed a session from a ticket (of the completed ones).",
+       [](const WorkerMetrics& w) { return w.tls_resumed.get(); }},
       {"sessiongate_tunnels_active", "gauge", "Open upgraded (WebSocket) tunnels.",
        [](const WorkerMetrics& w) { return w.tunnels_active.get(); }},
       {"sessiongate_tunnels_total", "counter", "Tunnels opened.",
@@ -146,6 +164,13 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
   sample(out, "sessiongate_store_operations_total", "", static_cast<double>(c.store_ops.get()));
   header(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.");
   sample(out, "sessiongate_store_errors_total", "", static_cast<double>(c.store_errors.get()));
+  header(out, "sessiongate_tls_reloads_total", "counter",
+         "Certificate reloads of TLS listeners: ok (new files in use) or failed (the previous "
+         "certificates still serve; the log says why).");
+  sample(out, "sessiongate_tls_reloads_total", "result=\"ok\"",
+         static_cast<double>(c.tls_reloads_ok.get()));
+  sample(out, "sessiongate_tls_reloads_total", "result=\"failed\"",
+         static_cast<double>(c.tls_reloads_failed.get()));
   if (c.shared_store) {
     header(out, "sessiongate_store_feed_connected", "gauge",
            "1 while the change feed is subscribed; 0 means routes may be stale.");

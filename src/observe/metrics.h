@@ -18,8 +18,9 @@ namespace sg::observe {
   X(unknown_session)                                                                      \
   X(starting)                                                                             \
   X(unavailable)                                                                          \
-  X(upstream_refused) X(upstream_timeout) X(upstream_invalid) X(forbidden) X(bad_request) \
-      X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
+  X(upstream_refused)                                                                     \
+  X(upstream_timeout) X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) \
+      X(redirect) X(rate_limited) X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -77,6 +78,14 @@ struct WorkerMetrics {
   // accept() failures that pause the acceptor: EMFILE, ENFILE, ENOBUFS/ENOMEM, anything else.
   static constexpr const char* kAcceptErrorReasons[] = {"emfile", "enfile", "enomem", "other"};
   std::array<Counter, 4> accept_errors;
+  // Connections closed before their first request by what precedes it: the PROXY header
+  // (missing, malformed, too slow) or the TLS handshake (failed, too slow, plain HTTP).
+  static constexpr const char* kHandshakeFailureReasons[] = {"proxy_header", "tls", "timeout",
+                                                             "plain_http"};
+  enum HandshakeFailure : size_t { kProxyHeader, kTls, kTimeout, kPlainHttp, kCount };
+  std::array<Counter, 4> handshake_failures;
+  Counter tls_handshakes;  // completed
+  Counter tls_resumed;     // of which resumed from a ticket
   Counter tunnels_active;
   Counter tunnels_total;
   Counter tunnels_closed_by_route_change;
@@ -105,6 +114,9 @@ struct ControlMetrics {
   Counter store_resets;    // of those, after the store's history restarted (new epoch, went back)
   Counter resync_changes;  // records a snapshot found different
   Counter last_resync_ms;
+  // TLS listeners' certificate reloads (SIGHUP, changed files).
+  Counter tls_reloads_ok;
+  Counter tls_reloads_failed;
 };
 
 // Prometheus text exposition of everything.

@@ -3,6 +3,7 @@
 #include "proxy/exchange.h"
 
 #include "proxy/client_address.h"
+#include "proxy/listener.h"
 #include "proxy/worker.h"
 #include "routing/pattern.h"
 #include "routing/session_id.h"
@@ -75,6 +76,7 @@ Exchange::Step Exchange::admit() {
   } else {
     client_ip_ = peer.ip;
   }
+  if (peer.listener != nullptr && peer.listener->redirect_to_https) return to_https();
   if (rt_.client_limits &&
       !rt_.client_limits->take_request(client_ip_, Clock::now().time_since_epoch().count())) {
     return answer(ReplyKind::kRateLimited);
@@ -237,6 +239,24 @@ Exchange::Step Exchange::pick_upstream(const routing::Action& a, UpstreamTarget&
     }
   }
   return answer(ReplyKind::kNoRule);
+}
+
+// A plain listener that only sends browsers to HTTPS: 308 keeps the method and body, the same
+// host (without the plain port: HTTPS is on its default one) and the whole request-target.
+Exchange::Step Exchange::to_https() {
+  std::string_view host = req_->host;
+  if (host.empty()) return answer(ReplyKind::kBadRequest, "a redirect to https needs a Host");
+  if (host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+  } else if (const size_t colon = host.find(':'); colon != host.npos) {
+    host = host.substr(0, colon);
+  }
+  target_buf_.assign("https://").append(host).append(req_->target);
+  ReplyInput in = reply_input({});
+  in.status = 308;
+  in.location = target_buf_;
+  reply_.emplace(make_reply(ReplyKind::kRedirect, in));
+  return Step::kReply;
 }
 
 // Over TLS to us, or to a trusted proxy that says so.

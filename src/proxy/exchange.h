@@ -84,6 +84,7 @@ class Exchange {
   Step answer(ReplyKind k, std::string_view detail = {});
   ReplyInput reply_input(std::string_view detail) const;
   bool request_is_https() const;
+  Step to_https();
 
   // ---- upstream (exchange_upstream.cc) ----
   enum class SendResult : uint8_t { kOk, kUpstreamFailed, kClientFailed, kBodyTooLarge, kBadBody };

@@ -9,6 +9,7 @@
 #include "http/pages.h"
 #include "http/parser.h"
 
+#include "proxy/listener.h"
 #include "proxy/tunnel.h"
 
 namespace sg::proxy {
@@ -199,7 +200,8 @@ awaitable<void> Http1Connection::send_reply(const Reply& r) {
   const bool close = r.close || !req_valid_ || !req_.keep_alive || req_.framing != Framing::kNone;
   keep_alive_ = !close;
   out_.clear();
-  append_http1(r, close, req_valid_ && req_.method_id == http::Method::kHead, out_);
+  append_http1(r, close, req_valid_ && req_.method_id == http::Method::kHead, out_,
+               cc_->peer.listener->hsts_line);
   head_pending_ = false;
   if (!co_await write_client(out_)) keep_alive_ = false;
 }
@@ -230,6 +232,10 @@ awaitable<bool> Http1Connection::read_body() {
 void Http1Connection::begin_response(const http::ResponseHead& res, std::string_view extra) {
   http::ResponseFraming f;
   f.extra = extra;
+  if (const std::string& hsts = cc_->peer.listener->hsts_line; !hsts.empty()) {
+    extra_.assign(extra).append(hsts);
+    f.extra = extra_;
+  }
   if (res.status != 101) {
     const bool client10 = req_.version_minor == 0;
     f.client_http10 = client10;

@@ -55,6 +55,7 @@ class Http1Connection final : public Downstream {
   boost::asio::awaitable<Head> reject_head(ReplyKind k, std::string_view detail);
   boost::asio::awaitable<bool> write_client(std::string_view bytes);
   boost::asio::awaitable<void> close_client();
+  std::string extra_;  // header lines added to a response (see begin_response)
   void begin_request();
   void finish_request();
 

@@ -5,6 +5,8 @@
 
 namespace sg::proxy {
 
+struct Listener;
+
 // Who is on the other end of a client connection: the TCP peer, or the address a PROXY protocol
 // header carried for it.
 struct Peer {
@@ -13,6 +15,7 @@ struct Peer {
   bool v6 = false;
   bool trusted = false;  // in security.trusted_proxies: its forwarding headers are believed
   bool secure = false;   // reached us over TLS
+  const Listener* listener = nullptr;  // where it connected
 
   void set(const boost::asio::ip::address& a);
 };

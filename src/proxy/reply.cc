@@ -33,6 +33,10 @@ constexpr std::array<ReplySpec, kKinds> kSpecs{{
      "Only HTTP/1.0 and HTTP/1.1 are spoken here.", R::kNone, true, true},
     {417, Outcome::k_bad_request, "expectation_failed", "Expectation failed",
      "Only 'Expect: 100-continue' is supported.", R::kNone, true, true},
+    {400, Outcome::k_bad_request, "plain_http_on_tls", "Plain HTTP sent to the HTTPS port",
+     "This port speaks HTTPS: the plain HTTP request was sent to the HTTPS port. Use an https:// "
+     "address.",
+     R::kNone, true, false},
     {404, Outcome::k_no_rule, "no_rule", "Nothing is served here",
      "No routing rule matches this host and path. Check the address you opened.", R::kNone, false,
      true},
@@ -174,7 +178,8 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
   return r;
 }
 
-void append_http1(const Reply& r, bool close, bool head_only, std::string& out) {
+void append_http1(const Reply& r, bool close, bool head_only, std::string& out,
+                  std::string_view extra) {
   out += "HTTP/1.1 ";
   out += std::to_string(r.status);
   out += ' ';
@@ -193,6 +198,7 @@ void append_http1(const Reply& r, bool close, bool head_only, std::string& out) 
   for (; i < r.headers.size(); ++i) {
     out.append(r.headers[i].first).append(": ").append(r.headers[i].second).append("\r\n");
   }
+  out += extra;
   if (close || r.close) out += "Connection: close\r\n";
   out += "\r\n";
   if (!head_only) out += r.body;

@@ -28,6 +28,7 @@ enum class ReplyKind : uint8_t {
   kNotImplemented,
   kVersionNotSupported,
   kExpectationFailed,
+  kPlainHttpOnTls,  // a plain HTTP request on a TLS listener
   // Routing and the session's container.
   kNoRule,
   kBadSessionPath,     // encoded or ambiguous path, or an invalid session id
@@ -117,7 +118,9 @@ struct Reply {
 Reply make_reply(ReplyKind k, const ReplyInput& in);
 
 // HTTP/1.1: status line, the reply's headers, Content-Length, `Connection: close` when
-// `close`; the body unless `head_only` (a HEAD request).
-void append_http1(const Reply& r, bool close, bool head_only, std::string& out);
+// `close`; the body unless `head_only` (a HEAD request). `extra`: complete header lines the
+// connection adds to every response (Strict-Transport-Security).
+void append_http1(const Reply& r, bool close, bool head_only, std::string& out,
+                  std::string_view extra = {});
 
 }  // namespace sg::proxy

@@ -24,6 +24,8 @@ struct Limits {
 
 struct Timeouts {
   Millis request_head{10000};    // first byte to end of head (slowloris)
+  Millis proxy_header{3000};     // accept to a complete PROXY protocol header
+  Millis tls_handshake{10000};   // accept (or PROXY header) to a finished TLS handshake
   Millis keepalive_idle{60000};  // between requests on a kept-alive client connection
   Millis upstream_connect{3000};
   Millis upstream_head{30000};            // request sent -> response head received

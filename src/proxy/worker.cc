@@ -51,7 +51,8 @@ Worker::~Worker() {
 }
 
 bool Worker::listen(std::string& error) {
-  for (const auto& ep : runtime_->listeners) {
+  for (const auto& l : runtime_->listeners) {
+    const tcp::endpoint& ep = l.endpoint;
     auto acc = std::make_unique<tcp::acceptor>(io_);
     boost::system::error_code ec;
     acc->open(ep.protocol(), ec);
@@ -77,7 +78,7 @@ bool Worker::listen(std::string& error) {
 
 void Worker::start() {
   read_inbox();
-  for (auto& acc : acceptors_) accept(*acc);
+  for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
   if (activity_sink_) schedule_activity_flush();
   if (runtime_->access_log) schedule_log_flush();
   schedule_trim();
@@ -109,54 +110,71 @@ void Worker::read_inbox() {
                               });
 }
 
-void Worker::accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket s) {
+void Worker::accept(size_t i) {
+  tcp::acceptor& acceptor = *acceptors_[i];
+  acceptor.async_accept([this, i, &acceptor](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (ec && ec != asio::error::connection_aborted) {
-      pause_accepting(acceptor, ec);  // retrying at once would spin on the same error
+      pause_accepting(i, ec);  // retrying at once would spin on the same error
       return;
     }
     accept_backoff_ = std::chrono::milliseconds(0);
-    if (!ec) {
-      if (connections_.load(std::memory_order_relaxed) >=
-          runtime_->settings.limits.max_connections) {
-        // Over the limit: a short, honest answer beats a silent reset or an unbounded backlog.
-        // Best effort and non-blocking: the page fits in the socket buffer of a new connection.
-        boost::system::error_code ignored;
-        s.non_blocking(true, ignored);
-        asio::write(s, asio::buffer(busy_response_), ignored);
-        s.close(ignored);
-        metrics_.connections_rejected.add();
-      } else {
-        connections_.fetch_add(1, std::memory_order_relaxed);
-        metrics_.connections_total.add();
-        const ConnectionAccounting counts{&metrics_.connections_active, &connections_,
-                                          runtime_->client_limits};
-        auto c = std::make_unique<ClientConn>(*this, counts, std::move(s));
-        if (!runtime_->trusted_proxies.empty()) {
-          c->peer.trusted = is_trusted(runtime_->trusted_proxies, c->peer.address);
-        }
-        // A trusted proxy carries many clients on its connections: they are not one client's.
-        if (runtime_->client_limits && !c->peer.trusted) {
-          if (!runtime_->client_limits->open_connection(c->peer.ip)) {
-            metrics_.connections_rejected.add();
-            handler_.refuse(*this, std::move(c));
-            accept(acceptor);
-            return;
-          }
-          c->counted = true;
-        }
-        // Nothing is allocated for the request until its first byte arrives.
-        const auto deadline =
-            std::chrono::steady_clock::now() + runtime_->settings.timeouts.request_head;
-        park(std::move(c), Parking::kFirstRequest, deadline);
-      }
-    }
-    accept(acceptor);
+    if (!ec) accepted(runtime_->listeners[i], std::move(s));
+    accept(i);
   });
 }
 
-void Worker::pause_accepting(tcp::acceptor& acceptor, const boost::system::error_code& ec) {
+void Worker::accepted(const Listener& l, tcp::socket s) {
+  if (connections_.load(std::memory_order_relaxed) >= runtime_->settings.limits.max_connections) {
+    // Over the limit: a short, honest answer beats a silent reset or an unbounded backlog.
+    // Best effort and non-blocking: the page fits in the socket buffer of a new connection.
+    // (On a TLS listener the client would not understand it: just close.)
+    boost::system::error_code ignored;
+    s.non_blocking(true, ignored);
+    if (!l.tls) asio::write(s, asio::buffer(busy_response_), ignored);
+    s.close(ignored);
+    metrics_.connections_rejected.add();
+    return;
+  }
+  connections_.fetch_add(1, std::memory_order_relaxed);
+  metrics_.connections_total.add();
+  const ConnectionAccounting counts{&metrics_.connections_active, &connections_,
+                                    runtime_->client_limits};
+  auto c = std::make_unique<ClientConn>(*this, counts, std::move(s));
+  c->peer.listener = &l;
+  if (!l.plain()) {
+    start_handshake(*this, std::move(c), l);  // it calls admit() once it knows the peer
+    return;
+  }
+  if (admit(c, l)) first_request(std::move(c));
+}
+
+bool Worker::admit(ClientPtr& c, const Listener& l) {
+  if (!runtime_->trusted_proxies.empty()) {
+    c->peer.trusted = is_trusted(runtime_->trusted_proxies, c->peer.address);
+  }
+  // A trusted proxy carries many clients on its connections: they are not one client's.
+  if (!runtime_->client_limits || c->peer.trusted) return true;
+  if (!runtime_->client_limits->open_connection(c->peer.ip)) {
+    metrics_.connections_rejected.add();
+    if (l.tls) {
+      c.reset();  // before the handshake there is no way to say why
+    } else {
+      handler_.refuse(*this, std::move(c));
+    }
+    return false;
+  }
+  c->counted = true;
+  return true;
+}
+
+void Worker::first_request(ClientPtr c) {
+  // Nothing is allocated for the request until its first byte arrives.
+  const auto deadline = std::chrono::steady_clock::now() + runtime_->settings.timeouts.request_head;
+  park(std::move(c), Parking::kFirstRequest, deadline);
+}
+
+void Worker::pause_accepting(size_t i, const boost::system::error_code& ec) {
   const int e = ec.value();
   const size_t reason = e == EMFILE ? 0 : e == ENFILE ? 1 : (e == ENOBUFS || e == ENOMEM) ? 2 : 3;
   metrics_.accept_errors[reason].add();
@@ -170,12 +188,10 @@ void Worker::pause_accepting(tcp::acceptor& acceptor, const boost::system::error
                  "sessiongate_accept_errors_total; see docs/deployment.md on file descriptors)\n",
                  ec.message().c_str(), static_cast<long long>(accept_backoff_.count()));
   }
-  size_t i = 0;
-  while (i < acceptors_.size() && acceptors_[i].get() != &acceptor) ++i;
   asio::steady_timer& t = *accept_pauses_[i];
   t.expires_after(accept_backoff_);
-  t.async_wait([this, &acceptor](const boost::system::error_code& wec) {
-    if (!wec && !draining_) accept(acceptor);
+  t.async_wait([this, i](const boost::system::error_code& wec) {
+    if (!wec && !draining_) accept(i);
   });
 }
 

@@ -26,6 +26,7 @@
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
 #include "proxy/deadlines.h"
+#include "proxy/listener.h"
 #include "proxy/parking.h"
 #include "proxy/route_subscribers.h"
 #include "proxy/settings.h"
@@ -44,7 +45,7 @@ struct SessionSettings {
 struct Runtime {
   Settings settings;
   routing::RuleTable rules;
-  std::vector<boost::asio::ip::tcp::endpoint> listeners;
+  std::vector<Listener> listeners;
   SessionSettings sessions;
   std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
   observe::AccessLog* access_log = nullptr;            // null: no access log
@@ -79,6 +80,10 @@ struct ConnectionHandler {
   void (*refuse)(Worker& w, ClientPtr c) = nullptr;
 };
 
+// What a connection on a listener with a PROXY header or TLS goes through before its first
+// request (handshake.cc); ends in Worker::first_request or a closed connection.
+void start_handshake(Worker& w, ClientPtr c, const Listener& l);
+
 class Worker {
  public:
   explicit Worker(std::shared_ptr<const Runtime> rt);
@@ -102,6 +107,13 @@ class Worker {
   bool draining() const { return draining_; }
   // Connections waiting hot for their next request (see parking.h).
   HotIdle& hot_idle() { return hot_idle_; }
+
+  // A new connection whose peer is known (after its PROXY header, if any): decides whether the
+  // peer is a trusted proxy and takes its per-client connection slot. False when refused (the
+  // connection is then answered or closed, and `c` empty).
+  bool admit(ClientPtr& c, const Listener& l);
+  // A connection ready for its first request (after its TLS handshake, if any).
+  void first_request(ClientPtr c);
 
   // Holds an idle client connection without a coroutine: a readiness wait and a place in a
   // deadline list. Readable: a connection is started on it; due or draining: it is closed.
@@ -127,11 +139,11 @@ class Worker {
   void note_activity(const registry::Route& route, int64_t now_ms);
 
  private:
-  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void accept(size_t listener);
+  void accepted(const Listener& l, boost::asio::ip::tcp::socket s);
   // After an accept() failure that would repeat at once (no file descriptors, no memory):
-  // count it, say so once in a while, and wait before accepting on `acceptor` again.
-  void pause_accepting(boost::asio::ip::tcp::acceptor& acceptor,
-                       const boost::system::error_code& ec);
+  // count it, say so once in a while, and wait before accepting on that listener again.
+  void pause_accepting(size_t listener, const boost::system::error_code& ec);
   void read_inbox();
   void wake(ClientPtr c);
   void apply_route(const std::string& session_id, registry::RoutePtr route);

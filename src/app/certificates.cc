@@ -1,0 +1,67 @@
+#include "app/certificates.h"
+
+#include <ctime>
+
+namespace sg::app {
+
+bool Certificates::open(const std::vector<ListenerConfig>& listeners) {
+  bool ok = true;
+  for (const auto& l : listeners) {
+    names_.push_back(l.text);
+    if (!l.tls) {
+      servers_.push_back(nullptr);
+      continue;
+    }
+    std::string error;
+    auto s = net::TlsServer::create(*l.tls, error);
+    if (!s) {
+      log_("listener " + l.text + ": " + error);
+      ok = false;
+    } else {
+      log_expiry(l.text, *s);
+    }
+    servers_.push_back(std::move(s));
+  }
+  return ok;
+}
+
+void Certificates::log_expiry(const std::string& listener, const net::TlsServer& s) {
+  const long long now = static_cast<long long>(std::time(nullptr));
+  for (const auto& c : s.certificates()->certs) {
+    const long long days = (c.not_after - now) / 86400;
+    if (c.not_after <= now) {
+      log_("listener " + listener + ": certificate " + c.subject + " has EXPIRED");
+    } else if (days < 14) {
+      log_("listener " + listener + ": certificate " + c.subject + " expires in " +
+           std::to_string(days) + " days");
+    }
+  }
+}
+
+void Certificates::reload(const char* why) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (!servers_[i]) continue;
+    std::string error;
+    if (servers_[i]->reload(error)) {
+      metrics_.tls_reloads_ok.add();
+      log_("listener " + names_[i] + ": certificates reloaded (" + why + ")");
+      log_expiry(names_[i], *servers_[i]);
+    } else if (!error.empty()) {
+      metrics_.tls_reloads_failed.add();
+      log_("listener " + names_[i] + ": certificates NOT reloaded (" + why + "), still serving " +
+           "the previous ones: " + error);
+    }
+  }
+}
+
+void Certificates::watch(std::chrono::milliseconds interval) {
+  interval_ = interval;
+  timer_.expires_after(interval_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    reload("files changed");
+    watch(interval_);
+  });
+}
+
+}  // namespace sg::app

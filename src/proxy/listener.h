@@ -1,0 +1,26 @@
+// One address the data plane accepts on, and what a connection there must get through before
+// its first request: a PROXY protocol header, a TLS handshake.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+
+namespace sg::net {
+class TlsServer;
+}
+
+namespace sg::proxy {
+
+struct Listener {
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::string text;                     // as configured, for messages
+  bool proxy_protocol = false;          // a PROXY v1/v2 header comes first; its address is the peer
+  bool redirect_to_https = false;       // every request is answered 308 to the https:// URL
+  std::shared_ptr<net::TlsServer> tls;  // null: plain HTTP
+  std::string hsts_line;  // "Strict-Transport-Security: ...\r\n" on every TLS response, or ""
+
+  bool plain() const { return !proxy_protocol && !tls; }
+};
+
+}  // namespace sg::proxy
