@@ -28,7 +28,8 @@ void read_certificates(Reader& r, const YAML::Node& n, net::TlsSettings& tls) {
 }
 
 std::optional<net::TlsSettings> read_tls(Reader& r, const YAML::Node& n) {
-  if (!r.mapping(n, "tls", {"certificates", "ciphers", "ciphersuites", "min_version", "hsts"})) {
+  if (!r.mapping(n, "tls", {"certificates", "ciphers", "ciphersuites", "min_version", "hsts",
+                           "check_interval"})) {
     return std::nullopt;
   }
   net::TlsSettings tls;
@@ -37,6 +38,7 @@ std::optional<net::TlsSettings> read_tls(Reader& r, const YAML::Node& n) {
   } else {
     read_certificates(r, n["certificates"], tls);
   }
+  r.duration(n, "check_interval", "tls", tls.check_interval);
   if (n["ciphers"]) r.scalar(n["ciphers"], "ciphers", tls.ciphers);
   if (n["ciphersuites"]) r.scalar(n["ciphersuites"], "ciphersuites", tls.ciphersuites);
   if (const YAML::Node v = n["min_version"]) {

@@ -29,9 +29,6 @@ using proxy::ClientLimits;
 
 namespace {
 
-// How often TLS certificate files are checked for changes (besides SIGHUP).
-constexpr std::chrono::seconds kCertificateCheck{30};
-
 void log(const std::string& line) {
   std::cerr << "sessiongate: " << line << "\n";
 }
@@ -152,7 +149,11 @@ class Server {
       if (l.proxy_protocol) where += " (PROXY protocol)";
       if (l.redirect_to_https) where += " (redirects to https)";
     }
-    certificates_.watch(kCertificateCheck);
+    std::chrono::milliseconds check = std::chrono::milliseconds::max();
+    for (const auto& l : config_.listeners) {
+      if (l.tls) check = std::min(check, l.tls->check_interval);
+    }
+    if (check != std::chrono::milliseconds::max()) certificates_.watch(check);
     const size_t n = workers_.size();
     log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
         (config_.admin.enabled ? "; admin API on http://" + config_.admin.address_text : ""));

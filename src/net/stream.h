@@ -37,6 +37,9 @@ class Stream {
   // SSL cannot take the descriptor.
   bool start_tls(SSL* ssl) {
     tls_.reset(ssl);
+    // OpenSSL reads and writes the descriptor itself: it must never block the loop (Asio keeps
+    // a socket blocking at the OS level until its own first asynchronous operation).
+    set_non_blocking();
     return tls::attach(ssl, socket_.native_handle());
   }
   bool secure() const { return tls_ != nullptr; }

@@ -177,7 +177,10 @@ bool TlsServer::load(std::shared_ptr<const CertificateSet>& out, std::string& er
       return false;
     }
     if (SSL_CTX_use_PrivateKey_file(raw, pair.key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      error = "key " + pair.key + ": " + openssl_error();
+      const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+      error = mismatch ? "key " + pair.key + " does not match certificate " + pair.cert
+                       : "key " + pair.key + ": " + openssl_error();
+      ERR_clear_error();
       return false;
     }
     if (SSL_CTX_check_private_key(raw) != 1) {

@@ -2,6 +2,7 @@
 // SNI picking one of them, and the protocol and cipher choices.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ struct TlsSettings {
       "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
   bool tls13_only = false;  // min_version: "1.3"
   std::string hsts;         // a Strict-Transport-Security value to send, or empty
+  std::chrono::milliseconds check_interval{30000};  // how often the files are checked for changes
 };
 
 }  // namespace sg::net

@@ -5,6 +5,7 @@ Only the standard library is used, so the tests run on a bare Debian python3.
 import base64
 import hashlib
 import os
+import re
 import signal
 import socket
 import struct
@@ -65,8 +66,11 @@ class Proxy:
     TOKEN = "test-admin-token-0123456789"
 
     def __init__(self, rules, extra="", workers=1, admin=True, directory=None, start=True,
-                 rlimit_nofile=None):
+                 rlimit_nofile=None, listener="", more_listeners=""):
+        """`listener`: more keys of the main listener, as inline YAML (`tls: {...}`);
+        `more_listeners`: further list items, as YAML lines (`  - {address: ...}`)."""
         self.rules, self.extra, self.workers, self.has_admin = rules, extra, workers, admin
+        self.listener, self.more_listeners = listener, more_listeners
         self.rlimit_nofile = rlimit_nofile  # soft = hard file-descriptor limit for the router
         self.port = free_port()
         self.admin_port = free_port() if admin else None
@@ -89,7 +93,8 @@ class Proxy:
         if "store:" not in extra:
             extra += f"\nstore: {{path: {self.db}}}\n"
         with open(self.config, "w") as f:
-            f.write(f"workers: {self.workers}\nlisteners:\n  - address: 127.0.0.1:{self.port}\n"
+            main = f"address: 127.0.0.1:{self.port}" + (f", {self.listener}" if self.listener else "")
+            f.write(f"workers: {self.workers}\nlisteners:\n  - {{{main}}}\n{self.more_listeners}\n"
                     f"{extra}\nrules:\n{self.rules}\n")
 
     def start(self):
@@ -127,7 +132,7 @@ class Proxy:
             self.log.flush()
             self.log.seek(offset)
             text = self.log.read()
-            if f"serving on http://127.0.0.1:{self.port} " in text:
+            if re.search(rf"serving on https?://127\.0\.0\.1:{self.port} ", text):
                 if self.admin_port:
                     wait_port(self.admin_port)
                 return "serving"
