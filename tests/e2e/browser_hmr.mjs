@@ -1,11 +1,12 @@
 // Opens a preview through sessiongate in headless Chromium, edits the page's CSS and reports
 // whether the new style arrived in place (hot module replacement) or by navigating again.
-// Usage: node browser_hmr.mjs URL SITE_DIR PROXY_PORT; prints one JSON line.
+// Usage: node browser_hmr.mjs URL SITE_DIR PROXY_PORT [SPKI]; prints one JSON line. SPKI: the
+// base64 SHA-256 of the test certificate's key, the one certificate an https run trusts.
 import { chromium } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [url, site, port] = process.argv.slice(2);
+const [url, site, port, spki] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: [
@@ -13,6 +14,7 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     // Every preview host name is this machine's sessiongate.
     `--host-resolver-rules=MAP * 127.0.0.1:${port}`,
+    ...(spki ? [`--ignore-certificate-errors-spki-list=${spki}`] : []),
   ],
 });
 const result = { url };
@@ -22,6 +24,7 @@ try {
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
   const failed = [];
   page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  page.on('websocket', (ws) => { result.hmr = ws.url(); });
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => document.querySelector('#title').textContent === 'hello from vite');
   const color = () => page.evaluate(() => getComputedStyle(document.querySelector('#title')).color);

@@ -7,7 +7,8 @@ module import the way a browser would (with Referer and the cookie jar), then op
 hot-reload WebSocket (subprotocol vite-hmr, ?token=) and checks that a CSS edit arrives as an
 in-place update and a JS edit without an HMR boundary as a full reload. Headless Chromium
 (playwright-core) then checks that a CSS edit applies in the page without a navigation.
-A static-upstream run (no registry) checks the data plane alone."""
+A static-upstream run (no registry) checks the data plane alone, and an https run checks the
+page and its wss:// hot reload with TLS terminated by sessiongate."""
 import json
 import os
 import re
@@ -21,11 +22,25 @@ from urllib.parse import urljoin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from certs import TestCA, tls_listener  # noqa: E402
 from harness import (SESSION_RULES, Proxy, Reader, connect, free_port, upstream_rule,  # noqa: E402
                      wait_port, ws_connect, ws_frame, ws_read_frame)
 
 VITE = os.path.join(HERE, "node_modules", ".bin", "vite")
 SESSION = "thread-e2e"
+
+
+
+def spki_hash(cert):
+    """base64(sha256(SubjectPublicKeyInfo)) of a PEM certificate, as Chromium pins keys."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True,
+                         capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub, check=True,
+                         capture_output=True).stdout
+    import base64
+    import hashlib
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
 
 PATH_RULES = SESSION_RULES.replace("action: {type: session, from: path}",
                                    "action: {type: session, from: path, host_header: upstream}")
@@ -76,6 +91,7 @@ class Browser:
 
 class ViteBase:
     MODE = None
+    TLS = False  # the proxy listens with TLS (https + wss to the browser)
 
     @classmethod
     def setUpClass(cls):
@@ -91,11 +107,18 @@ class ViteBase:
             args += ["--base", f"/session/{SESSION}/"]
         cls.vite = subprocess.Popen(args, stdout=cls.log, stderr=cls.log, cwd=HERE, start_new_session=True)
         wait_port(cls.vite_port, 30)
+        listener = ""
+        cls.spki = None
+        if cls.TLS:
+            ca = TestCA(cls.site)
+            cert, key = ca.leaf("preview", ["*.preview.example.com"])
+            listener = tls_listener([(cert, key)])
+            cls.spki = spki_hash(cert)
         if cls.MODE == "static":
             cls.proxy = Proxy(upstream_rule(cls.vite_port, extra=", host_header: upstream"))
             cls.host, cls.page = "preview.test", "/"
         else:
-            cls.proxy = Proxy(PATH_RULES)
+            cls.proxy = Proxy(PATH_RULES, listener=listener)
             cls.proxy.register("vite-1", cls.vite_port)
             cls.proxy.session(SESSION, "vite-1")
             if cls.MODE == "path":
@@ -153,10 +176,11 @@ class ViteBase:
     def test_browser_applies_a_css_edit_in_place(self):
         # Headless Chromium through sessiongate: the new style must apply without a navigation
         # (the page keeps its JavaScript state), over the proxied HMR WebSocket.
-        url = f"http://{self.host}{self.page}"
-        out = subprocess.run(["node", os.path.join(HERE, "browser_hmr.mjs"), url, self.site,
-                              str(self.proxy.port)], cwd=HERE, capture_output=True, text=True,
-                             timeout=120)
+        url = f"{'https' if self.TLS else 'http'}://{self.host}{self.page}"
+        args = ["node", os.path.join(HERE, "browser_hmr.mjs"), url, self.site, str(self.proxy.port)]
+        if self.spki:
+            args.append(self.spki)
+        out = subprocess.run(args, cwd=HERE, capture_output=True, text=True, timeout=120)
         self.assertEqual(out.returncode, 0, out.stderr)
         result = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"\n[{self.MODE}] browser: {json.dumps(result)[:300]}")
@@ -166,6 +190,8 @@ class ViteBase:
         self.assertEqual(result["marker"], "kept", "the page was reloaded")
         self.assertEqual(result["navigations"], 1, "the page navigated again")
         self.assertEqual(result["failed"], [])
+        if self.TLS:
+            self.assertTrue(result["hmr"].startswith("wss://"), result)
 
     def edit(self, name, text):
         with open(os.path.join(self.site, name), "w") as f:
@@ -193,6 +219,14 @@ class ViteSubdomainMode(ViteBase, unittest.TestCase):
 
 class VitePathMode(ViteBase, unittest.TestCase):
     MODE = "path"
+
+
+class ViteOverHttps(ViteBase, unittest.TestCase):
+    """https:// page and wss:// hot reload, TLS terminated by sessiongate, in Chromium trusting
+    only the test certificate's key (the browser test; the socket-level one is plain HTTP)."""
+    MODE = "subdomain"
+    TLS = True
+    test_page_modules_and_hot_reload = None
 
 
 if __name__ == "__main__":
