@@ -4,6 +4,28 @@
 
 namespace sg::app {
 
+bool check_certificates(const std::vector<ListenerConfig>& listeners, std::ostream& out) {
+  bool ok = true;
+  for (const auto& l : listeners) {
+    if (!l.tls) continue;
+    for (const auto& pair : l.tls->certificates) {
+      std::string error, warning;
+      if (!net::check_certificate_pair(pair, error, warning)) {
+        out << "listener " << l.text << ": error: " << error << "\n";
+        ok = false;
+      } else if (!warning.empty()) {
+        out << "listener " << l.text << ": warning: " << warning << "\n";
+      }
+    }
+    std::string error;
+    if (ok && !net::TlsServer::create(*l.tls, error)) {
+      out << "listener " << l.text << ": error: " << error << "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 bool Certificates::open(const std::vector<ListenerConfig>& listeners) {
   bool ok = true;
   for (const auto& l : listeners) {

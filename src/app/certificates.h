@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@
 #include "observe/metrics.h"
 
 namespace sg::app {
+
+// `sessiongate config check`: every TLS listener's pairs (key matches, chain in order, not
+// expired; a warning within 14 days of expiry) and its cipher settings. Problems are printed
+// to `out`, one line each; false when any is an error.
+bool check_certificates(const std::vector<ListenerConfig>& listeners, std::ostream& out);
 
 class Certificates {
  public:

@@ -3,8 +3,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
-#include <optional>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>

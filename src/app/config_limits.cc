@@ -26,8 +26,9 @@ void read_limits(Reader& r, const YAML::Node& l, Config& cfg) {
 
 void read_timeouts(Reader& r, const YAML::Node& t, Config& cfg) {
   if (r.mapping(t, "timeouts",
-                {"request_head", "proxy_header", "tls_handshake", "keepalive_idle", "upstream_connect", "upstream_head", "body_idle",
-                 "tunnel_idle", "upstream_keepalive_idle", "shutdown_drain"})) {
+                {"request_head", "proxy_header", "tls_handshake", "keepalive_idle",
+                 "upstream_connect", "upstream_head", "body_idle", "tunnel_idle",
+                 "upstream_keepalive_idle", "shutdown_drain"})) {
     auto& to = cfg.timeouts;
     r.duration(t, "request_head", "timeouts", to.request_head);
     r.duration(t, "proxy_header", "timeouts", to.proxy_header);

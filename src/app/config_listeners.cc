@@ -28,8 +28,9 @@ void read_certificates(Reader& r, const YAML::Node& n, net::TlsSettings& tls) {
 }
 
 std::optional<net::TlsSettings> read_tls(Reader& r, const YAML::Node& n) {
-  if (!r.mapping(n, "tls", {"certificates", "ciphers", "ciphersuites", "min_version", "hsts",
-                           "check_interval"})) {
+  if (!r.mapping(
+          n, "tls",
+          {"certificates", "ciphers", "ciphersuites", "min_version", "hsts", "check_interval"})) {
     return std::nullopt;
   }
   net::TlsSettings tls;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/certificates.h"
 #include "app/cli.h"
 #include "app/config.h"
 #include "app/server.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
         print_errors(check_path, errors);
         return 2;
       }
+      if (!sg::app::check_certificates(cfg.listeners, std::cerr)) return 2;
       std::cout << check_path << ": ok (" << cfg.listeners.size() << " listener"
                 << (cfg.listeners.size() == 1 ? "" : "s") << ", " << cfg.rules.size() << " rule"
                 << (cfg.rules.size() == 1 ? "" : "s") << ")\n";

@@ -327,5 +327,49 @@ class CertificateRotation(unittest.TestCase):
         self.assertTrue(wait_until(lambda: self.serial() != first))
 
 
+class ConfigCheck(unittest.TestCase):
+    """`sessiongate config check` validates the pairs before anything is served."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="sg-check-")
+        cls.ca = TestCA(cls.dir)
+        cls.good = cls.ca.leaf("good", ["a.example.com"])
+        cls.other = cls.ca.leaf("other", ["b.example.com"])
+        cls.soon = cls.ca.leaf("soon", ["c.example.com"], days=5)
+
+    def check(self, pairs, extra=""):
+        path = os.path.join(self.dir, "check.yaml")
+        with open(path, "w") as f:
+            f.write(f"listeners:\n  - {{address: 127.0.0.1:8443, {tls_listener(pairs, extra)}}}\n"
+                    "rules:\n  - {priority: 1, match: {host: '*'}, action: {type: fixed, status: 204}}\n")
+        bin_ = os.environ.get("SESSIONGATE_BIN", "build/release/sessiongate")
+        r = subprocess.run([bin_, "config", "check", path], capture_output=True, text=True)
+        return r.returncode, r.stdout + r.stderr
+
+    def test_good_mismatched_out_of_order_expiring_and_bad_ciphers(self):
+        code, out = self.check([self.good])
+        self.assertEqual(code, 0, out)
+        self.assertIn(": ok", out)
+        code, out = self.check([(self.good[0], self.other[1])])
+        self.assertEqual(code, 2)
+        self.assertIn("does not match certificate", out)
+        reversed_chain = os.path.join(self.dir, "reversed.pem")
+        with open(reversed_chain, "w") as f:
+            f.write(open(self.ca.cert).read() + open(os.path.join(self.dir, "good.leaf.pem")).read())
+        code, out = self.check([(reversed_chain, self.good[1])])
+        self.assertEqual(code, 2)
+        self.assertRegex(out, r"does not match|chain out of order")
+        code, out = self.check([self.soon])
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, r"warning: certificate .* expires in [45] days")
+        code, out = self.check([self.good], "ciphers: NOT-A-CIPHER")
+        self.assertEqual(code, 2)
+        self.assertIn("tls.ciphers 'NOT-A-CIPHER'", out)
+        code, out = self.check([(os.path.join(self.dir, "missing.pem"), self.good[1])])
+        self.assertEqual(code, 2)
+        self.assertIn("cannot read", out)
+
+
 if __name__ == "__main__":
     unittest.main()

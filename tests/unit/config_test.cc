@@ -83,6 +83,71 @@ TEST(Config, RejectsBadValues) {
   }
 }
 
+TEST(Config, ListenersWithTlsProxyProtocolAndRedirect) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(parse(R"(listeners:
+  - address: 0.0.0.0:443
+    proxy_protocol: true
+    tls:
+      certificates:
+        - {cert: /etc/a.pem, key: /etc/a.key}
+        - {cert: /etc/b.pem, key: /etc/b.key}
+      min_version: "1.3"
+      hsts: 8760h
+      check_interval: 5s
+  - address: 0.0.0.0:80
+    redirect_to_https: true
+timeouts: {proxy_header: 2s, tls_handshake: 4s}
+)",
+                    cfg, errors))
+      << (errors.empty() ? "" : errors[0].message);
+  ASSERT_EQ(cfg.listeners.size(), 2u);
+  const ListenerConfig& tls = cfg.listeners[0];
+  EXPECT_TRUE(tls.proxy_protocol);
+  ASSERT_TRUE(tls.tls.has_value());
+  ASSERT_EQ(tls.tls->certificates.size(), 2u);
+  EXPECT_EQ(tls.tls->certificates[1].key, "/etc/b.key");
+  EXPECT_TRUE(tls.tls->tls13_only);
+  EXPECT_EQ(tls.tls->hsts, "max-age=31536000");
+  EXPECT_EQ(tls.tls->check_interval.count(), 5000);
+  EXPECT_FALSE(cfg.listeners[1].tls.has_value());
+  EXPECT_TRUE(cfg.listeners[1].redirect_to_https);
+  EXPECT_EQ(cfg.timeouts.proxy_header.count(), 2000);
+  EXPECT_EQ(cfg.timeouts.tls_handshake.count(), 4000);
+}
+
+TEST(Config, RejectsBadListenerKeys) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"listeners:\n  - {address: 127.0.0.1:80, proxy_protocol: yes}\n", "must be true or false"},
+      {"listeners:\n  - {address: 127.0.0.1:80, tls: {}}\n", "tls needs certificates"},
+      {"listeners:\n  - {address: 127.0.0.1:80, tls: {certificates: []}}\n", "non-empty list"},
+      {"listeners:\n  - {address: 127.0.0.1:80, tls: {certificates: [{cert: a.pem}]}}\n",
+       "needs both cert and key"},
+      {"listeners:\n  - {address: 127.0.0.1:80, tls: {certificates: [{cert: a, key: b}], "
+       "min_version: \"1.1\"}}\n",
+       "min_version must be"},
+      {"listeners:\n  - {address: 127.0.0.1:80, tls: {certificates: [{cert: a, key: b}], "
+       "hsts: forever}}\n",
+       "tls.hsts must be"},
+      {"listeners:\n  - {address: 127.0.0.1:80, tls: {certificates: [{cert: a, key: b}], "
+       "sni: strict}}\n",
+       "unknown key 'sni'"},
+      {"listeners:\n  - {address: 127.0.0.1:80, redirect_to_https: true, tls: {certificates: "
+       "[{cert: a, key: b}]}}\n",
+       "redirect_to_https is for a plain listener"},
+      {"listeners:\n  - {address: 127.0.0.1:80}\ntimeouts: {tls_handshake: 0s}\n",
+       "timeouts.tls_handshake: invalid duration"},
+  };
+  for (const auto& [text, want] : bad) {
+    Config cfg;
+    std::vector<ConfigError> errors;
+    EXPECT_FALSE(parse(text, cfg, errors)) << text;
+    ASSERT_FALSE(errors.empty()) << text;
+    EXPECT_NE(errors[0].message.find(want), std::string::npos) << text << errors[0].message;
+  }
+}
+
 TEST(Config, Durations) {
   Millis m{};
   EXPECT_TRUE(parse_duration("250ms", m));
