@@ -213,7 +213,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="3 reps x 5 s, fewer callgrind requests")
-    ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes")
+    ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes,tls")
     ap.add_argument("--readme-from", help="only rewrite the README block from this summary.md")
     ap.add_argument("--baseline", help="another sessiongate binary (e.g. the previous commit's) run "
                     "beside this one in the throughput scenario, same registry, repetitions interleaved")
@@ -272,6 +272,10 @@ def main():
         sections.append(("Syscalls per request (strace -c, keep-alive, c=50)", "```\n" + "\n".join(lines) + "\n```"))
     if "bodies" not in skip:
         sections.append(("Large bodies", large_bodies(extra, a.reps, os.path.join(out, "bodies.md"))))
+    if "tls" not in skip:
+        text = sh([py, os.path.join(HERE, "tls.py"), "--reps", str(a.reps), "--duration",
+                   str(a.duration), "--out", out], out=os.path.join(out, "tls.txt"))
+        sections.append(("TLS termination (one core)", text[text.find("TLS 1.3,"):]))
     if "routes" not in skip:
         text = sh([ROUTE_BENCH, "--benchmark_min_time=1"], out=os.path.join(out, "route_table.txt"))
         sections.append(("Route table at 1,000,000 sessions (Google Benchmark)",
