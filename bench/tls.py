@@ -205,12 +205,32 @@ def idle_rss(px, port, n, ws):
     return round((r1 - r0) * 1024 / n)
 
 
+def rates(d, t, row, secs, rep):
+    px = pb.Server(t, d).start()
+    try:
+        pb.set_affinity(px.pids(), CPU)
+        (n, rps, err), cpu = measured(px, keepalive(px.port, secs))
+        row["ka"].append(n / cpu if cpu > 0 else 0)
+        full, cpu = measured(px, handshakes(px.port, secs, False))
+        row["full"].append(full / cpu if cpu > 0 else 0)
+        res, cpu = measured(px, handshakes(px.port, secs, True))
+        row["resumed"].append(res / cpu if cpu > 0 else 0)
+        if t == "sessiongate":
+            print("sessiongate resumed/completed handshakes since it started: " + resumed_share(), flush=True)
+    finally:
+        px.stop()
+    print(f"{t:12s} rep {rep}: keep-alive {row['ka'][-1]:,.0f} req/core-s ({rps:,.0f} req/s{' ' + err if err else ''}), "
+          f"full {row['full'][-1]:,.0f}/core-s, resumed {row['resumed'][-1]:,.0f}/core-s", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--conns", type=int, default=1000, help="idle connections for the memory rows")
     ap.add_argument("--targets", default="nginx,haproxy,caddy,sessiongate")
+    ap.add_argument("--no-rates", action="store_true", help="memory rows only")
+    ap.add_argument("--no-memory", action="store_true", help="rate rows only")
     ap.add_argument("--out")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="sg-tls-bench-")
@@ -224,24 +244,19 @@ def main():
     try:
         for rep in range(a.reps):  # interleaved: every target once per repetition
             for t in targets:
-                px = pb.Server(t, defs[t]).start()
-                try:
-                    pb.set_affinity(px.pids(), CPU)
-                    (n, rps, err), cpu = measured(px, keepalive(px.port, a.duration))
-                    rows[t]["ka"].append(n / cpu if cpu > 0 else 0)
-                    full, cpu = measured(px, handshakes(px.port, a.duration, False))
-                    rows[t]["full"].append(full / cpu if cpu > 0 else 0)
-                    res, cpu = measured(px, handshakes(px.port, a.duration, True))
-                    rows[t]["resumed"].append(res / cpu if cpu > 0 else 0)
-                    if t == "sessiongate":
-                        print("sessiongate resumed/completed handshakes so far: " + resumed_share(), flush=True)
-                    if rep == 0:
-                        rows[t]["idle"].append(idle_rss(px, px.port, a.conns, ws=False))
-                        rows[t]["wss"].append(idle_rss(px, px.port, a.conns, ws=True))
-                    print(f"{t:12s} rep {rep}: keep-alive {rows[t]['ka'][-1]:,.0f} req/core-s ({rps:,.0f} req/s{' ' + err if err else ''}), "
-                          f"full {rows[t]['full'][-1]:,.0f}/core-s, resumed {rows[t]['resumed'][-1]:,.0f}/core-s", flush=True)
-                finally:
-                    px.stop()
+                if not a.no_rates:
+                    rates(defs[t], t, rows[t], a.duration, rep)
+                if rep == 0 and not a.no_memory:
+                    # Each on a fresh process: memory one phase freed would hide the next's.
+                    for key, ws in (("idle", False), ("wss", True)):
+                        px = pb.Server(t, defs[t]).start()
+                        try:
+                            pb.set_affinity(px.pids(), CPU)
+                            subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c20", "-d1s",
+                                            f"https://127.0.0.1:{px.port}/"], capture_output=True)
+                            rows[t][key].append(idle_rss(px, px.port, a.conns, ws=ws))
+                        finally:
+                            px.stop()
     finally:
         for s in base:
             s.stop()
@@ -252,7 +267,7 @@ def main():
     for t in targets:
         r = rows[t]
         cell = lambda k, fmt="{:,.0f}": (fmt.format(med(r[k])) + (  # noqa: E731
-            f" ({med(r[k]) / med(ref[k]):.2f}×)" if ref and med(ref[k]) else ""))
+            f" ({med(r[k]) / med(ref[k]):.2f}×)" if ref and med(ref[k]) else "")) if r[k] else "-"
         lines.append(f"| {t} | {cell('ka')} | {cell('full')} | {cell('resumed')} | "
                      f"{cell('idle', '{:,.0f} B')} | {cell('wss', '{:,.0f} B')} |")
     text = ("TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256; one core for everything; medians of "
