@@ -76,12 +76,24 @@ void Certificates::reload(const char* why) {
   }
 }
 
+void Certificates::rotate_tickets() {
+  const auto now = std::chrono::steady_clock::now();
+  if (rotated_.size() < servers_.size()) rotated_.resize(servers_.size(), now);
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i] && now - rotated_[i] >= servers_[i]->settings().ticket_rotation) {
+      servers_[i]->rotate_tickets();
+      rotated_[i] = now;
+    }
+  }
+}
+
 void Certificates::watch(std::chrono::milliseconds interval) {
   interval_ = interval;
   timer_.expires_after(interval_);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     reload("files changed");
+    rotate_tickets();
     watch(interval_);
   });
 }

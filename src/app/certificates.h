@@ -43,6 +43,7 @@ class Certificates {
 
  private:
   void log_expiry(const std::string& listener, const net::TlsServer& s);
+  void rotate_tickets();  // those whose ticket_rotation is due
 
   boost::asio::io_context& io_;
   observe::ControlMetrics& metrics_;
@@ -51,6 +52,7 @@ class Certificates {
   std::vector<std::string> names_;
   boost::asio::steady_timer timer_{io_};
   std::chrono::milliseconds interval_{0};
+  std::vector<std::chrono::steady_clock::time_point> rotated_;
 };
 
 }  // namespace sg::app

@@ -28,9 +28,9 @@ void read_certificates(Reader& r, const YAML::Node& n, net::TlsSettings& tls) {
 }
 
 std::optional<net::TlsSettings> read_tls(Reader& r, const YAML::Node& n) {
-  if (!r.mapping(
-          n, "tls",
-          {"certificates", "ciphers", "ciphersuites", "min_version", "hsts", "check_interval"})) {
+  if (!r.mapping(n, "tls",
+                 {"certificates", "ciphers", "ciphersuites", "min_version", "hsts",
+                  "check_interval", "ticket_key_file", "ticket_rotation"})) {
     return std::nullopt;
   }
   net::TlsSettings tls;
@@ -40,6 +40,8 @@ std::optional<net::TlsSettings> read_tls(Reader& r, const YAML::Node& n) {
     read_certificates(r, n["certificates"], tls);
   }
   r.duration(n, "check_interval", "tls", tls.check_interval);
+  r.duration(n, "ticket_rotation", "tls", tls.ticket_rotation);
+  if (n["ticket_key_file"]) r.scalar(n["ticket_key_file"], "ticket_key_file", tls.ticket_key_file);
   if (n["ciphers"]) r.scalar(n["ciphers"], "ciphers", tls.ciphers);
   if (n["ciphersuites"]) r.scalar(n["ciphersuites"], "ciphersuites", tls.ciphersuites);
   if (const YAML::Node v = n["min_version"]) {

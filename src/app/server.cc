@@ -151,7 +151,7 @@ class Server {
     }
     std::chrono::milliseconds check = std::chrono::milliseconds::max();
     for (const auto& l : config_.listeners) {
-      if (l.tls) check = std::min(check, l.tls->check_interval);
+      if (l.tls) check = std::min({check, l.tls->check_interval, l.tls->ticket_rotation});
     }
     if (check != std::chrono::milliseconds::max()) certificates_.watch(check);
     const size_t n = workers_.size();

@@ -101,7 +101,8 @@ int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsign
 }
 
 // A context with the listener's policy; the certificate is added by the caller.
-SSL_CTX* new_context(const TlsSettings& s, const TlsServer* server, std::string& error) {
+SSL_CTX* new_context(const TlsSettings& s, const TlsServer* server, TicketKeys& tickets,
+                     std::string& error) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) {
     error = openssl_error();
@@ -136,6 +137,7 @@ SSL_CTX* new_context(const TlsSettings& s, const TlsServer* server, std::string&
   SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
   SSL_CTX_set_tlsext_servername_arg(ctx, const_cast<TlsServer*>(server));
   SSL_CTX_set_alpn_select_cb(ctx, on_alpn, nullptr);
+  tickets.attach(ctx);
   return ctx;
 }
 
@@ -166,7 +168,7 @@ bool TlsServer::load(std::shared_ptr<const CertificateSet>& out, std::string& er
   auto set = std::make_shared<CertificateSet>();
   for (const auto& pair : settings_.certificates) {
     std::string why;
-    SSL_CTX* raw = new_context(settings_, this, why);
+    SSL_CTX* raw = new_context(settings_, this, tickets_, why);
     if (raw == nullptr) {
       error = why;
       return false;
@@ -207,6 +209,10 @@ bool TlsServer::load(std::shared_ptr<const CertificateSet>& out, std::string& er
 
 std::shared_ptr<TlsServer> TlsServer::create(const TlsSettings& settings, std::string& error) {
   std::shared_ptr<TlsServer> s(new TlsServer(settings));
+  if (!settings.ticket_key_file.empty() &&
+      !s->tickets_.load_file(settings.ticket_key_file, error)) {
+    return nullptr;
+  }
   std::shared_ptr<const CertificateSet> set;
   if (!s->load(set, error)) return nullptr;
   s->current_.store(std::move(set));
@@ -216,6 +222,11 @@ std::shared_ptr<TlsServer> TlsServer::create(const TlsSettings& settings, std::s
     read_file(p.cert, a);
     read_file(p.key, b);
     contents += a + b;
+  }
+  if (!settings.ticket_key_file.empty()) {
+    std::string t;
+    read_file(settings.ticket_key_file, t);
+    contents += t;
   }
   s->fingerprint_ = std::to_string(std::hash<std::string>{}(contents));
   return s;
@@ -241,10 +252,18 @@ bool TlsServer::reload(std::string& error) {
     }
     contents += a + b;
   }
+  if (!settings_.ticket_key_file.empty()) {
+    std::string t;
+    read_file(settings_.ticket_key_file, t);
+    contents += t;
+  }
   const std::string fp = std::to_string(std::hash<std::string>{}(contents));
   if (fp == fingerprint_) return false;
   std::shared_ptr<const CertificateSet> set;
   if (!load(set, error)) return false;
+  if (!settings_.ticket_key_file.empty() && !tickets_.load_file(settings_.ticket_key_file, error)) {
+    return false;
+  }
   current_.store(std::move(set));
   fingerprint_ = fp;
   return true;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "net/ticket_keys.h"
 #include "net/tls_settings.h"
 
 namespace sg::net {
@@ -47,6 +48,10 @@ class TlsServer {
   bool reload(std::string& error);
 
   std::shared_ptr<const CertificateSet> certificates() const { return current_.load(); }
+  // A new ticket key (when the keys are not from a file); the previous one still decrypts.
+  void rotate_tickets() {
+    if (settings_.ticket_key_file.empty()) tickets_.rotate();
+  }
   const TlsSettings& settings() const { return settings_; }
 
  private:
@@ -54,6 +59,7 @@ class TlsServer {
   bool load(std::shared_ptr<const CertificateSet>& out, std::string& error) const;
 
   TlsSettings settings_;
+  mutable TicketKeys tickets_;
   std::atomic<std::shared_ptr<const CertificateSet>> current_;
   std::string fingerprint_;  // of the files' contents, to tell whether a reload changed them
 };

@@ -26,6 +26,8 @@ struct TlsSettings {
   bool tls13_only = false;  // min_version: "1.3"
   std::string hsts;         // a Strict-Transport-Security value to send, or empty
   std::chrono::milliseconds check_interval{30000};  // how often the files are checked for changes
+  std::string ticket_key_file;  // session-ticket keys shared with other routers (ticket_keys.h)
+  std::chrono::milliseconds ticket_rotation{12 * 3600 * 1000};  // without a key file
 };
 
 }  // namespace sg::net
