@@ -434,5 +434,95 @@ class TicketKeys(unittest.TestCase):
             self.assertIn("New, TLSv1.3", out)
 
 
+class RotationUnderLoad(unittest.TestCase):
+    """Certificates replaced and SIGHUP sent while keep-alive clients load the proxy and wss
+    tunnels are open: no request fails, no tunnel closes, new handshakes see the new
+    certificate. The load is bounded in requests and time."""
+
+    def test_rotation_under_load_drops_nothing(self):
+        import base64
+        import threading
+        from harness import Reader as HReader, ws_read_frame as read_frame
+        d = tempfile.mkdtemp(prefix="sg-rotload-")
+        ca = TestCA(d)
+        cert, key = os.path.join(d, "live.pem"), os.path.join(d, "live.key")
+        first = ca.leaf("v1", ["load.example.com"])
+        shutil.copy(first[0], cert)
+        shutil.copy(first[1], key)
+        with Upstream(keepalive_server(echo)) as up, Upstream(ws_echo_handler) as wsup:
+            rules = f"""  - priority: 1
+    match: {{host: "*", path: "/ws*"}}
+    action: {{type: upstream, address: "127.0.0.1:{wsup.port}"}}
+  - priority: 2
+    match: {{host: "*"}}
+    action: {{type: upstream, address: "127.0.0.1:{up.port}"}}"""
+            with Proxy(rules, directory=d, workers=2, listener=tls_listener([(cert, key)])) as p:
+                ctx = ssl.create_default_context(cafile=ca.cert)
+
+                def open_tls():
+                    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", p.port), timeout=10),
+                                           server_hostname="load.example.com")
+                tunnels = []
+                for _ in range(20):
+                    s = open_tls()
+                    k = base64.b64encode(os.urandom(16)).decode()
+                    s.sendall((f"GET /ws HTTP/1.1\r\nHost: load.example.com\r\nConnection: Upgrade\r\n"
+                               f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                               f"Sec-WebSocket-Key: {k}\r\n\r\n").encode())
+                    r = HReader(s)
+                    self.assertEqual(r.head()[0], 101)
+                    tunnels.append((s, r))
+                results = {"ok": 0, "failed": [], "after_reload": 0}
+                stop = [time.monotonic() + 20]  # bounded in time (until 1 s after the reload) ...
+                reloaded = threading.Event()
+                lock = threading.Lock()
+
+                def load():
+                    s = open_tls()
+                    r = HReader(s)
+                    for _ in range(20000):  # ... and in count
+                        if time.monotonic() > stop[0]:
+                            break
+                        try:
+                            s.sendall(b"GET /x HTTP/1.1\r\nHost: load.example.com\r\n\r\n")
+                            status = r.response()[0]
+                        except OSError as e:
+                            status = repr(e)
+                        with lock:
+                            if status == 200:
+                                results["ok"] += 1
+                                results["after_reload"] += reloaded.is_set()
+                            else:
+                                results["failed"].append(status)
+                    s.close()
+                threads = [threading.Thread(target=load) for _ in range(4)]
+                for t in threads:
+                    t.start()
+                time.sleep(0.3)
+                second = ca.leaf("v2", ["load.example.com"])
+                shutil.copy(second[1], key + ".tmp")
+                shutil.copy(second[0], cert + ".tmp")
+                os.replace(key + ".tmp", key)
+                os.replace(cert + ".tmp", cert)
+                p.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(wait_until(lambda: "certificates reloaded" in p.stderr()))
+                reloaded.set()
+                stop[0] = min(stop[0], time.monotonic() + 1.0)
+                for t in threads:
+                    t.join(30)
+                self.assertEqual(results["failed"], [])
+                self.assertGreater(results["ok"], 100)
+                self.assertGreater(results["after_reload"], 50)  # the load ran across the reload
+                for s, r in tunnels:  # every tunnel still open and echoing
+                    s.sendall(ws_frame(1, b"still here"))
+                    self.assertEqual(read_frame(r)[2], b"still here")
+                    s.close()
+                new = s_client(p.port, "-servername", "load.example.com", wait=0.1)
+                m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", new, re.S)
+                serial = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=m.group(0),
+                                        capture_output=True, text=True).stdout
+                self.assertEqual(int(serial.strip().split("=")[1], 16), ca.serial)  # v2's
+
+
 if __name__ == "__main__":
     unittest.main()
