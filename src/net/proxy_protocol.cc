@@ -98,6 +98,17 @@ bool tlvs_fit(std::string_view tlvs) {
   return true;
 }
 
+// The source and destination addresses of a v2 header (N bytes each); returns what follows.
+template <size_t N, typename Make>
+const unsigned char* read_addresses(const unsigned char* p, ProxyHeader& out, Make make) {
+  std::array<unsigned char, N> a, b;
+  std::memcpy(a.data(), p, N);
+  std::memcpy(b.data(), p + N, N);
+  out.source = make(a);
+  out.destination = make(b);
+  return p + 2 * N;
+}
+
 ProxyParse parse_v2(std::string_view data, ProxyHeader& out, const char*& error) {
   if (data.size() < 16) return ProxyParse::kNeedMore;
   const auto ver_cmd = static_cast<uint8_t>(data[12]);
@@ -132,21 +143,10 @@ ProxyParse parse_v2(std::string_view data, ProxyHeader& out, const char*& error)
     return invalid(error, "PROXY v2 TLV runs past the header");
   }
   const auto* p = reinterpret_cast<const unsigned char*>(data.data() + 16);
-  if (fam == 0x11) {
-    std::array<unsigned char, 4> a, b;
-    std::memcpy(a.data(), p, 4);
-    std::memcpy(b.data(), p + 4, 4);
-    out.source = ip::make_address_v4(a);
-    out.destination = ip::make_address_v4(b);
-    p += 8;
-  } else {
-    std::array<unsigned char, 16> a, b;
-    std::memcpy(a.data(), p, 16);
-    std::memcpy(b.data(), p + 16, 16);
-    out.source = ip::make_address_v6(a);
-    out.destination = ip::make_address_v6(b);
-    p += 32;
-  }
+  p = fam == 0x11 ? read_addresses<4>(
+                        p, out, [](const auto& b) { return ip::address(ip::make_address_v4(b)); })
+                  : read_addresses<16>(
+                        p, out, [](const auto& b) { return ip::address(ip::make_address_v6(b)); });
   out.source_port = static_cast<uint16_t>((p[0] << 8) | p[1]);
   out.destination_port = static_cast<uint16_t>((p[2] << 8) | p[3]);
   out.has_source = true;

@@ -357,6 +357,21 @@ def request(port, method="GET", path="/", headers=None, body=b"", host="app.test
         return Reader(s).response(method)
 
 
+class ProxyTest:
+    """A test class holding `cls.p` (a Proxy) and `cls.up` (an Upstream), both closed at the
+    end; `serve_session` points session `t` at the upstream through container `c`."""
+
+    @classmethod
+    def serve_session(cls, sid="t", cid="c"):
+        cls.p.register(cid, cls.up.port)
+        cls.p.session(sid, cid)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+        cls.up.close()
+
+
 # ---- upstream servers -----------------------------------------------------------------------
 
 class Upstream:

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from certs import TestCA, tls_listener  # noqa: E402
-from harness import (SESSION_RULES, Proxy, Reader, Upstream, free_port,  # noqa: E402
+from harness import (SESSION_RULES, ProxyTest, Proxy, Reader, Upstream, free_port,  # noqa: E402
                      keepalive_server, wait_until)
 
 HOST = "t.preview.example.com"
@@ -40,7 +40,7 @@ def v2_tcp6(src, dst="2001:db8::5"):
               socket.inet_pton(socket.AF_INET6, dst) + struct.pack(">HH", 1, 443))
 
 
-class ProxyProtocol(unittest.TestCase):
+class ProxyProtocol(ProxyTest, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="sg-pp-")
@@ -56,13 +56,7 @@ class ProxyProtocol(unittest.TestCase):
                       extra=("timeouts: {proxy_header: 500ms}\n"
                              "limits: {per_client_rate: 3, per_client_burst: 3}\n"
                              f"access_log: {{path: {os.path.join(cls.dir, 'access.log')}}}"))
-        cls.p.register("c", cls.up.port)
-        cls.p.session("t", "c")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.p.stop()
-        cls.up.close()
+        cls.serve_session()
 
     def send(self, data, port=None):
         with socket.create_connection(("127.0.0.1", port or self.p.port), timeout=5) as s:

@@ -16,7 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from certs import TestCA, tls_listener  # noqa: E402
-from harness import (SESSION_RULES, Proxy, Upstream, free_port, keepalive_server,  # noqa: E402
+from harness import (SESSION_RULES, ProxyTest, Proxy, Upstream, free_port, keepalive_server,  # noqa: E402
                      wait_until, ws_echo_handler, ws_frame)
 
 HOST = "t.preview.example.com"
@@ -54,7 +54,7 @@ def subject_cn(output):
     return m.group(1) if m else None
 
 
-class Tls(unittest.TestCase):
+class Tls(ProxyTest, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="sg-tls-")
@@ -68,13 +68,7 @@ class Tls(unittest.TestCase):
                       more_listeners=f"  - {{address: 127.0.0.1:{cls.redirect_port}, "
                                      "redirect_to_https: true}\n",
                       extra="timeouts: {tls_handshake: 1s}")
-        cls.p.register("c", cls.up.port)
-        cls.p.session("t", "c")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.p.stop()
-        cls.up.close()
+        cls.serve_session()
 
     def test_https_with_sni_alpn_and_the_scheme_passed_on(self):
         code, out, err = curl(self.p.port, HOST, "/a?b=1", "-v", ca=self.ca.cert)

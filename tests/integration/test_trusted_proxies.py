@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import SESSION_RULES, Proxy, Upstream, get, keepalive_server, wait_until  # noqa: E402
+from harness import SESSION_RULES, Proxy, ProxyTest, Upstream, get, keepalive_server, wait_until  # noqa: E402
 
 LB = "127.0.0.2"
 STRANGER = "127.0.0.1"
@@ -22,7 +22,7 @@ def echo_forwarding(method, target, headers, body, conn):
     return 200, json.dumps(seen).encode(), None
 
 
-class BehindTheLB(unittest.TestCase):
+class BehindTheLB(ProxyTest, unittest.TestCase):
     """A proxy trusting LB, one session `t` on an upstream that echoes forwarding fields."""
     extra = ""
 
@@ -34,13 +34,7 @@ class BehindTheLB(unittest.TestCase):
         cls.p = Proxy(SESSION_RULES, directory=cls.dir, extra=(
             f'security: {{upstream_allow_cidrs: ["127.0.0.0/8"], trusted_proxies: ["{LB}/32"]}}\n'
             + cls.extra.replace("ACCESS_LOG", cls.log_path)))
-        cls.p.register("c", cls.up.port)
-        cls.p.session("t", "c")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.p.stop()
-        cls.up.close()
+        cls.serve_session()
 
 
 class TrustedProxies(BehindTheLB):
