@@ -264,9 +264,15 @@ class MissedChanges(unittest.TestCase):
                         lambda: feed_ids[0] not in redis.client_ids("sessiongate-feed", b.proc.pid), timeout=5))
                 finally:
                     b.proc.send_signal(signal.SIGCONT)
-                # Bytes buffered before Redis cut the connection may be applied first: wait for
-                # the last write (the container deleted), which only the resync can bring.
-                self.assertTrue(wait_for(lambda: status(b, "on-doomed") == 503, timeout=15, step=0.05), b.stderr())
+                # Bytes buffered before Redis cut the connection may be applied first, and each
+                # worker applies the resync on its own loop: wait until every expectation holds
+                # at once (convergence), then check them one by one for the messages.
+                def converged():
+                    return (status(b, "new599") == 200 and status(b, "new0") == 200
+                            and all(status(b, f"old{i}") == 404 for i in (0, 7, 19))
+                            and status(b, "on-doomed") == 503
+                            and get(b.port, "/", host("on-moving"))[2] == b"two")
+                self.assertTrue(wait_for(converged, timeout=15, step=0.05), b.stderr())
                 self.assertEqual(status(b, "new599"), 200)
                 self.assertEqual(status(b, "new0"), 200)
                 for i in (0, 7, 19):
