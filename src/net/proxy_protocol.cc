@@ -38,7 +38,7 @@ bool parse_port(std::string_view s, uint16_t& out) {
 }
 
 bool parse_address(std::string_view s, bool v6, ip::address& out) {
-  if (s.empty() || s.size() > 45) return false;
+  if (s.empty() || s.size() > 45 || s.find('\0') != s.npos) return false;
   char buf[46];
   s.copy(buf, s.size());
   buf[s.size()] = '\0';
@@ -51,14 +51,23 @@ bool parse_address(std::string_view s, bool v6, ip::address& out) {
   return !ec;
 }
 
+// Printable ASCII, and CR only as the last byte before LF: a NUL or control byte inside would
+// cut a field short where C string functions read it.
+bool v1_text(std::string_view line) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\r' && i + 1 == line.size()) continue;
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 ProxyParse parse_v1(std::string_view data, ProxyHeader& out, const char*& error) {
   const size_t lf = data.substr(0, kV1Max).find('\n');
+  const std::string_view seen = lf == data.npos ? data.substr(0, kV1Max) : data.substr(0, lf);
+  if (!v1_text(seen)) return invalid(error, "PROXY v1 line not text");
   if (lf == data.npos) {
     if (data.size() >= kV1Max) return invalid(error, "PROXY v1 line longer than 107 bytes");
-    // Only printable text belongs in the line so far.
-    for (char c : data) {
-      if (c != '\r' && (c < 0x20 || c > 0x7e)) return invalid(error, "PROXY v1 line not text");
-    }
     return ProxyParse::kNeedMore;
   }
   if (lf == 0 || data[lf - 1] != '\r') return invalid(error, "PROXY v1 line not ended by CRLF");

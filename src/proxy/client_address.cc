@@ -30,7 +30,7 @@ bool is_trusted(const std::vector<net::Cidr>& trusted, const ip::address& a) {
 
 bool parse_forwarded_element(std::string_view s, ip::address& out) {
   s = trim(s);
-  if (s.size() > 64 || s.empty()) return false;
+  if (s.size() > 64 || s.empty() || s.find('\0') != s.npos) return false;
   if (s.front() == '[') {  // [v6] or [v6]:port
     const size_t close = s.find(']');
     if (close == s.npos) return false;

@@ -70,6 +70,18 @@ TEST(ProxyProtocol, V1IsStrict) {
   EXPECT_EQ(parse(std::string("PROXY TCP4 1.2\x01", 15), h, &why), ProxyParse::kInvalid);
 }
 
+TEST(ProxyProtocol, RegressionNulInsideAV1AddressIsRefused) {
+  // The address was read as a C string: "2001:db8::2\0junk" passed as 2001:db8::2.
+  ProxyHeader h;
+  std::string why;
+  static const char kRaw[] = "PROXY TCP6 2001:db8::1 2001:db8::2\0\0\x0c 1 65535\r\n";
+  const std::string in(kRaw, sizeof kRaw - 1);
+  EXPECT_EQ(parse(in, h, &why), ProxyParse::kInvalid);
+  EXPECT_EQ(why, "PROXY v1 line not text");
+  EXPECT_EQ(parse(std::string("PROXY TCP4 1.2.3.4\r 5.6.7.8 1 2\r\n"), h, &why),
+            ProxyParse::kInvalid);  // CR only at the end
+}
+
 TEST(ProxyProtocol, TruncatedHeadersWaitForMore) {
   ProxyHeader h;
   const std::string v1 = "PROXY TCP4 203.0.113.9 10.0.0.5 51234 443\r\n";
