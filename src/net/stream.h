@@ -24,6 +24,13 @@
 
 namespace sg::net {
 
+// How many pieces a buffer sequence handed to Stream::async_write has (a TLS write gathers at
+// most 8).
+template <typename B>
+inline constexpr size_t kPieces = 1;
+template <size_t N>
+inline constexpr size_t kPieces<std::array<boost::asio::const_buffer, N>> = N;
+
 class Stream {
  public:
   using tcp = boost::asio::ip::tcp;
@@ -180,6 +187,7 @@ class Stream {
   };
   template <typename Buffers>
   struct WriteOp {
+    static_assert(kPieces<Buffers> <= 8, "a TLS write takes at most 8 buffers");
     Stream* s;
     Buffers bufs;
     size_t done;
@@ -192,7 +200,7 @@ class Stream {
       size_t count = 0;
       size_t total = 0;
       for (auto it = boost::asio::buffer_sequence_begin(bufs);
-           it != boost::asio::buffer_sequence_end(bufs) && count < pieces.size(); ++it) {
+           it != boost::asio::buffer_sequence_end(bufs); ++it) {
         pieces[count++] = boost::asio::const_buffer(*it);
         total += pieces[count - 1].size();
       }

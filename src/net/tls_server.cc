@@ -149,6 +149,26 @@ bool wildcard_matches(std::string_view pattern, std::string_view host) {
   return host.substr(0, host.size() - suffix.size()).find('.') == std::string_view::npos;
 }
 
+// What the listener's files hold, reduced to a hash: a reload with the same contents is a no-op.
+bool fingerprint(const TlsSettings& s, std::string& out, std::string& error) {
+  std::string contents;
+  auto add = [&](const char* what, const std::string& path) {
+    std::string bytes;
+    if (!read_file(path, bytes)) {
+      error = std::string(what) + " " + path + ": cannot read";
+      return false;
+    }
+    contents += bytes;
+    return true;
+  };
+  for (const auto& p : s.certificates) {
+    if (!add("certificate", p.cert) || !add("key", p.key)) return false;
+  }
+  if (!s.ticket_key_file.empty() && !add("ticket key file", s.ticket_key_file)) return false;
+  out = std::to_string(std::hash<std::string>{}(contents));
+  return true;
+}
+
 }  // namespace
 
 const LoadedCertificate& CertificateSet::pick(std::string_view host) const {
@@ -216,19 +236,7 @@ std::shared_ptr<TlsServer> TlsServer::create(const TlsSettings& settings, std::s
   std::shared_ptr<const CertificateSet> set;
   if (!s->load(set, error)) return nullptr;
   s->current_.store(std::move(set));
-  std::string contents;
-  for (const auto& p : settings.certificates) {
-    std::string a, b;
-    read_file(p.cert, a);
-    read_file(p.key, b);
-    contents += a + b;
-  }
-  if (!settings.ticket_key_file.empty()) {
-    std::string t;
-    read_file(settings.ticket_key_file, t);
-    contents += t;
-  }
-  s->fingerprint_ = std::to_string(std::hash<std::string>{}(contents));
+  if (!fingerprint(settings, s->fingerprint_, error)) return nullptr;
   return s;
 }
 
@@ -239,25 +247,8 @@ SSL* TlsServer::new_ssl() const {
 
 bool TlsServer::reload(std::string& error) {
   error.clear();
-  std::string contents;
-  for (const auto& p : settings_.certificates) {
-    std::string a, b;
-    if (!read_file(p.cert, a)) {
-      error = "certificate " + p.cert + ": cannot read";
-      return false;
-    }
-    if (!read_file(p.key, b)) {
-      error = "key " + p.key + ": cannot read";
-      return false;
-    }
-    contents += a + b;
-  }
-  if (!settings_.ticket_key_file.empty()) {
-    std::string t;
-    read_file(settings_.ticket_key_file, t);
-    contents += t;
-  }
-  const std::string fp = std::to_string(std::hash<std::string>{}(contents));
+  std::string fp;
+  if (!fingerprint(settings_, fp, error)) return false;
   if (fp == fingerprint_) return false;
   std::shared_ptr<const CertificateSet> set;
   if (!load(set, error)) return false;
