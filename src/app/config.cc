@@ -28,6 +28,7 @@ struct Section {
 };
 constexpr Section kSections[] = {
     {"listeners", &read_listeners}, {"limits", &read_limits},         {"timeouts", &read_timeouts},
+    {"http2", &read_http2},
     {"admin", &read_admin},         {"access_log", &read_access_log}, {"store", &read_store},
     {"security", &read_security},   {"sessions", &read_sessions},     {"pages", &read_pages},
     {"rules", &read_rules},
@@ -114,11 +115,11 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
     return false;
   }
   if (!r.mapping(root, "the configuration",
-                 {"workers", "listeners", "limits", "timeouts", "rules", "admin", "store",
+                 {"workers", "listeners", "limits", "timeouts", "http2", "rules", "admin", "store",
                   "security", "sessions", "pages", "access_log"})) {
     return false;
   }
-  static_assert(std::size(kSections) == 10, "a new section is added here and to the known keys");
+  static_assert(std::size(kSections) == 11, "a new section is added here and to the known keys");
   if (const YAML::Node w = root["workers"]) {
     std::string s;
     uint64_t v = 0;

@@ -26,6 +26,8 @@ struct ListenerConfig {
   std::string text;
   bool proxy_protocol = false;
   bool redirect_to_https = false;
+  bool http2 = true;  // TLS: offer h2 in ALPN
+  bool h2c = false;   // plain: HTTP/2 with prior knowledge
   std::optional<net::TlsSettings> tls;
 };
 
@@ -69,6 +71,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   Limits limits;
   Timeouts timeouts;
+  http::H2Settings http2;
   std::vector<routing::Rule> rules;
 };
 

@@ -43,4 +43,31 @@ void read_timeouts(Reader& r, const YAML::Node& t, Config& cfg) {
   }
 }
 
+// http2: the limits of HTTP/2 connections (see http/h2_session.h for what each bounds).
+void read_http2(Reader& r, const YAML::Node& h, Config& cfg) {
+  if (!r.mapping(
+          h, "http2",
+          {"max_concurrent_streams", "stream_window", "connection_window", "header_table_size",
+           "reset_burst", "reset_rate", "control_burst", "control_rate", "max_continuations"})) {
+    return;
+  }
+  auto& s = cfg.http2;
+  const auto u32 = [&](const char* key, uint32_t& v, size_t lo, size_t hi) {
+    size_t x = v;
+    r.size(h, key, "http2", x, lo, hi);
+    v = static_cast<uint32_t>(x);
+  };
+  u32("max_concurrent_streams", s.max_concurrent_streams, 1, 10000);
+  // RFC 9113 section 6.5.2: a window is at most 2^31-1; below 16 KiB every DATA frame waits
+  // for a WINDOW_UPDATE.
+  u32("stream_window", s.stream_window, 16384, (size_t{1} << 31) - 1);
+  u32("connection_window", s.connection_window, 65535, (size_t{1} << 31) - 1);
+  u32("header_table_size", s.header_table_size, 0, 1 << 16);
+  u32("reset_burst", s.reset_burst, 1, 1 << 20);
+  u32("reset_rate", s.reset_rate, 1, 1 << 20);
+  u32("control_burst", s.control_burst, 1, 1 << 20);
+  u32("control_rate", s.control_rate, 1, 1 << 20);
+  u32("max_continuations", s.max_continuations, 1, 1024);
+}
+
 }  // namespace sg::app

@@ -76,7 +76,8 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
     return;
   }
   for (const auto& item : n) {
-    if (!r.mapping(item, "listener", {"address", "tls", "proxy_protocol", "redirect_to_https"})) {
+    if (!r.mapping(item, "listener",
+                   {"address", "tls", "proxy_protocol", "redirect_to_https", "http2", "h2c"})) {
       continue;
     }
     std::string addr;
@@ -94,7 +95,20 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
     l.text = addr;
     r.flag(item, "proxy_protocol", "listener", l.proxy_protocol);
     r.flag(item, "redirect_to_https", "listener", l.redirect_to_https);
+    r.flag(item, "http2", "listener", l.http2);
+    r.flag(item, "h2c", "listener", l.h2c);
     if (item["tls"]) l.tls = read_tls(r, item["tls"]);
+    if (l.tls) l.tls->http2 = l.http2;
+    if (l.tls && l.h2c) {
+      r.error(item["h2c"],
+              "h2c is for a plain listener; a TLS listener offers h2 through ALPN "
+              "(listeners[].http2)");
+    }
+    if (!l.tls && item["http2"] && l.http2) {
+      r.error(item["http2"],
+              "http2 is for a TLS listener (ALPN); a plain listener speaks "
+              "HTTP/2 with h2c: true");
+    }
     if (l.tls && l.redirect_to_https) {
       r.error(item["redirect_to_https"],
               "redirect_to_https is for a plain listener; this one already has tls");

@@ -109,6 +109,7 @@ class Reader {
 void read_listeners(Reader& r, const YAML::Node& n, Config& cfg);
 void read_limits(Reader& r, const YAML::Node& n, Config& cfg);
 void read_timeouts(Reader& r, const YAML::Node& n, Config& cfg);
+void read_http2(Reader& r, const YAML::Node& n, Config& cfg);
 void read_admin(Reader& r, const YAML::Node& n, Config& cfg);
 void read_access_log(Reader& r, const YAML::Node& n, Config& cfg);
 void read_store(Reader& r, const YAML::Node& n, Config& cfg);

@@ -18,6 +18,7 @@
 #include "observe/access_log.h"
 #include "observe/metrics.h"
 #include "proxy/http1_connection.h"
+#include "proxy/http2_connection.h"
 #include "proxy/worker.h"
 #include "registry/registry.h"
 #include "registry/store_factory.h"
@@ -188,7 +189,8 @@ class Server {
   // What the data plane reads on every request, immutable once the workers hold it.
   void make_runtime() {
     auto rt = std::make_shared<proxy::Runtime>();
-    rt->settings = proxy::Settings{config_.limits, config_.timeouts};
+    rt->settings = proxy::Settings{config_.limits, config_.timeouts, config_.http2};
+    rt->settings.http2.head = {config_.limits.header_bytes, config_.limits.header_fields};
     rt->rules = routing::RuleTable(config_.rules);
     rt->sessions = config_.sessions;
     rt->pages = config_.pages;
@@ -198,7 +200,8 @@ class Server {
       rt->listeners.push_back(
           {l.endpoint, l.text, l.proxy_protocol, l.redirect_to_https, certificates_.servers()[i],
            l.tls && !l.tls->hsts.empty() ? "Strict-Transport-Security: " + l.tls->hsts + "\r\n"
-                                         : std::string()});
+                                         : std::string(),
+           l.http2, l.h2c});
       own.push_back(l.endpoint);
     }
     rt->access_log = access_log_.get();
@@ -251,7 +254,7 @@ class Server {
     std::string error;
     for (int i = 0; i < n; ++i) {
       auto w = std::make_unique<proxy::Worker>(runtime_);
-      w->set_handler({&proxy::serve_http1, &proxy::refuse_http1});
+      w->set_handler({&proxy::serve_client, &proxy::refuse_http1});
       if (!w->listen(error)) {
         log(error);
         return false;

@@ -88,11 +88,17 @@ int on_servername(SSL* ssl, int*, void* arg) {
 
 // ALPN: http/1.1 when the client offers it. A client offering only other protocols gets no
 // ALPN answer and HTTP/1.1, as browsers and curl expect of a server without them.
+// What a listener speaks, in its order of preference (the wire format of ALPN lists).
+constexpr unsigned char kH2First[] = "\x02h2\x08http/1.1";
+constexpr unsigned char kHttp1Only[] = "\x08http/1.1";
+
 int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-            unsigned int inlen, void*) {
-  static const unsigned char kOurs[] = "\x08http/1.1";
+            unsigned int inlen, void* arg) {
+  const bool h2 = arg != nullptr;
+  const unsigned char* ours = h2 ? kH2First : kHttp1Only;
+  const unsigned int ours_len = h2 ? sizeof kH2First - 1 : sizeof kHttp1Only - 1;
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kOurs, sizeof kOurs - 1, in, inlen) ==
+  if (SSL_select_next_proto(&selected, outlen, ours, ours_len, in, inlen) ==
       OPENSSL_NPN_NEGOTIATED) {
     *out = selected;
     return SSL_TLSEXT_ERR_OK;
@@ -136,7 +142,9 @@ SSL_CTX* new_context(const TlsSettings& s, const TlsServer* server, TicketKeys& 
   }
   SSL_CTX_set_tlsext_servername_callback(ctx, on_servername);
   SSL_CTX_set_tlsext_servername_arg(ctx, const_cast<TlsServer*>(server));
-  SSL_CTX_set_alpn_select_cb(ctx, on_alpn, nullptr);
+  // The argument only says whether h2 is offered (non-null: it is).
+  SSL_CTX_set_alpn_select_cb(ctx, on_alpn,
+                             s.http2 ? const_cast<unsigned char*>(kH2First) : nullptr);
   tickets.attach(ctx);
   return ctx;
 }

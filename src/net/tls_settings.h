@@ -28,6 +28,7 @@ struct TlsSettings {
   std::chrono::milliseconds check_interval{30000};  // how often the files are checked for changes
   std::string ticket_key_file;  // session-ticket keys shared with other routers (ticket_keys.h)
   std::chrono::milliseconds ticket_rotation{12 * 3600 * 1000};  // without a key file
+  bool http2 = true;  // ALPN offers h2 before http/1.1 (listeners[].http2)
 };
 
 }  // namespace sg::net

@@ -88,6 +88,7 @@ void format_access_line(const AccessRecord& r, uint32_t fields, std::string& out
   if (key(AccessField::k_method)) json_string(out, r.method);
   if (key(AccessField::k_host)) json_string(out, r.host);
   if (key(AccessField::k_path)) json_string(out, r.path);
+  if (key(AccessField::k_protocol)) json_string(out, r.protocol);
   if (key(AccessField::k_status)) out += std::to_string(r.status);
   if (key(AccessField::k_outcome)) json_string(out, r.outcome);
   if (key(AccessField::k_rule)) json_string(out, r.rule);

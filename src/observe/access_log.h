@@ -15,11 +15,12 @@
 namespace sg::observe {
 
 // Field names, in output order. `fields` in the config picks a subset.
-#define SG_ACCESS_FIELDS(X)                                                                    \
-  X(time)                                                                                      \
-  X(client)                                                                                    \
-  X(method) X(host) X(path) X(status) X(outcome) X(rule) X(session) X(container) X(generation) \
-      X(bytes_in) X(bytes_out) X(duration_ms) X(upstream_connect_ms) X(upstream_first_byte_ms) \
+#define SG_ACCESS_FIELDS(X)                                                                      \
+  X(time)                                                                                        \
+  X(client)                                                                                      \
+  X(method)                                                                                      \
+  X(host) X(path) X(protocol) X(status) X(outcome) X(rule) X(session) X(container) X(generation) \
+      X(bytes_in) X(bytes_out) X(duration_ms) X(upstream_connect_ms) X(upstream_first_byte_ms)   \
           X(tunnel) X(user_agent)
 
 enum class AccessField : uint8_t {
@@ -32,7 +33,8 @@ bool parse_access_field(std::string_view name, AccessField& out);
 
 struct AccessRecord {
   int64_t time_ms = 0;
-  std::string_view client, method, host, path, outcome, rule, session, container, user_agent;
+  std::string_view client, method, host, path, protocol, outcome, rule, session, container,
+      user_agent;
   uint64_t generation = 0;
   int status = 0;
   uint64_t bytes_in = 0, bytes_out = 0;

@@ -1,5 +1,7 @@
 #include "observe/metrics.h"
 
+#include "http/h2_session.h"
+
 #include <cstdio>
 
 namespace sg::observe {
@@ -63,14 +65,14 @@ void histogram(std::string& out, std::string_view name, std::string_view help,
 
 }  // namespace
 
-// A counter family with one `reason` label per array slot.
+// A counter family with one `label` value per array slot.
 template <size_t N>
 void by_reason(std::string& out, const std::vector<const WorkerMetrics*>& ws, const char* name,
                const char* help, const char* const (&reasons)[N],
-               std::array<Counter, N> WorkerMetrics::*field) {
+               std::array<Counter, N> WorkerMetrics::*field, const char* label = "reason") {
   header(out, name, "counter", help);
   for (size_t i = 0; i < N; ++i) {
-    const std::string labels = "reason=\"" + std::string(reasons[i]) + "\"";
+    const std::string labels = std::string(label) + "=\"" + std::string(reasons[i]) + "\"";
     sample(
         out, name, labels,
         static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return (w.*field)[i].get(); })));
@@ -94,6 +96,13 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
             "Connections closed before their first request: a bad or slow PROXY header, a failed "
             "or slow TLS handshake, plain HTTP on a TLS listener.",
             WorkerMetrics::kHandshakeFailureReasons, &WorkerMetrics::handshake_failures);
+  by_reason(out, ws, "sessiongate_requests_by_protocol_total",
+            "Requests by the protocol the client spoke.", kProtocolNames,
+            &WorkerMetrics::requests_by_protocol, "protocol");
+  by_reason(out, ws, "sessiongate_http2_floods_total",
+            "HTTP/2 connections ended with GOAWAY(ENHANCE_YOUR_CALM) for abuse: control frames, "
+            "stream resets, CONTINUATION frames, or answers the client never read.",
+            http::kH2FloodNames, &WorkerMetrics::h2_floods, "kind");
   header(out, "sessiongate_responses_total", "counter", "Responses by status class.");
   for (size_t i = 1; i <= 5; ++i) {
     std::string labels = "class=\"" + std::to_string(i) + "xx\"";
@@ -129,6 +138,12 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
       {"sessiongate_tls_resumed_total", "counter",
        "TLS handshakes that resumed a session from a ticket (of the completed ones).",
        [](const WorkerMetrics& w) { return w.tls_resumed.get(); }},
+      {"sessiongate_http2_connections_active", "gauge", "Open HTTP/2 client connections.",
+       [](const WorkerMetrics& w) { return w.h2_connections_active.get(); }},
+      {"sessiongate_http2_connections_total", "counter", "HTTP/2 client connections opened.",
+       [](const WorkerMetrics& w) { return w.h2_connections_total.get(); }},
+      {"sessiongate_http2_streams_total", "counter", "HTTP/2 request streams opened.",
+       [](const WorkerMetrics& w) { return w.h2_streams_total.get(); }},
       {"sessiongate_tunnels_active", "gauge", "Open upgraded (WebSocket) tunnels.",
        [](const WorkerMetrics& w) { return w.tunnels_active.get(); }},
       {"sessiongate_tunnels_total", "counter", "Tunnels opened.",

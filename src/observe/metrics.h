@@ -13,14 +13,15 @@
 namespace sg::observe {
 
 // Every way a request can end, as the `outcome` label of sessiongate_requests_total.
-#define SG_OUTCOMES(X)                                                                    \
-  X(routed)                                                                               \
-  X(unknown_session)                                                                      \
-  X(starting)                                                                             \
-  X(unavailable)                                                                          \
-  X(upstream_refused)                                                                     \
-  X(upstream_timeout) X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) \
-      X(redirect) X(rate_limited) X(client_closed)
+#define SG_OUTCOMES(X)                                                                            \
+  X(routed)                                                                                       \
+  X(unknown_session)                                                                              \
+  X(starting)                                                                                     \
+  X(unavailable)                                                                                  \
+  X(upstream_refused)                                                                             \
+  X(upstream_timeout)                                                                             \
+  X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) \
+      X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -29,6 +30,10 @@ enum class Outcome : uint8_t {
       kCount
 };
 std::string_view to_string(Outcome o);
+
+// The protocol a request came in on (access log `protocol`, requests by protocol).
+enum class Protocol : uint8_t { kHttp10, kHttp11, kH2, kCount };
+inline constexpr const char* kProtocolNames[] = {"http/1.0", "http/1.1", "h2"};
 
 // A single-writer counter: the owning worker increments, anyone may read.
 class Counter {
@@ -95,6 +100,12 @@ struct WorkerMetrics {
   Counter upstream_retries;
   Counter route_changes_applied;
   Counter access_log_dropped;
+  std::array<Counter, static_cast<size_t>(Protocol::kCount)> requests_by_protocol;
+  Counter h2_connections_active;
+  Counter h2_connections_total;
+  Counter h2_streams_total;
+  // Connections ended for abuse, by http::H2Flood (control, reset, continuation, outbound).
+  std::array<Counter, 4> h2_floods;
 };
 
 // Control-plane metrics, written only by the control-plane thread.

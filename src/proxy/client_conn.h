@@ -38,8 +38,10 @@ struct ClientConn {
   Worker& worker;
   net::Stream stream;
   Peer peer;
-  bool counted = false;  // holds a slot in the per-client connection limit
-  DeadlineHook parked;   // in one of the worker's parked lists while idle
+  bool counted = false;         // holds a slot in the per-client connection limit
+  bool h2 = false;              // speaks HTTP/2 (ALPN "h2", or the preface on an h2c listener)
+  bool protocol_known = false;  // h2 is decided (an h2c listener looks at the first bytes once)
+  DeadlineHook parked;          // in one of the worker's parked lists while idle
 
  private:
   ConnectionAccounting accounting_;

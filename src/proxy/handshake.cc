@@ -116,6 +116,11 @@ awaitable<bool> tls_handshake(Worker& w, ClientConn& c, net::TlsServer& tls, net
   w.metrics().tls_handshakes.add();
   if (SSL_session_reused(c.stream.ssl())) w.metrics().tls_resumed.add();
   c.peer.secure = true;
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_len = 0;
+  SSL_get0_alpn_selected(c.stream.ssl(), &alpn, &alpn_len);
+  c.h2 = alpn_len == 2 && alpn[0] == 'h' && alpn[1] == '2';
+  c.protocol_known = true;
   co_return true;
 }
 

@@ -61,6 +61,7 @@ awaitable<void> Http1Connection::run() {
       snap_.valid = true;
     }
     html_ = http::wants_html(req_.header(http::Field::kAccept));
+    if (req_.version_minor == 0) rec_.protocol = observe::Protocol::kHttp10;
     in_.consume(head_len_);  // what follows the head is body (and maybe the next request)
     // The exchange's phases, with no coroutine frame of its own on this path: planning is
     // plain calls, and only forwarding suspends.

@@ -19,6 +19,8 @@ struct Listener {
   bool redirect_to_https = false;       // every request is answered 308 to the https:// URL
   std::shared_ptr<net::TlsServer> tls;  // null: plain HTTP
   std::string hsts_line;  // "Strict-Transport-Security: ...\r\n" on every TLS response, or ""
+  bool http2 = true;      // TLS: offer h2 in ALPN
+  bool h2c = false;       // plain: a client may open with the HTTP/2 preface (prior knowledge)
 
   bool plain() const { return !proxy_protocol && !tls; }
 };

@@ -15,6 +15,7 @@ void record_request(Worker& w, const RequestRecord& r, std::string_view client,
   m.requests[static_cast<size_t>(r.outcome)].add();
   if (r.status >= 100 && r.status < 600) m.status_class[static_cast<size_t>(r.status / 100)].add();
   if (!r.tunnel) m.request_duration.observe_us(static_cast<uint64_t>(total));
+  m.requests_by_protocol[static_cast<size_t>(r.protocol)].add();
   m.bytes_in.add(r.bytes_in);
   m.bytes_out.add(r.bytes_out);
   if (!w.runtime().access_log) return;
@@ -27,6 +28,7 @@ void record_request(Worker& w, const RequestRecord& r, std::string_view client,
     a.path = head.path;
     a.user_agent = head.user_agent;
   }
+  a.protocol = observe::kProtocolNames[static_cast<size_t>(r.protocol)];
   a.status = r.status;
   a.outcome = observe::to_string(r.outcome);
   a.rule = r.rule ? std::string_view(r.rule->name) : std::string_view();

@@ -33,6 +33,7 @@ struct RequestRecord {
   int64_t first_byte_us = -1;
   const routing::Rule* rule = nullptr;
   bool tunnel = false;
+  observe::Protocol protocol = observe::Protocol::kHttp11;
 };
 
 void record_request(Worker& w, const RequestRecord& r, std::string_view client,

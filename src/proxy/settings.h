@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "http/h2_session.h"
+
 namespace sg::proxy {
 
 using Millis = std::chrono::milliseconds;
@@ -38,6 +40,8 @@ struct Timeouts {
 struct Settings {
   Limits limits;
   Timeouts timeouts;
+  // HTTP/2 connections; its header limits are limits.header_bytes and limits.header_fields.
+  http::H2Settings http2;
 };
 
 }  // namespace sg::proxy

@@ -204,6 +204,7 @@ void Worker::begin_drain() {
     }
     for (auto& t : accept_pauses_) t->cancel();
     hot_idle_.cancel_all();
+    drainable_.for_each([](DeadlineHook& h) { h.expire(&h); });
     for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
       deadlines_.list(k).for_each(
           [](DeadlineHook& h) { static_cast<ClientConn*>(h.owner)->stream.cancel(); });

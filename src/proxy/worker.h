@@ -118,6 +118,9 @@ class Worker {
   // Holds an idle client connection without a coroutine: a readiness wait and a place in a
   // deadline list. Readable: a connection is started on it; due or draining: it is closed.
   void park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_point deadline);
+  // Connections that carry many requests at once (HTTP/2) and must be told when the worker
+  // drains (hook.expire is called then); unlinked by their owner when it closes.
+  void watch_drain(DeadlineHook& h) { drainable_.push_back(h, {}); }
   // A tunnel's idle deadline, `timeout` from now (moved to the back of its list).
   void push_tunnel_deadline(DeadlineHook& h, Millis timeout);
 
@@ -177,6 +180,7 @@ class Worker {
   std::chrono::steady_clock::time_point accept_logged_{};
   HotIdle hot_idle_;
   bool draining_ = false;
+  DeadlineList drainable_;
   registry::RouteTable routes_;
   RouteSubscribers subscribers_;
   ActivitySink activity_sink_;
