@@ -219,10 +219,9 @@ void serve_client(Worker& w, ClientPtr c) {
     if (l != nullptr && l->h2c && !c->stream.secure()) {
       // Prior knowledge: the connection opens with the HTTP/2 preface. "PRI" starts no
       // HTTP/1.1 request a client would send, so three bytes of it decide.
-      static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-      char buf[sizeof kPreface - 1];
-      const ssize_t n = c->stream.peek(buf, sizeof buf);
-      if (n >= 3 && std::memcmp(buf, kPreface, static_cast<size_t>(n)) == 0) c->h2 = true;
+      // (The codec checks the rest of the preface and ends a connection that garbles it.)
+      char buf[3];
+      if (c->stream.peek(buf, sizeof buf) == 3 && std::memcmp(buf, "PRI", 3) == 0) c->h2 = true;
     }
   }
   if (c->h2) {

@@ -578,6 +578,11 @@ def ws_echo_handler(conn, server):
     conn.sendall((f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Accept: {ws_accept(h['sec-websocket-key'])}\r\n{extra}"
                   f"X-Target: {target}\r\n\r\n").encode())
+    ws_echo_frames(conn, r)
+
+
+def ws_echo_frames(conn, r):
+    """Echoes every frame read from `r` back unmasked until (and including) a close."""
     while True:
         fin, op, payload = ws_read_frame(r)
         if op == 8:
