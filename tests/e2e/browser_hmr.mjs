@@ -41,6 +41,10 @@ try {
   result.after = await color();
   result.marker = await page.evaluate(() => window.sgMarker ?? null);
   result.navigations = navigations;
+  result.document_protocol = await page.evaluate(
+    () => performance.getEntriesByType('navigation')[0].nextHopProtocol);
+  result.module_protocols = await page.evaluate(() => [...new Set(
+    performance.getEntriesByType('resource').map((e) => e.nextHopProtocol))]);
   result.failed = failed;
 } catch (e) {
   result.error = String(e);

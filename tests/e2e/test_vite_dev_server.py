@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from certs import TestCA, tls_listener  # noqa: E402
-from harness import (SESSION_RULES, Proxy, Reader, connect, free_port, upstream_rule,  # noqa: E402
+from harness import (SESSION_RULES, Proxy, Reader, connect, free_port, upstream_rule, wait_until,  # noqa: E402
                      wait_port, ws_connect, ws_frame, ws_read_frame)
 
 VITE = os.path.join(HERE, "node_modules", ".bin", "vite")
@@ -118,7 +118,9 @@ class ViteBase:
             cls.proxy = Proxy(upstream_rule(cls.vite_port, extra=", host_header: upstream"))
             cls.host, cls.page = "preview.test", "/"
         else:
-            cls.proxy = Proxy(PATH_RULES, listener=listener)
+            cls.access_log = os.path.join(cls.site, "access.log")
+            cls.proxy = Proxy(PATH_RULES, listener=listener,
+                              extra=f"access_log: {{path: {cls.access_log}}}\n")
             cls.proxy.register("vite-1", cls.vite_port)
             cls.proxy.session(SESSION, "vite-1")
             if cls.MODE == "path":
@@ -192,6 +194,16 @@ class ViteBase:
         self.assertEqual(result["failed"], [])
         if self.TLS:
             self.assertTrue(result["hmr"].startswith("wss://"), result)
+            # HTTP/2 (ALPN h2) for the document and every module; the HMR WebSocket is an
+            # RFC 8441 stream on that connection, a tunnel the router logged as h2.
+            self.assertEqual(result["document_protocol"], "h2", result)
+            self.assertEqual(result["module_protocols"], ["h2"], result)
+            def tunnels():  # logged when they end (the browser has closed)
+                with open(self.access_log) as f:
+                    return [t for t in (json.loads(l) for l in f if l.strip()) if t["tunnel"]]
+            self.assertTrue(wait_until(tunnels, timeout=10), "no tunnel was logged")
+            tunnels = tunnels()
+            self.assertEqual({l["protocol"] for l in tunnels}, {"h2"}, tunnels)
 
     def edit(self, name, text):
         with open(os.path.join(self.site, name), "w") as f:
