@@ -213,7 +213,8 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="3 reps x 5 s, fewer callgrind requests")
-    ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes,tls")
+    ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes,tls,"
+                    "http2,pageload")
     ap.add_argument("--readme-from", help="only rewrite the README block from this summary.md")
     ap.add_argument("--baseline", help="another sessiongate binary (e.g. the previous commit's) run "
                     "beside this one in the throughput scenario, same registry, repetitions interleaved")
@@ -224,7 +225,7 @@ def main():
     if a.quick:
         a.reps, a.duration = 3, 5
     skip = set(filter(None, a.skip.split(",")))
-    for tool in ("nginx", "haproxy", "caddy", "wrk", "valgrind", "strace", "curl"):
+    for tool in ("nginx", "haproxy", "caddy", "h2o", "h2load", "wrk", "valgrind", "strace", "curl"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: run scripts/install-deps --bench")
     stamp = time.strftime("%Y-%m-%d-%H%M%S")
@@ -276,6 +277,14 @@ def main():
         text = sh([py, os.path.join(HERE, "tls.py"), "--reps", str(a.reps), "--duration",
                    str(a.duration), "--out", out], out=os.path.join(out, "tls.txt"))
         sections.append(("TLS termination (one core)", text[text.find("TLS 1.3,"):]))
+    if "http2" not in skip:
+        text = sh([py, os.path.join(HERE, "http2.py"), "--reps", str(min(a.reps, 3)), "--duration",
+                   str(a.duration), "--out", out], out=os.path.join(out, "http2.txt"))
+        sections.append(("HTTP/2 to clients (one core)", text[text.find("HTTP/2 over"):]))
+    if "pageload" not in skip:
+        text = sh([py, os.path.join(HERE, "pageload.py"), "--reps", str(a.reps), "--out", out],
+                  out=os.path.join(out, "pageload.txt"))
+        sections.append(("Preview page load (Chromium, 40 ms RTT)", text[text.find("A Vite"):]))
     if "routes" not in skip:
         text = sh([ROUTE_BENCH, "--benchmark_min_time=1"], out=os.path.join(out, "route_table.txt"))
         sections.append(("Route table at 1,000,000 sessions (Google Benchmark)",

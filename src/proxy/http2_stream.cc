@@ -165,8 +165,10 @@ void Http2Stream::abort() {
 
 size_t Http2Stream::pull(uint8_t* buf, size_t n, bool& eof) {
   const size_t take = std::min(n, out_.size());
-  std::memcpy(buf, out_.data().data(), take);
-  out_.consume(take);
+  if (take > 0) {  // an empty buffer may have no storage at all
+    std::memcpy(buf, out_.data().data(), take);
+    out_.consume(take);
+  }
   if (out_.empty()) {
     out_.release_if_empty();
     if (eof_) {
