@@ -4,6 +4,17 @@
 
 namespace sg::http {
 
+void H2RequestHead::reset() {
+  for (std::string* s :
+       {&method_, &scheme_, &authority_, &path_, &protocol_, &host_, &fields_, &cookie_}) {
+    s->clear();
+  }
+  bytes_ = count_ = 0;
+  has_host_ = has_length_ = chunked_ = websocket_ = false;
+  status_ = H2HeadStatus::kOk;
+  reason_ = "";
+}
+
 void H2RequestHead::add(std::string_view name, std::string_view value) {
   // Counted even after a failure: the limit is on what the client sent.
   bytes_ += name.size() + value.size() + 32;

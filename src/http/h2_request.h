@@ -37,6 +37,9 @@ class H2RequestHead {
  public:
   explicit H2RequestHead(const H2HeadLimits& limits) : limits_(limits) {}
 
+  // Ready for another request (keeps the storage).
+  void reset();
+
   // One field as decoded, pseudo-headers first (the codec keeps that order).
   void add(std::string_view name, std::string_view value);
 

@@ -20,6 +20,8 @@ namespace {
 
 constexpr size_t kReadBytes = 16384;
 constexpr size_t kWriteBatch = 65536;  // frames gathered into one write, at most
+constexpr size_t kSpareStreams = 16;   // finished streams a connection keeps for reuse
+constexpr auto kHotIdle = std::chrono::seconds(1);
 
 awaitable<void> run_stream(std::shared_ptr<Http2Connection> c, Http2Stream* s) {
   co_await s->run();
@@ -44,6 +46,8 @@ Http2Connection::Http2Connection(Worker& w, ClientPtr c)
       wake_(w.io()) {
   read_dog_.watch(&client_);
   write_dog_.watch(&client_);
+  // Reads are tried directly and must return at once when nothing is there (read_loop).
+  client_.set_non_blocking();
   drain_hook_.owner = this;
   drain_hook_.expire = [](DeadlineHook* h) { static_cast<Http2Connection*>(h->owner)->drain(); };
   w_.watch_drain(drain_hook_);
@@ -54,6 +58,7 @@ Http2Connection::Http2Connection(Worker& w, ClientPtr c)
 Http2Connection::~Http2Connection() {
   DeadlineList::remove(drain_hook_);
   streams_.clear();  // before the codec they belong to
+  spare_.clear();
   w_.metrics().h2_connections_active.sub();
 }
 
@@ -62,7 +67,13 @@ http::H2Stream* Http2Connection::open_stream(int32_t id) {
   // while (its upstream is cancelled). Bound those too, or resets would pile up exchanges.
   const size_t cap = size_t{w_.runtime().settings.http2.max_concurrent_streams} * 2;
   if (dead_ || draining_ || streams_.size() >= cap) return nullptr;
-  auto s = std::make_unique<Http2Stream>(*this);
+  std::unique_ptr<Http2Stream> s;
+  if (!spare_.empty()) {
+    s = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    s = std::make_unique<Http2Stream>(*this);
+  }
   Http2Stream* p = s.get();
   streams_.emplace(id, std::move(s));  // ids only grow: never an old entry's
   w_.metrics().h2_streams_total.add();
@@ -101,7 +112,14 @@ void Http2Connection::stream_done(Http2Stream& s) {
 }
 
 void Http2Connection::free_stream(Http2Stream& s) {
-  streams_.erase(s.id);
+  auto it = streams_.find(s.id);
+  if (it == streams_.end()) return;
+  std::unique_ptr<Http2Stream> done = std::move(it->second);
+  streams_.erase(it);
+  if (spare_.size() < kSpareStreams && !dead_) {
+    done->recycle();
+    spare_.push_back(std::move(done));
+  }
 }
 
 // Streams the codec closed during receive() or send(), freed now that it has returned.
@@ -109,7 +127,7 @@ void Http2Connection::reap() {
   for (int32_t id : closed_) {
     auto it = streams_.find(id);
     if (it != streams_.end() && (!it->second->started() || it->second->finished())) {
-      streams_.erase(it);
+      free_stream(*it->second);
     }
   }
   closed_.clear();
@@ -118,8 +136,15 @@ void Http2Connection::reap() {
 void Http2Connection::update_idle() {
   if (dead_) return;
   if (running_ == 0 && streams_.empty()) {
-    read_dog_.arm(w_.runtime().settings.timeouts.keepalive_idle);
+    const auto& to = w_.runtime().settings.timeouts;
+    idle_deadline_ = net::coarse_now() + to.keepalive_idle;
+    // A connection at rest soon gives back what its last requests left behind (spare
+    // streams, the write batch), as an idle HTTP/1.1 connection is parked without buffers.
+    hot_ = !spare_.empty() || out_.capacity() > 0;
+    read_dog_.arm_at(hot_ ? std::min(idle_deadline_, net::coarse_now() + kHotIdle)
+                          : idle_deadline_);
   } else {
+    hot_ = false;
     read_dog_.disarm();
   }
 }
@@ -141,28 +166,44 @@ void Http2Connection::end() {
   want_write();
 }
 
+// Waits for the client without a buffer (an idle connection holds none), then reads what is
+// there into one from the per-thread cache and gives it back once the codec has it.
 awaitable<void> Http2Connection::read_loop(std::shared_ptr<Http2Connection> self) {
   (void)self;  // held: the connection lives while this loop does
   update_idle();
   if (w_.draining()) drain();
   while (!dead_) {
     auto [p, n] = in_.prepare(kReadBytes, kReadBytes);
-    auto [ec, got] = co_await client_.async_read_some(asio::buffer(p, n), kUse);
-    if (ec) {
-      if (read_dog_.expired() && !dead_) {
+    boost::system::error_code ec;
+    const size_t got = client_.read_now(asio::buffer(p, n), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      in_.release_if_empty();
+      auto [wec] = co_await client_.async_wait_readable(kUse);
+      if (!wec || dead_) continue;
+      if (read_dog_.expired() && hot_) {
+        hot_ = false;
+        spare_.clear();
+        std::string().swap(out_);
+        read_dog_.arm_at(idle_deadline_);
+        continue;
+      }
+      if (read_dog_.expired()) {
         // Idle: say goodbye properly; the writer sends it and closes.
         codec_.goaway(NGHTTP2_NO_ERROR);
         reader_done_ = true;
         want_write();
         co_return;
       }
+      end();  // cancelled by the connection's end, or the wait failed
+      co_return;
+    }
+    if (ec || got == 0) {
       end();  // the client closed or reset, or the connection failed
       co_return;
     }
     in_.commit(got);
     const bool ok = codec_.receive(in_.data().data(), got);
     in_.consume(got);
-    in_.release_if_empty();
     start_ready();
     reap();
     want_write();

@@ -65,6 +65,7 @@ class Http2Connection final : public http::H2Owner,
   net::Stream& client_;
   http::H2Session codec_;
   std::unordered_map<int32_t, std::unique_ptr<Http2Stream>> streams_;
+  std::vector<std::unique_ptr<Http2Stream>> spare_;  // finished streams kept for reuse
   std::vector<Http2Stream*> ready_;  // heads completed during receive(): exchanges to start
   std::vector<int32_t> closed_;      // closed by the codec during a callback: free later
   size_t running_ = 0;               // exchanges in flight
@@ -74,6 +75,8 @@ class Http2Connection final : public http::H2Owner,
   net::Watchdog write_dog_;  // a client that takes no bytes
   boost::asio::steady_timer wake_;
   bool writer_waiting_ = false;
+  bool hot_ = false;  // idle, with spare streams not yet given back
+  std::chrono::steady_clock::time_point idle_deadline_;
   bool dead_ = false;
   bool draining_ = false;
   bool reader_done_ = false;

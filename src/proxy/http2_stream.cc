@@ -66,6 +66,38 @@ Http2Stream::~Http2Stream() {
   if (handle_.close) end_tunnel();
 }
 
+void Http2Stream::recycle() {
+  end_tunnel();
+  id = 0;
+  head.reset();
+  exchange_.reset();
+  dog_.disarm();
+  watch_upstream(nullptr);
+  head_text_.clear();
+  req_.clear();
+  refused_ = ReplyKind::kCount;
+  refused_why_ = {};
+  html_ = false;
+  body_.consume(body_.size());
+  body_.release_if_empty();
+  chunked_ = ended_ = false;
+  received_ = credited_ = 0;
+  rec_ = RequestRecord{};
+  rec_.protocol = observe::Protocol::kH2;
+  snap_.valid = false;
+  status_ = 0;
+  fields_text_.clear();
+  fields_.clear();
+  submitted_ = eof_ = complete_ = tunnel_ = false;
+  out_.consume(out_.size());
+  out_.release_if_empty();
+  tunnel_up_.reset();
+  tunnel_route_.reset();
+  tunnel_closing_ = up_done_ = false;
+  ready_ = started_ = done_ = closed_ = false;
+  close_code_ = 0;
+}
+
 const Peer& Http2Stream::peer() const {
   return c_.client().peer;
 }

@@ -45,6 +45,9 @@ class Http2Stream final : public Downstream, public http::H2Stream {
   void mark_done() { done_ = true; }
   // The connection is gone: every wait ends and every write fails from now on.
   void abort();
+  // Ready to carry another request: a connection keeps a few finished streams, so a busy one
+  // reuses their buffers, coroutine-free state and exchange instead of allocating them anew.
+  void recycle();
 
   // Downstream
   const http::RequestHead& request() const override { return req_; }
