@@ -146,6 +146,9 @@ H2Session::H2Session(const H2Settings& s, H2Owner& owner)
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, s.header_table_size},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(s.head.header_bytes)},
       {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, s.connect_protocol ? 1u : 0u},
+      // RFC 9218 urgencies (the `priority` field browsers send) instead of the deprecated
+      // dependency tree.
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries, std::size(entries));
   if (s.connection_window > 65535) {

@@ -135,7 +135,9 @@ void Http2Connection::reap() {
 
 void Http2Connection::update_idle() {
   if (dead_) return;
-  if (running_ == 0 && streams_.empty()) {
+  // Idle means no stream and nothing being written: the last response may still be on its
+  // way to a slow client after the codec is done with its stream.
+  if (running_ == 0 && streams_.empty() && !writing_) {
     const auto& to = w_.runtime().settings.timeouts;
     idle_deadline_ = net::coarse_now() + to.keepalive_idle;
     // A connection at rest soon gives back what its last requests left behind (spare
@@ -229,9 +231,13 @@ awaitable<void> Http2Connection::write_loop(std::shared_ptr<Http2Connection> sel
       size_t n = 0;
       boost::system::error_code ec;
       if (!client_.write_now(bufs, n, ec) && !ec) {
+        writing_ = true;
+        update_idle();
         write_dog_.arm(to.body_idle);
         std::tie(ec, n) = co_await client_.async_write(bufs, kUse);
         write_dog_.disarm();
+        writing_ = false;
+        update_idle();
       }
       if (ec) break;
       continue;

@@ -30,6 +30,9 @@ class Recorder:
     def __call__(self, method, target, headers, body, conn):
         with self.lock:
             self.requests.append((method, target, headers, body))
+        if target == "/truncated":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..")
+            raise EOFError  # the container dies mid-body
         if target.startswith("/big"):
             return 200, b"x" * int(target.split("=")[1]), None
         seen = {k: v for k, v in headers}
@@ -195,6 +198,14 @@ class Http2(ProxyTest, unittest.TestCase):
         r = c.get("/")
         self.assertEqual(r.status, 502)
         self.assertEqual(json.loads(r.body)["error"], "upstream_refused")
+
+    def test_truncated_upstream_response_is_a_reset_not_a_complete_response(self):
+        c = self.client()
+        r = c.get("/truncated")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"only ten..")
+        self.assertFalse(r.ended)
+        self.assertEqual(r.reset, h2c.INTERNAL_ERROR)
 
     def test_head_and_no_body_responses(self):
         c = self.client()
