@@ -136,9 +136,12 @@ class Http2(ProxyTest, unittest.TestCase):
         body = os.urandom(3 << 20)
         sid = c.request("/upload", "POST", [("content-length", str(len(body)))], end=False)
         sent = 0
+        deadline = time.monotonic() + 30
         while sent < len(body):
             window = min(c.conn.local_flow_control_window(sid), c.conn.max_outbound_frame_size)
             if window == 0:
+                # The router re-opens the window as the upstream reads; it must, in time.
+                self.assertLess(time.monotonic(), deadline, f"window never re-opened at {sent}")
                 c.pump(1.0)
                 continue
             c.send_data(sid, body[sent:sent + window], end=sent + window >= len(body))
