@@ -446,6 +446,40 @@ class Http2Tunnels(ProxyTest, unittest.TestCase):
         self.assertEqual(r.body, b"data: one\n\ndata: two\n\n")
 
 
+class Http2SessionTunnels(ProxyTest, unittest.TestCase):
+    """A session's RFC 8441 tunnel closes when its route goes away; others stay."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.up = Upstream(Http2Tunnels.route)
+        cls.p = Proxy(SESSION_RULES, listener="h2c: true")
+        cls.p.register("c1", cls.up.port)
+        cls.p.session("gone", "c1")
+        cls.p.session("stays", "c1")
+
+    def open_ws(self, sid):
+        c = h2c.Client(self.p.port, host=f"{sid}.preview.example.com", validate=False)
+        self.addCleanup(c.close)
+        stream = c.request("/ws/x", "CONNECT", headers=[(":protocol", "websocket"),
+                                                         ("sec-websocket-version", "13")], end=False)
+        r = c.responses[stream]
+        self.assertTrue(c.wait(lambda: r.status is not None, timeout=5))
+        self.assertEqual(r.status, 200)
+        return c, stream, r
+
+    def test_deleting_the_session_closes_only_its_tunnel(self):
+        gone, gone_sid, gone_r = self.open_ws("gone")
+        stays, stays_sid, stays_r = self.open_ws("stays")
+        before = self.p.metrics()[0]["sessiongate_tunnels_closed_by_route_change_total"]
+        self.assertEqual(self.p.admin("DELETE", "/v1/sessions/gone")[0], 204)
+        self.assertTrue(gone.wait(lambda: gone_r.reset is not None or gone_r.ended, timeout=5))
+        self.assertEqual(self.p.wait_metric("sessiongate_tunnels_closed_by_route_change_total",
+                                            before + 1), before + 1)
+        stays.send_data(stays_sid, ws_frame(1, b"still here"))
+        self.assertTrue(stays.wait(lambda: b"still here" in stays_r.body, timeout=5))
+        self.assertIsNone(stays_r.reset)
+
+
 class Http2Settings(unittest.TestCase):
     def test_http2_false_offers_only_http11(self):
         d = tempfile.mkdtemp(prefix="sg-h2off-")
