@@ -1,5 +1,8 @@
 #include "admin/http_server.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -157,13 +160,34 @@ void HttpServer::start() {
 void HttpServer::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  pause_.cancel();
 }
 
 void HttpServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec && ec != asio::error::connection_aborted) {
+      pause_accepting(ec);
+      return;
+    }
+    backoff_ = std::chrono::milliseconds(0);
     if (!ec) asio::co_spawn(io_, serve(std::move(s), handler_), asio::detached);
     accept();
+  });
+}
+
+void HttpServer::pause_accepting(const boost::system::error_code& ec) {
+  backoff_ =
+      std::clamp(backoff_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  const auto now = std::chrono::steady_clock::now();
+  if (now - logged_ >= std::chrono::seconds(10)) {
+    logged_ = now;
+    std::fprintf(stderr, "sessiongate: admin API: accept failed: %s; pausing for %lld ms\n",
+                 ec.message().c_str(), static_cast<long long>(backoff_.count()));
+  }
+  pause_.expires_after(backoff_);
+  pause_.async_wait([this](const boost::system::error_code& wec) {
+    if (!wec && acceptor_.is_open()) accept();
   });
 }
 

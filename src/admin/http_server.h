@@ -5,6 +5,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -40,9 +42,15 @@ class HttpServer {
 
  private:
   void accept();
+  // After an accept() failure that would repeat at once (no descriptors, no memory): wait,
+  // doubling up to a second, instead of spinning the control plane's loop on it.
+  void pause_accepting(const boost::system::error_code& ec);
   boost::asio::io_context& io_;
   Handler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer pause_{io_};
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point logged_{};
 };
 
 }  // namespace sg::admin

@@ -23,6 +23,24 @@ def hello(method, target, headers, body, conn):
     return 200, b"hello", None
 
 
+
+def lower_fd_limit(pid, spare):
+    """Lowers a running process's descriptor limit to what it has open plus `spare`; returns
+    the old (soft, hard)."""
+    import resource
+    open_fds = len(os.listdir(f"/proc/{pid}/fd"))
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_fds + spare, hard))
+    return soft, hard
+
+
+def ticks_in_a_second(pid):
+    """CPU ticks (10 ms) a process uses during one second: a busy loop burns about 100."""
+    stat = lambda: sum(int(x) for x in open(f"/proc/{pid}/stat").read().split()[13:15])  # noqa: E731
+    before = stat()
+    time.sleep(1)
+    return stat() - before
+
 class Timeouts(unittest.TestCase):
     def test_slowloris_cut_off_while_others_served(self):
         with Upstream(keepalive_server(hello)) as up, \
@@ -166,6 +184,25 @@ class Timeouts(unittest.TestCase):
             finally:
                 p.stop()
 
+    def test_regression_admin_accept_out_of_descriptors_pauses_instead_of_spinning(self):
+        # The admin API's acceptor retried a failed accept() at once: with a connection waiting
+        # in its backlog and no descriptor free, the control plane's loop spun a whole core.
+        import resource
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            try:
+                soft, hard = lower_fd_limit(p.proc.pid, spare=0)
+                waiting = connect(p.admin_port)  # stays in the backlog: accept() has no fd
+                self.assertTrue(wait_until(lambda: "admin API: accept failed: Too many open files"
+                                           in p.stderr()))
+                self.assertLess(ticks_in_a_second(p.proc.pid), 50, "the admin acceptor spins on EMFILE")
+                resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+                waiting.close()
+                self.assertTrue(wait_until(lambda: p.admin("GET", "/healthz", token="")[0] == 200,
+                                           timeout=10))
+            finally:
+                p.stop()
+
     def test_regression_accept_out_of_descriptors_pauses_instead_of_spinning(self):
         # The limit is lowered under the running router (as when other descriptors pile up):
         # accept() fails with EMFILE, and the acceptor must back off, count it and say so,
@@ -174,18 +211,13 @@ class Timeouts(unittest.TestCase):
         with Upstream(keepalive_server(hello)) as up:
             p = Proxy(upstream_rule(up.port))
             try:
-                open_fds = len(os.listdir(f"/proc/{p.proc.pid}/fd"))
-                soft, hard = resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE)
-                resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (open_fds + 20, hard))
+                soft, hard = lower_fd_limit(p.proc.pid, spare=20)
                 held = []
                 for _ in range(40):  # more than the router can hold: the rest wait in the backlog
                     held.append(connect(p.port))
                 # (The admin API shares the process's descriptors: read the log, not /metrics.)
                 self.assertTrue(wait_until(lambda: "accept failed: Too many open files" in p.stderr()))
-                cpu0 = sum(int(x) for x in open(f"/proc/{p.proc.pid}/stat").read().split()[13:15])
-                time.sleep(1)  # a busy loop would burn this second
-                cpu1 = sum(int(x) for x in open(f"/proc/{p.proc.pid}/stat").read().split()[13:15])
-                self.assertLess(cpu1 - cpu0, 50, "the acceptor spins on EMFILE")  # ticks of 10 ms
+                self.assertLess(ticks_in_a_second(p.proc.pid), 50, "the acceptor spins on EMFILE")
                 for h in held:
                     h.close()
                 resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
