@@ -92,10 +92,14 @@ int on_stream_close(nghttp2_session* s, int32_t id, uint32_t code, void*) {
   return 0;
 }
 
-ssize_t on_read(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
-                nghttp2_data_source* source, void*) {
+ssize_t on_read(nghttp2_session* s, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
+                nghttp2_data_source*, void*) {
+  // The stream is looked up, not taken from the data source: one its owner has let go of
+  // (detach) must never be read from.
+  H2Stream* st = stream_of(s, id);
+  if (st == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // resets the stream
   bool eof = false;
-  const size_t n = static_cast<H2Stream*>(source->ptr)->pull(buf, length, eof);
+  const size_t n = st->pull(buf, length, eof);
   if (eof) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
   } else if (n == 0) {
@@ -282,6 +286,10 @@ bool H2Session::interim(H2Stream& s, int status, std::span<const H2Field> fields
   build_nv(status, fields, nv_names_, code, nv);
   return nghttp2_submit_headers(session_, NGHTTP2_FLAG_NONE, s.id, nullptr, nv.data(), nv.size(),
                                 nullptr) >= 0;
+}
+
+void H2Session::detach(int32_t id) {
+  nghttp2_session_set_stream_user_data(session_, id, nullptr);  // an error if already closed
 }
 
 void H2Session::resume(const H2Stream& s) {

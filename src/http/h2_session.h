@@ -105,6 +105,9 @@ class H2Session {
   // A 1xx response before the final one.
   bool interim(H2Stream& s, int status, std::span<const H2Field> fields);
   void resume(const H2Stream& s);  // response body bytes became available
+  // The owner is done with the stream object (freed or reused): no event or pull reaches it
+  // any more, even if the codec still has the stream open.
+  void detach(int32_t id);
   void reset(int32_t id, uint32_t code);
   // Request body bytes the stream has passed on: the client may send that many more.
   void consume(int32_t id, size_t n);

@@ -116,6 +116,7 @@ void Http2Connection::free_stream(Http2Stream& s) {
   if (it == streams_.end()) return;
   std::unique_ptr<Http2Stream> done = std::move(it->second);
   streams_.erase(it);
+  codec_.detach(done->id);  // an aborted stream may still be open in the codec
   if (spare_.size() < kSpareStreams && !dead_) {
     done->recycle();
     spare_.push_back(std::move(done));
