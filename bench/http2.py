@@ -10,7 +10,7 @@ the rows measure the h2 side, not pool churn). Reports, as ratios to nginx:
 
 Part of `make bench` (bench/run.py); alone: python3 bench/http2.py [--duration 8] [--out DIR].
 Loopback only; every load run is bounded by its duration."""
-import argparse, os, re, socket, ssl, statistics, subprocess, sys, tempfile, time
+import argparse, os, re, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "peers"))
@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-h2 (hpack)
 import bench as pb  # noqa: E402
 import h2client  # noqa: E402
-from tls import make_cert  # noqa: E402
+from tls import BYTES, RATE, make_cert, publish, ratio_rows  # noqa: E402
 
 BIN = os.environ.get("SESSIONGATE_BIN", os.path.join(HERE, "..", "build", "release", "sessiongate"))
 PORTS = {"nginx": 18451, "haproxy": 18452, "caddy": 18453, "h2o": 18454, "sessiongate": 18455}
@@ -203,21 +203,12 @@ def main():
     finally:
         for s in base:
             s.stop()
-    med = lambda xs: statistics.median(xs) if xs else 0  # noqa: E731
-    ref = rows.get("nginx")
     lines = ["| proxy | h2 requests per proxy-core-s | RSS per idle h2 connection |", "|---|---|---|"]
-    for t in targets:
-        r = rows[t]
-        cell = lambda k, fmt="{:,.0f}": (fmt.format(med(r[k])) + (  # noqa: E731
-            f" ({med(r[k]) / med(ref[k]):.2f}×)" if ref and med(ref[k]) else "")) if r[k] else "-"
-        lines.append(f"| {t} | {cell('rps')} | {cell('idle', '{:,.0f} B')} |")
-    text = ("HTTP/2 over TLS 1.3 (ALPN h2) to an HTTP/1.1 upstream; h2load 10 connections × 100 "
+    lines += ratio_rows(rows, targets, [("rps", RATE), ("idle", BYTES)])
+    publish("HTTP/2 over TLS 1.3 (ALPN h2) to an HTTP/1.1 upstream; h2load 10 connections × 100 "
             f"streams; one core for everything; medians of {a.reps} interleaved runs of {a.duration} s; "
-            "ratios to nginx (higher is better for requests, lower for RSS).\n\n" + "\n".join(lines) + "\n")
-    print(text)
-    if a.out:
-        os.makedirs(a.out, exist_ok=True)
-        open(os.path.join(a.out, "h2.md"), "w").write(text)
+            "ratios to nginx (higher is better for requests, lower for RSS).\n\n" + "\n".join(lines) + "\n",
+            a.out, "h2.md")
 
 
 if __name__ == "__main__":

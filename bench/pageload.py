@@ -16,7 +16,7 @@ E2E = os.path.join(ROOT, "tests", "e2e")
 VITE = os.path.join(E2E, "node_modules", ".bin", "vite")
 BIN = os.environ.get("SESSIONGATE_BIN", os.path.join(ROOT, "build", "release", "sessiongate"))
 sys.path.insert(0, HERE)
-from tls import make_cert  # noqa: E402
+from tls import make_cert, publish  # noqa: E402
 
 VITE_PORT, SG_PLAIN, SG_TLS, NGINX = 18460, 18461, 18462, 18463
 RELAY = {"direct": (18470, VITE_PORT), "sessiongate h1": (18471, SG_PLAIN),
@@ -153,10 +153,8 @@ def main():
             f"Chromium, {a.rtt} ms round trip (bench/latency_relay.py in front of each path), time "
             f"to the page's ready marker; medians of {a.reps} cold and {a.reps} warm loads; "
             "ratios to loading straight from the dev server (lower is faster).\n\n" + "\n".join(lines) + "\n")
-    print(text)
+    publish(text, a.out, "pageload.md")
     if a.out:
-        os.makedirs(a.out, exist_ok=True)
-        open(os.path.join(a.out, "pageload.md"), "w").write(text)
         open(os.path.join(a.out, "pageload.json"), "w").write(json.dumps(results, indent=1))
     shutil.rmtree(d, ignore_errors=True)
 

@@ -223,6 +223,31 @@ def rates(d, t, row, secs, rep):
           f"full {row['full'][-1]:,.0f}/core-s, resumed {row['resumed'][-1]:,.0f}/core-s", flush=True)
 
 
+RATE, BYTES = "{:,.0f}", "{:,.0f} B"
+
+
+def ratio_rows(rows, targets, columns, ref="nginx"):
+    """Markdown table rows: each target, then per (key, format) column the median of its runs
+    and the ratio to `ref`'s median ("-" where a target has none)."""
+    med = lambda xs: statistics.median(xs) if xs else 0  # noqa: E731
+    base = rows.get(ref)
+
+    def cell(r, k, fmt):
+        if not r[k]:
+            return "-"
+        ratio = f" ({med(r[k]) / med(base[k]):.2f}×)" if base and med(base[k]) else ""
+        return fmt.format(med(r[k])) + ratio
+    return ["| " + " | ".join([t] + [cell(rows[t], k, f) for k, f in columns]) + " |" for t in targets]
+
+
+def publish(text, out, name):
+    """Prints a result and, with --out, writes it to OUT/name."""
+    print(text)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        open(os.path.join(out, name), "w").write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=8)
@@ -260,23 +285,13 @@ def main():
     finally:
         for s in base:
             s.stop()
-    med = lambda xs: statistics.median(xs) if xs else 0  # noqa: E731
-    ref = rows.get("nginx")
     lines = ["| proxy | keep-alive req per core-s | full handshakes per core-s | resumed per core-s | "
              "RSS per idle TLS conn | RSS per idle wss tunnel |", "|---|---|---|---|---|---|"]
-    for t in targets:
-        r = rows[t]
-        cell = lambda k, fmt="{:,.0f}": (fmt.format(med(r[k])) + (  # noqa: E731
-            f" ({med(r[k]) / med(ref[k]):.2f}×)" if ref and med(ref[k]) else "")) if r[k] else "-"
-        lines.append(f"| {t} | {cell('ka')} | {cell('full')} | {cell('resumed')} | "
-                     f"{cell('idle', '{:,.0f} B')} | {cell('wss', '{:,.0f} B')} |")
-    text = ("TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256; one core for everything; medians of "
+    lines += ratio_rows(rows, targets, [("ka", RATE), ("full", RATE), ("resumed", RATE),
+                                        ("idle", BYTES), ("wss", BYTES)])
+    publish("TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256; one core for everything; medians of "
             f"{a.reps} interleaved runs of {a.duration} s; ratios to nginx (higher is better for rates, "
-            "lower for RSS).\n\n" + "\n".join(lines) + "\n")
-    print(text)
-    if a.out:
-        os.makedirs(a.out, exist_ok=True)
-        open(os.path.join(a.out, "tls.md"), "w").write(text)
+            "lower for RSS).\n\n" + "\n".join(lines) + "\n", a.out, "tls.md")
 
 
 if __name__ == "__main__":

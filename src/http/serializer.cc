@@ -147,6 +147,10 @@ bool is_hop_by_hop(std::string_view name) {
   return (bit(classify_field(name)) & kHopByHop) != 0;
 }
 
+bool hop_by_hop(const Header& h, const MessageHead& m) {
+  return dropped(h, kHopByHop, m.connection_tokens);
+}
+
 void serialize_request(const RequestHead& req, const ForwardInfo& info, std::string& out) {
   const std::string_view upgrade = req.upgrade ? req.header(Field::kUpgrade) : std::string_view();
   HeadWriter w(out, kFixedBound + req.method.size() + info.target.size() + info.host.size() +

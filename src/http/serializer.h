@@ -41,5 +41,8 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
 void serialize_interim(const ResponseHead& res, std::string& out);
 
 bool is_hop_by_hop(std::string_view name);
+// True when a field of `m` is not relayed to the next hop: hop-by-hop, or named by the
+// message's own Connection field. (What every serialiser here drops; HTTP/2 drops it too.)
+bool hop_by_hop(const Header& h, const MessageHead& m);
 
 }  // namespace sg::http

@@ -8,6 +8,7 @@
 #include "http/chunked.h"
 #include "http/pages.h"
 #include "http/parser.h"
+#include "http/serializer.h"
 #include "proxy/http2_connection.h"
 #include "proxy/listener.h"
 #include "proxy/worker.h"
@@ -40,11 +41,19 @@ ReplyKind kind_of(http::H2HeadStatus s) {
   }
 }
 
-// Fields that describe an HTTP/1.1 connection, which h2 forbids (RFC 9113 section 8.2.2).
-bool connection_specific(http::Field f) {
-  using http::Field;
-  return f == Field::kConnection || f == Field::kKeepAlive || f == Field::kProxyConnection ||
-         f == Field::kTransferEncoding || f == Field::kUpgrade || f == Field::kTe;
+// Complete header lines ("Name: value\r\n"...) as fields.
+template <typename Add>
+void add_lines(std::string_view lines, Add add) {
+  while (!lines.empty()) {
+    const size_t eol = lines.find("\r\n");
+    const std::string_view line = lines.substr(0, eol);
+    lines.remove_prefix(eol == std::string_view::npos ? lines.size() : eol + 2);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    add(line.substr(0, colon), value);
+  }
 }
 
 }  // namespace
@@ -253,21 +262,6 @@ void Http2Stream::add_field(std::string_view name, std::string_view value) {
   fields_.emplace_back(static_cast<uint32_t>(name.size()), static_cast<uint32_t>(value.size()));
 }
 
-// Complete header lines ("Name: value\r\n"...) as fields.
-static void add_lines(std::string_view lines,
-                      const std::function<void(std::string_view, std::string_view)>& add) {
-  while (!lines.empty()) {
-    const size_t eol = lines.find("\r\n");
-    const std::string_view line = lines.substr(0, eol);
-    lines.remove_prefix(eol == std::string_view::npos ? lines.size() : eol + 2);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    add(line.substr(0, colon), value);
-  }
-}
-
 bool Http2Stream::submit(bool with_body) {
   thread_local std::vector<http::H2Field> fields;
   fields.clear();
@@ -316,7 +310,7 @@ awaitable<bool> Http2Stream::send_interim(const http::ResponseHead& res) {
   if (closed_) co_return false;
   std::vector<http::H2Field> fields;
   for (const http::Header& h : res.headers) {
-    if (!connection_specific(h.id)) fields.push_back({h.name, h.value});
+    if (!http::hop_by_hop(h, res)) fields.push_back({h.name, h.value});
   }
   const bool ok = c_.codec().interim(*this, res.status, fields);
   c_.want_write();
@@ -331,12 +325,11 @@ void Http2Stream::begin_response(const http::ResponseHead& res, std::string_view
   const bool length_ok =
       res.framing == http::Framing::kLength || res.framing == http::Framing::kNone;
   for (const http::Header& h : res.headers) {
-    if (connection_specific(h.id)) continue;
+    // HTTP/2 forbids the connection-specific ones among them (RFC 9113 section 8.2.2).
+    if (http::hop_by_hop(h, res)) continue;
     if (h.id == http::Field::kContentLength && (!length_ok || tunnel_)) continue;
     if (tunnel_ && h.id == http::Field::kSecWebSocketAccept) continue;
-    bool listed = false;
-    for (std::string_view t : res.connection_tokens) listed = listed || http::iequals(t, h.name);
-    if (!listed) add_field(h.name, h.value);
+    add_field(h.name, h.value);
   }
   const auto add = [this](std::string_view n, std::string_view v) { add_field(n, v); };
   add_lines(extra, add);
