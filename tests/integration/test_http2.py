@@ -33,6 +33,9 @@ class Recorder:
         if target == "/truncated":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..")
             raise EOFError  # the container dies mid-body
+        if target == "/hop":
+            return 200, b"hop", {"Connection": "x-private", "Keep-Alive": "timeout=5",
+                                 "X-Private": "1", "Proxy-Authenticate": "Basic", "X-Kept": "yes"}
         if target.startswith("/big"):
             return 200, b"x" * int(target.split("=")[1]), None
         seen = {k: v for k, v in headers}
@@ -209,6 +212,14 @@ class Http2(ProxyTest, unittest.TestCase):
         self.assertEqual(r.body, b"only ten..")
         self.assertFalse(r.ended)
         self.assertEqual(r.reset, h2c.INTERNAL_ERROR)
+
+    def test_hop_by_hop_response_fields_are_not_relayed(self):
+        r = self.client().get("/hop")
+        names = {k for k, _ in r.headers}
+        self.assertEqual(r.body, b"hop")
+        self.assertIn("x-kept", names)
+        for name in ("connection", "keep-alive", "x-private", "proxy-authenticate"):
+            self.assertNotIn(name, names)
 
     def test_head_and_no_body_responses(self):
         c = self.client()
