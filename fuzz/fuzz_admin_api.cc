@@ -20,9 +20,13 @@ struct Env {
                          .string();
   sg::registry::SqliteStore store{path, false, err};
   sg::registry::Registry registry{store, [](const std::string&, sg::registry::RoutePtr) {}};
-  sg::admin::Api api{
-      registry,
-      {"fuzz-token-123", sg::net::AddressPolicy({}, {}), 30000, nullptr, nullptr, nullptr}};
+  sg::admin::Api api{registry, settings()};
+  static sg::admin::ApiSettings settings() {
+    sg::admin::ApiSettings s;
+    s.token = "fuzz-token-123";
+    s.policy = sg::net::AddressPolicy({}, {});
+    return s;
+  }
   ~Env() {
     std::filesystem::remove(path);
     std::filesystem::remove(path + "-wal");

@@ -48,8 +48,56 @@ Response Api::handle(const Request& req) {
     if (parts[1] == "containers") return containers(req, parts);
     if (parts[1] == "sessions") return sessions(req, parts);
     if (parts[1] == "routes") return routes(req, parts);
+    if (parts[1] == "config") return config(req, parts);
   }
   return error(404, "not_found", "no such endpoint: " + req.path);
+}
+
+// POST /v1/config/reload: re-reads the configuration file; answered once the reload is done.
+Response Api::config(const Request& req, const std::vector<std::string>& parts) {
+  if (parts.size() != 3 || parts[2] != "reload") {
+    return error(404, "not_found", "no such endpoint: " + req.path);
+  }
+  if (req.method != "POST") return error(405, "method_not_allowed", "allowed: POST");
+  if (!req.body.empty()) {
+    return error(400, "unexpected_body", "POST /v1/config/reload takes no body: it re-reads "
+                                         "the file the router was started with");
+  }
+  if (!settings_.reload) return error(503, "unavailable", "reload is not available");
+  Response r;
+  r.later = [start = settings_.reload](std::function<void(Response)> done) {
+    start([done = std::move(done)](const ReloadOutcome& o) {
+      if (o.status != 200) {
+        // One problem per line, as `config check` prints them; also as a list.
+        json::array lines;
+        std::string joined;
+        for (size_t at = 0; at < o.message.size();) {
+          size_t nl = o.message.find('\n', at);
+          if (nl == std::string::npos) nl = o.message.size();
+          if (nl > at) {
+            std::string line = o.message.substr(at, nl - at);
+            for (auto& c : line) {  // the file's bytes may be quoted: keep the JSON valid
+              if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
+                c = '?';
+              }
+            }
+            joined += (joined.empty() ? "" : "; ") + line;
+            lines.emplace_back(std::move(line));
+          }
+          at = nl + 1;
+        }
+        done(json_response(o.status, json::object{{"error", o.code},
+                                                  {"message", joined},
+                                                  {"errors", std::move(lines)}}));
+        return;
+      }
+      done(json_response(200, json::object{{"status", o.code},
+                                           {"generation", o.generation},
+                                           {"took_ms", o.took_ms},
+                                           {"message", o.message}}));
+    });
+  };
+  return r;
 }
 
 }  // namespace sg::admin

@@ -23,6 +23,16 @@ struct Readiness {
   std::string detail;
 };
 
+// How a configuration reload ended, for POST /v1/config/reload.
+struct ReloadOutcome {
+  int status = 200;   // 200 applied, 409 refused (needs a restart, or one already running),
+                      // 422 the file is invalid
+  std::string code;   // "reloaded", "restart_required", "reload_in_progress", "invalid_config"
+  std::string message;  // every problem, one per line
+  uint64_t generation = 0;
+  int64_t took_ms = 0;
+};
+
 struct ApiSettings {
   std::string token;
   net::AddressPolicy policy;  // where containers may live
@@ -32,12 +42,22 @@ struct ApiSettings {
   observe::ControlMetrics* counters = nullptr;
   const access::LinkSigner* links = nullptr;  // null or unable to sign: no link issuing
   std::string token_param = "sg_token";
+  // Starts a reload; the completion gets its outcome on the control-plane thread.
+  std::function<void(std::function<void(const ReloadOutcome&)>)> reload;
 };
 
 class Api {
  public:
   Api(registry::Registry& registry, ApiSettings settings);
   Response handle(const Request& req);
+  // After a reload: where containers may live and the preview-link signer (kept alive by the
+  // caller until the next call).
+  void reconfigure(net::AddressPolicy policy, const access::LinkSigner* links,
+                   std::string token_param) {
+    settings_.policy = std::move(policy);
+    settings_.links = links;
+    settings_.token_param = std::move(token_param);
+  }
 
   // Constant-time comparison of the presented bearer token.
   static bool token_matches(std::string_view presented, std::string_view expected);
@@ -46,6 +66,7 @@ class Api {
   Response containers(const Request& req, const std::vector<std::string>& parts);
   Response sessions(const Request& req, const std::vector<std::string>& parts);
   Response routes(const Request& req, const std::vector<std::string>& parts);
+  Response config(const Request& req, const std::vector<std::string>& parts);
   Response put_container(const Request& req, const std::string& id);
   Response list_sessions(const Request& req);
   Response session_links(const Request& req, const std::string& id, bool revoke);

@@ -1,10 +1,12 @@
 #include "admin/http_server.h"
 
 #include <algorithm>
+#include <optional>
 #include <cstdio>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -52,6 +54,25 @@ Response error(int status, std::string_view code, std::string_view message) {
   http::append_json_escaped(r.body, message);
   r.body += "\"}\n";
   return r;
+}
+
+// Suspends until a deferred answer's completion is called (at once or later).
+asio::awaitable<Response> wait_for(std::function<void(std::function<void(Response)>)> start) {
+  struct Slot {
+    explicit Slot(const asio::any_io_executor& ex) : signal(ex) {}
+    asio::steady_timer signal;
+    std::optional<Response> res;
+  };
+  auto slot = std::make_shared<Slot>(co_await asio::this_coro::executor);
+  start([slot](Response r) {
+    slot->res = std::move(r);
+    slot->signal.cancel();
+  });
+  if (!slot->res) {
+    slot->signal.expires_at(asio::steady_timer::time_point::max());
+    co_await slot->signal.async_wait(kUse);
+  }
+  co_return std::move(*slot->res);
 }
 
 asio::awaitable<void> serve(tcp::socket socket, Handler& handler) {
@@ -106,6 +127,7 @@ asio::awaitable<void> serve(tcp::socket socket, Handler& handler) {
       req.body.assign(in.data().substr(0, static_cast<size_t>(length)));
       in.consume(static_cast<size_t>(length));
       res = handler(req);
+      if (res.later) res = co_await wait_for(std::move(res.later));
     }
     const bool close = !keep_alive || res.status == 411 || res.status == 413;
     std::string out = serialize(res, close);

@@ -29,6 +29,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set for an answer that comes later (work done off the control-plane thread): the server
+  // calls it with a completion, which must be called once, on the control-plane thread.
+  std::function<void(std::function<void(Response)>)> later;
 };
 
 using Handler = std::function<Response(const Request&)>;

@@ -1,5 +1,6 @@
 #include "app/certificates.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace sg::app {
@@ -45,6 +46,27 @@ bool Certificates::open(const std::vector<ListenerConfig>& listeners) {
     servers_.push_back(std::move(s));
   }
   return ok;
+}
+
+void Certificates::replace(const std::vector<ListenerConfig>& listeners,
+                           std::vector<std::shared_ptr<net::TlsServer>> servers) {
+  std::vector<std::chrono::steady_clock::time_point> rotated;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& s : servers) {
+    // A kept server keeps its rotation time; a new one starts its own.
+    auto it = std::find(servers_.begin(), servers_.end(), s);
+    const size_t at = static_cast<size_t>(it - servers_.begin());
+    rotated.push_back(s && it != servers_.end() && at < rotated_.size() ? rotated_[at] : now);
+  }
+  names_.clear();
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    names_.push_back(listeners[i].text);
+    if (servers[i] && std::find(servers_.begin(), servers_.end(), servers[i]) == servers_.end()) {
+      log_expiry(listeners[i].text, *servers[i]);
+    }
+  }
+  servers_ = std::move(servers);
+  rotated_ = std::move(rotated);
 }
 
 void Certificates::log_expiry(const std::string& listener, const net::TlsServer& s) {

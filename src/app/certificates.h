@@ -35,6 +35,10 @@ class Certificates {
   bool open(const std::vector<ListenerConfig>& listeners);
   const std::vector<std::shared_ptr<net::TlsServer>>& servers() const { return servers_; }
 
+  // A reload's listeners and their servers (in listener order; kept ones keep their ticket
+  // keys, so sessions resume across it).
+  void replace(const std::vector<ListenerConfig>& listeners,
+               std::vector<std::shared_ptr<net::TlsServer>> servers);
   // Re-reads every listener's files now (`why` names the trigger in the log).
   void reload(const char* why);
   // Checks the files every `interval` from now on.

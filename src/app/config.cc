@@ -138,6 +138,16 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
 }
 }  // namespace
 
+std::string format_config_errors(const std::string& path, const std::vector<ConfigError>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    out += path;
+    if (e.line > 0) out += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
+    out += ": error: " + e.message + "\n";
+  }
+  return out;
+}
+
 bool load_config(const std::string& path, Config& out, std::vector<ConfigError>& errors) {
   std::ifstream in(path);
   if (!in) {

@@ -81,6 +81,9 @@ struct ConfigError {
   std::string message;
 };
 
+// "path:line:col: error: message" lines, as `config check` prints them.
+std::string format_config_errors(const std::string& path, const std::vector<ConfigError>& errors);
+
 // Parses and validates. On failure `errors` holds every problem found, in file order.
 bool load_config(const std::string& path, Config& out, std::vector<ConfigError>& errors);
 bool parse_config(const std::string& text, const std::string& name, Config& out,

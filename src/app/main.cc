@@ -11,11 +11,7 @@
 namespace {
 
 void print_errors(const std::string& path, const std::vector<sg::app::ConfigError>& errors) {
-  for (const auto& e : errors) {
-    std::cerr << path;
-    if (e.line > 0) std::cerr << ":" << e.line << ":" << e.column;
-    std::cerr << ": error: " << e.message << "\n";
-  }
+  std::cerr << sg::app::format_config_errors(path, errors);
 }
 
 }  // namespace

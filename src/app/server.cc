@@ -15,6 +15,7 @@
 #include "admin/api.h"
 #include "admin/http_server.h"
 #include "app/certificates.h"
+#include "app/reload.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
 #include "proxy/http1_connection.h"
@@ -136,7 +137,7 @@ class Server {
   int run() {
     if (!certificates_.open(config_.listeners)) return 1;
     if (!open_store() || !open_access_log()) return 1;
-    make_runtime();
+    runtime_ = make_runtime({});
     if (!make_workers() || !load_registry()) return 1;
     follow_store();
     if (!start_admin()) return 1;
@@ -150,15 +151,14 @@ class Server {
       if (l.proxy_protocol) where += " (PROXY protocol)";
       if (l.redirect_to_https) where += " (redirects to https)";
     }
-    std::chrono::milliseconds check = std::chrono::milliseconds::max();
-    for (const auto& l : config_.listeners) {
-      if (l.tls) check = std::min({check, l.tls->check_interval, l.tls->ticket_rotation});
-    }
-    if (check != std::chrono::milliseconds::max()) certificates_.watch(check);
+    watch_certificates();
+    control_.config_generation.set(1);
+    control_.config_last_success_ms.set(static_cast<uint64_t>(registry::now_ms()));
     const size_t n = workers_.size();
     log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
         (config_.admin.enabled ? "; admin API on http://" + config_.admin.address_text : ""));
     main_io_.run();
+    if (reload_thread_.joinable()) reload_thread_.join();
     if (feed_) feed_->stop();
     for (auto& w : workers_) w->join();
     log("stopped");
@@ -186,8 +186,11 @@ class Server {
     return false;
   }
 
-  // What the data plane reads on every request, immutable once the workers hold it.
-  void make_runtime() {
+  // What the data plane reads on every request, immutable once the workers hold it. `states`
+  // (per listener, may be short or hold nulls) are kept from the running listeners of the same
+  // address, so a reload that keeps an address keeps its connections' view of it.
+  std::shared_ptr<proxy::Runtime> make_runtime(
+      const std::vector<std::shared_ptr<proxy::ListenerState>>& states) {
     auto rt = std::make_shared<proxy::Runtime>();
     rt->settings = proxy::Settings{config_.limits, config_.timeouts, config_.http2};
     rt->settings.http2.head = {config_.limits.header_bytes, config_.limits.header_fields};
@@ -197,14 +200,17 @@ class Server {
     std::vector<asio::ip::tcp::endpoint> own;
     for (size_t i = 0; i < config_.listeners.size(); ++i) {
       const ListenerConfig& l = config_.listeners[i];
-      rt->listeners.push_back(
-          {l.endpoint, l.text, l.proxy_protocol, l.redirect_to_https, certificates_.servers()[i],
-           l.tls && !l.tls->hsts.empty() ? "Strict-Transport-Security: " + l.tls->hsts + "\r\n"
-                                         : std::string(),
-           l.http2, l.h2c});
+      auto pl = std::make_shared<proxy::Listener>(proxy::Listener{
+          l.endpoint, l.text, l.proxy_protocol, l.redirect_to_https, certificates_.servers()[i],
+          l.tls && !l.tls->hsts.empty() ? "Strict-Transport-Security: " + l.tls->hsts + "\r\n"
+                                        : std::string(),
+          l.http2, l.h2c});
+      if (i < states.size() && states[i]) pl->state = states[i];
+      rt->listeners.push_back(std::move(pl));
       own.push_back(l.endpoint);
     }
-    rt->access_log = access_log_.get();
+    rt->access_log = config_.access_log.enabled ? access_log_.get() : nullptr;
+    rt->access_fields = config_.access_log.fields;
     if (config_.admin.enabled) own.push_back(config_.admin.endpoint);
     policy_ = net::AddressPolicy(config_.security.upstream_allow_cidrs, own);
     rt->upstream_policy = policy_;
@@ -212,9 +218,23 @@ class Server {
     rt->default_link = config_.security.default_link;
     rt->token_param = config_.security.token_param;
     rt->trusted_proxies = config_.security.trusted_proxies;
+    client_limits_.set(config_.limits.per_client_connections,
+                       static_cast<double>(config_.limits.per_client_rate),
+                       static_cast<double>(config_.limits.per_client_burst));
     if (client_limits_.enabled()) rt->client_limits = &client_limits_;
     rt->settings.limits.max_connections = fit_to_file_descriptors(config_.limits.max_connections);
-    runtime_ = std::move(rt);
+    return rt;
+  }
+
+  // Certificate files are checked for changes (and ticket keys rotated) as often as the most
+  // demanding TLS listener asks.
+  void watch_certificates() {
+    std::chrono::milliseconds check = std::chrono::milliseconds::max();
+    for (const auto& l : config_.listeners) {
+      if (l.tls) check = std::min({check, l.tls->check_interval, l.tls->ticket_rotation});
+    }
+    certificates_.stop();
+    if (check != std::chrono::milliseconds::max()) certificates_.watch(check);
   }
 
   int worker_count() const {
@@ -332,8 +352,11 @@ class Server {
 
   bool start_admin() {
     if (!config_.admin.enabled) return true;
-    admin::ApiSettings settings{
-        config_.admin.token, policy_, config_.default_lease.count(), nullptr, nullptr, &control_};
+    admin::ApiSettings settings;
+    settings.token = config_.admin.token;
+    settings.policy = policy_;
+    settings.default_lease = config_.default_lease.count();
+    settings.counters = &control_;
     settings.metrics = [this] {
       std::vector<const observe::WorkerMetrics*> ws;
       for (const auto& w : workers_) ws.push_back(&w->metrics());
@@ -343,6 +366,9 @@ class Server {
     };
     settings.ready = [this] { return readiness(); };
     settings.links = &runtime_->links;
+    settings.reload = [this](std::function<void(const admin::ReloadOutcome&)> done) {
+      start_reload("admin API", std::move(done));
+    };
     settings.token_param = config_.security.token_param;
     api_ = std::make_unique<admin::Api>(*reg_, std::move(settings));
     admin_server_ = std::make_unique<admin::HttpServer>(
@@ -372,21 +398,153 @@ class Server {
     });
   }
 
-  // SIGHUP reloads the TLS certificates; the rest of the configuration is not reloaded yet.
-  // SIGUSR2 changes nothing yet. Neither is fatal (their default action would end the process
-  // without a drain).
-  void ignore_sighup_and_sigusr2() {
+  // SIGHUP reloads the configuration (and with it the certificates). SIGUSR2 changes nothing
+  // yet. Neither is fatal (their default action would end the process without a drain).
+  void handle_sighup_and_sigusr2() {
     ignored_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        log("SIGHUP received: reloading TLS certificates (other configuration changes need a "
-            "restart)");
-        certificates_.reload("SIGHUP");
+        log("SIGHUP received: reloading " + config_.path);
+        start_reload("SIGHUP", nullptr);
       } else {
         log("SIGUSR2 received: ignored");
       }
-      ignore_sighup_and_sigusr2();
+      handle_sighup_and_sigusr2();
     });
+  }
+
+  // ---- configuration reload (docs/decisions/0019-config-reload.md) ----
+
+  // Reads and checks the file on a thread of its own (the control plane's loop keeps
+  // serving), then applies it here. One at a time: a SIGHUP during a reload runs one more
+  // after it; an API call during one is told so.
+  void start_reload(std::string trigger, std::function<void(const admin::ReloadOutcome&)> done) {
+    if (stopping_ || reloading_) {
+      if (!done) {
+        if (!stopping_) reload_again_ = true;
+        return;
+      }
+      done({409, "reload_in_progress",
+            stopping_ ? "the router is shutting down" : "a reload is already running; try again",
+            control_.config_generation.get(), 0});
+      return;
+    }
+    reloading_ = true;
+    if (reload_thread_.joinable()) reload_thread_.join();
+    const auto began = std::chrono::steady_clock::now();
+    reload_thread_ = std::thread([this, trigger = std::move(trigger), done = std::move(done),
+                                  began]() mutable {
+      std::shared_ptr<ReloadPlan> plan = prepare_reload(config_.path, config_, workers_.size());
+      asio::post(main_io_, [this, plan, trigger = std::move(trigger), done = std::move(done),
+                            began] { finish_reload(*plan, trigger, done, began); });
+    });
+  }
+
+  void finish_reload(ReloadPlan& plan, const std::string& trigger,
+                     const std::function<void(const admin::ReloadOutcome&)>& done,
+                     std::chrono::steady_clock::time_point began) {
+    reloading_ = false;
+    admin::ReloadOutcome out;
+    if (plan.result == ReloadPlan::Result::kOk && !stopping_) {
+      apply_reload(plan, trigger);
+      out.code = "reloaded";
+      out.message = summary();
+    } else {
+      control_.config_reloads_failed.add();
+      const bool restart = plan.result == ReloadPlan::Result::kRestartNeeded;
+      out.status = restart ? 409 : 422;
+      out.code = restart ? "restart_required" : "invalid_config";
+      out.message = stopping_ ? "the router is shutting down\n" : plan.error;
+      log("config reload (" + trigger + ") failed; nothing changed, generation " +
+          std::to_string(control_.config_generation.get()) + " stays in force:");
+      for (size_t at = 0; at < out.message.size();) {
+        size_t nl = out.message.find('\n', at);
+        if (nl == std::string::npos) nl = out.message.size();
+        if (nl > at) log("  " + out.message.substr(at, nl - at));
+        at = nl + 1;
+      }
+    }
+    out.generation = control_.config_generation.get();
+    out.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - began)
+                      .count();
+    if (out.status == 200) {
+      log("config reload (" + trigger + "): generation " + std::to_string(out.generation) +
+          " in force after " + std::to_string(out.took_ms) + " ms: " + out.message);
+    }
+    if (done) done(out);
+    if (reload_again_ && !stopping_) {
+      reload_again_ = false;
+      start_reload("SIGHUP", nullptr);
+    }
+  }
+
+  std::string summary() const {
+    const size_t l = config_.listeners.size(), r = config_.rules.size();
+    return std::to_string(l) + " listener" + (l == 1 ? "" : "s") + ", " + std::to_string(r) +
+           " rule" + (r == 1 ? "" : "s");
+  }
+
+  void apply_reload(ReloadPlan& plan, const std::string& trigger) {
+    const auto& next = plan.config.listeners;
+    // Addresses kept keep their state; those gone stop accepting and wind down.
+    std::vector<std::shared_ptr<proxy::ListenerState>> states(next.size());
+    for (const auto& old : runtime_->listeners) {
+      bool kept = false;
+      for (size_t i = 0; i < next.size(); ++i) {
+        if (next[i].endpoint == old->endpoint) {
+          states[i] = old->state;
+          kept = true;
+        }
+      }
+      if (!kept) {
+        old->state->removed.store(true, std::memory_order_relaxed);
+        log("listener " + old->text + " removed: no new connections; open ones close after "
+            "their current request");
+      }
+    }
+    for (size_t i = 0; i < next.size(); ++i) {
+      if (!states[i]) log("listener " + next[i].text + " added");
+    }
+    std::vector<std::shared_ptr<net::TlsServer>> servers;
+    for (size_t i = 0; i < next.size(); ++i) {
+      const int kept = plan.kept_tls[i];
+      servers.push_back(kept >= 0 ? certificates_.servers()[static_cast<size_t>(kept)]
+                                  : plan.tls[i]);
+    }
+    certificates_.replace(next, std::move(servers));
+    certificates_.reload(trigger.c_str());  // kept listeners' files may have changed
+    reconfigure_access_log(plan.config.access_log);
+    config_ = std::move(plan.config);
+    runtime_ = make_runtime(states);
+    if (api_) api_->reconfigure(policy_, &runtime_->links, config_.security.token_param);
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      std::vector<int> fds;
+      fds.swap(plan.fds[w]);  // the worker owns them now
+      workers_[w]->adopt(runtime_, std::move(fds));
+    }
+    watch_certificates();
+    control_.config_reloads_ok.add();
+    control_.config_generation.add();
+    control_.config_last_success_ms.set(static_cast<uint64_t>(registry::now_ms()));
+  }
+
+  // The access log object lives as long as the process once made (workers may hold lines
+  // for it); a reload moves it to a new file, or the runtime stops pointing at it.
+  void reconfigure_access_log(const AccessLogConfig& next) {
+    if (!next.enabled) return;
+    if (access_log_) {
+      if (next.path != config_.access_log.path || !config_.access_log.enabled) {
+        access_log_->retarget(next.path);
+      }
+      return;
+    }
+    std::string error;
+    access_log_ = std::make_unique<observe::AccessLog>(next.path, next.fields, error);
+    if (!error.empty()) {
+      log(error + "; the access log stays off");
+      access_log_.reset();
+    }
   }
 
   void reopen_log_on_sigusr1() {
@@ -400,13 +558,14 @@ class Server {
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (up to shutdown_drain).
   void handle_signals() {
     reopen_log_on_sigusr1();
-    ignore_sighup_and_sigusr2();
+    handle_sighup_and_sigusr2();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       const char* name = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT";
       log(std::string(name) + ", draining (up to " +
           std::to_string(config_.timeouts.shutdown_drain.count()) + " ms)");
       drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
+      stopping_ = true;
       sweeper_.cancel();
       certificates_.stop();
       rotate_.cancel();
@@ -431,7 +590,7 @@ class Server {
     drain_poll_.async_wait([this](const boost::system::error_code&) { wait_drained(); });
   }
 
-  const Config& config_;
+  Config config_;  // in force; replaced by each applied reload
   asio::io_context main_io_{1};
   observe::ControlMetrics control_;
   Certificates certificates_{main_io_, control_, log};
@@ -454,6 +613,10 @@ class Server {
   asio::signal_set ignored_{main_io_, SIGHUP, SIGUSR2};
   asio::steady_timer drain_poll_{main_io_};
   std::chrono::steady_clock::time_point drain_deadline_{};
+  bool stopping_ = false;
+  bool reloading_ = false;
+  bool reload_again_ = false;  // a SIGHUP came during a reload
+  std::thread reload_thread_;
 };
 
 }  // namespace

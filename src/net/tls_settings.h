@@ -11,6 +11,7 @@ namespace sg::net {
 struct CertificatePair {
   std::string cert;  // PEM: the certificate, then its chain (leaf first)
   std::string key;   // PEM private key
+  bool operator==(const CertificatePair&) const = default;
 };
 
 struct TlsSettings {
@@ -29,6 +30,7 @@ struct TlsSettings {
   std::string ticket_key_file;  // session-ticket keys shared with other routers (ticket_keys.h)
   std::chrono::milliseconds ticket_rotation{12 * 3600 * 1000};  // without a key file
   bool http2 = true;  // ALPN offers h2 before http/1.1 (listeners[].http2)
+  bool operator==(const TlsSettings&) const = default;
 };
 
 }  // namespace sg::net

@@ -135,6 +135,7 @@ AccessLog::~AccessLog() {
 
 bool AccessLog::open_file(std::string& error) {
   if (path_ == "stdout") {
+    if (fd_ > 2) ::close(fd_);
     fd_ = 1;
     return true;
   }
@@ -168,6 +169,26 @@ void AccessLog::reopen() {
   cv_.notify_one();
 }
 
+void AccessLog::retarget(std::string path) {
+  {
+    std::lock_guard lock(mu_);
+    next_path_ = std::move(path);
+    reopen_ = true;
+  }
+  cv_.notify_one();
+}
+
+bool AccessLog::check_path(const std::string& path, std::string& error) {
+  if (path == "stdout") return true;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    error = "cannot open access log " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
 void AccessLog::run() {
   for (;;) {
     std::deque<std::string> batch;
@@ -180,6 +201,8 @@ void AccessLog::run() {
       queued_bytes_ = 0;
       reopen = reopen_;
       reopen_ = false;
+      if (!next_path_.empty()) path_ = std::move(next_path_);
+      next_path_.clear();
       stop = stop_;
     }
     if (reopen) {

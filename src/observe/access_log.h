@@ -58,6 +58,10 @@ class AccessLog {
   bool submit(std::string&& batch);
   // Thread-safe: the writer reopens the file (log rotation, SIGUSR1).
   void reopen();
+  // Thread-safe: the writer moves to `path` (a reload); batches queued before go there too.
+  void retarget(std::string path);
+  // Whether `path` can be opened for appending (created if missing), as the writer will.
+  static bool check_path(const std::string& path, std::string& error);
 
  private:
   void run();
@@ -72,6 +76,7 @@ class AccessLog {
   size_t queued_bytes_ = 0;
   bool stop_ = false;
   bool reopen_ = false;
+  std::string next_path_;  // set by retarget(), taken by the writer
   std::thread thread_;
 };
 

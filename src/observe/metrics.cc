@@ -151,6 +151,9 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
       {"sessiongate_tunnels_closed_by_route_change_total", "counter",
        "Tunnels closed because their session was deleted or re-pointed.",
        [](const WorkerMetrics& w) { return w.tunnels_closed_by_route_change.get(); }},
+      {"sessiongate_tunnels_closed_by_reload_total", "counter",
+       "Tunnels closed (1001 going away) because a reload's rules no longer route their session.",
+       [](const WorkerMetrics& w) { return w.tunnels_closed_by_reload.get(); }},
       {"sessiongate_received_bytes_total", "counter", "Bytes received from clients.",
        [](const WorkerMetrics& w) { return w.bytes_in.get(); }},
       {"sessiongate_sent_bytes_total", "counter", "Bytes sent to clients.",
@@ -186,6 +189,21 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
          static_cast<double>(c.tls_reloads_ok.get()));
   sample(out, "sessiongate_tls_reloads_total", "result=\"failed\"",
          static_cast<double>(c.tls_reloads_failed.get()));
+  header(out, "sessiongate_config_reloads_total", "counter",
+         "Configuration reloads: success (applied) or failure (invalid or needs a restart; "
+         "nothing changed).");
+  sample(out, "sessiongate_config_reloads_total", "result=\"success\"",
+         static_cast<double>(c.config_reloads_ok.get()));
+  sample(out, "sessiongate_config_reloads_total", "result=\"failure\"",
+         static_cast<double>(c.config_reloads_failed.get()));
+  header(out, "sessiongate_config_generation", "gauge",
+         "Configuration in force: 1 at start, one more per applied reload.");
+  sample(out, "sessiongate_config_generation", "",
+         static_cast<double>(c.config_generation.get()));
+  header(out, "sessiongate_config_last_reload_success_timestamp_seconds", "gauge",
+         "When the configuration in force was loaded (start or last applied reload).");
+  sample(out, "sessiongate_config_last_reload_success_timestamp_seconds", "",
+         static_cast<double>(c.config_last_success_ms.get()) / 1000.0);
   if (c.shared_store) {
     header(out, "sessiongate_store_feed_connected", "gauge",
            "1 while the change feed is subscribed; 0 means routes may be stale.");

@@ -94,6 +94,7 @@ struct WorkerMetrics {
   Counter tunnels_active;
   Counter tunnels_total;
   Counter tunnels_closed_by_route_change;
+  Counter tunnels_closed_by_reload;  // their session no longer routed by the reloaded rules
   Counter bytes_in;
   Counter bytes_out;
   Counter upstream_pool_idle;
@@ -128,6 +129,11 @@ struct ControlMetrics {
   // TLS listeners' certificate reloads (SIGHUP, changed files).
   Counter tls_reloads_ok;
   Counter tls_reloads_failed;
+  // Configuration reloads (SIGHUP, `sessiongate reload`, POST /v1/config/reload).
+  Counter config_reloads_ok;
+  Counter config_reloads_failed;
+  Counter config_generation;        // 1 at start, +1 per applied reload
+  Counter config_last_success_ms;   // wall clock of the last applied load (start or reload)
 };
 
 // Prometheus text exposition of everything.

@@ -1,5 +1,7 @@
 #include "proxy/client_conn.h"
 
+#include "proxy/worker.h"
+
 namespace sg::proxy {
 
 namespace asio = boost::asio;
@@ -27,6 +29,10 @@ ClientConn::~ClientConn() {
   if (counted) accounting_.limits->close_connection(peer.ip);
   accounting_.active->sub();
   accounting_.open->fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool ClientConn::closing() const {
+  return worker.draining() || (listener && listener->removed());
 }
 
 }  // namespace sg::proxy

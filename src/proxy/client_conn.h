@@ -13,6 +13,7 @@
 #include "observe/metrics.h"
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
+#include "proxy/listener.h"
 #include "proxy/peer.h"
 
 namespace sg::proxy {
@@ -37,11 +38,16 @@ struct ClientConn {
 
   Worker& worker;
   net::Stream stream;
+  // Where it connected; kept alive by the connection across reloads (peer.listener is it).
+  std::shared_ptr<const Listener> listener;
   Peer peer;
   bool counted = false;         // holds a slot in the per-client connection limit
   bool h2 = false;              // speaks HTTP/2 (ALPN "h2", or the preface on an h2c listener)
   bool protocol_known = false;  // h2 is decided (an h2c listener looks at the first bytes once)
   DeadlineHook parked;          // in one of the worker's parked lists while idle
+
+  // Closing after its current request: the worker drains or a reload removed the listener.
+  bool closing() const;
 
  private:
   ConnectionAccounting accounting_;

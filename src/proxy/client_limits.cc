@@ -22,36 +22,40 @@ void ClientLimits::maybe_evict(Shard& s, int64_t now_ns) {
 }
 
 bool ClientLimits::open_connection(std::string_view client) {
-  if (max_conns_ == 0) return true;
+  const size_t max = max_conns();
+  if (max == 0) return true;
   Shard& s = shard(client);
   std::lock_guard lock(s.mu);
   Entry& e = s.map[std::string(client)];
-  if (e.conns >= max_conns_) return false;
+  if (e.conns >= max) return false;
   ++e.conns;
   return true;
 }
 
+// Only connections open_connection() counted come here, even if a reload turned the limit off
+// since: their count is released either way.
 void ClientLimits::close_connection(std::string_view client) {
-  if (max_conns_ == 0) return;
   Shard& s = shard(client);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(std::string(client));
   if (it == s.map.end()) return;
   if (it->second.conns > 0) --it->second.conns;
-  if (it->second.conns == 0 && rate_ == 0) s.map.erase(it);
+  if (it->second.conns == 0 && rate() == 0) s.map.erase(it);
 }
 
 bool ClientLimits::take_request(std::string_view client, int64_t now_ns) {
-  if (rate_ == 0) return true;
+  const double rate = this->rate();
+  if (rate == 0) return true;
+  const double burst = burst_.load(std::memory_order_relaxed);
   Shard& s = shard(client);
   std::lock_guard lock(s.mu);
   maybe_evict(s, now_ns);
   Entry& e = s.map[std::string(client)];
   if (e.fresh) {
     e.fresh = false;
-    e.tokens = burst_;
+    e.tokens = burst;
   } else {
-    e.tokens = std::min(burst_, e.tokens + static_cast<double>(now_ns - e.last_ns) * rate_ / 1e9);
+    e.tokens = std::min(burst, e.tokens + static_cast<double>(now_ns - e.last_ns) * rate / 1e9);
   }
   e.last_ns = now_ns;
   if (e.tokens < 1.0) return false;

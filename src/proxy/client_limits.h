@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -14,10 +15,18 @@ namespace sg::proxy {
 class ClientLimits {
  public:
   // 0 disables a limit. `rate` is requests per second, `burst` the bucket size.
-  ClientLimits(size_t max_connections, double rate, double burst)
-      : max_conns_(max_connections), rate_(rate), burst_(burst > 0 ? burst : rate) {}
+  ClientLimits(size_t max_connections, double rate, double burst) {
+    set(max_connections, rate, burst);
+  }
+  // A reload's new limits: connections already counted stay counted (and are released as
+  // they close); buckets refill at the new rate up to the new size.
+  void set(size_t max_connections, double rate, double burst) {
+    max_conns_.store(max_connections, std::memory_order_relaxed);
+    rate_.store(rate, std::memory_order_relaxed);
+    burst_.store(burst > 0 ? burst : rate, std::memory_order_relaxed);
+  }
 
-  bool enabled() const { return max_conns_ > 0 || rate_ > 0; }
+  bool enabled() const { return max_conns() > 0 || rate() > 0; }
   // False when the client already holds max_connections.
   bool open_connection(std::string_view client);
   void close_connection(std::string_view client);
@@ -41,9 +50,12 @@ class ClientLimits {
   Shard& shard(std::string_view client);
   void maybe_evict(Shard& s, int64_t now_ns);
 
-  size_t max_conns_;
-  double rate_;
-  double burst_;
+  size_t max_conns() const { return max_conns_.load(std::memory_order_relaxed); }
+  double rate() const { return rate_.load(std::memory_order_relaxed); }
+
+  std::atomic<size_t> max_conns_{0};
+  std::atomic<double> rate_{0};
+  std::atomic<double> burst_{0};
   std::array<Shard, 64> shards_;
 };
 

@@ -13,12 +13,17 @@ namespace sg::proxy {
 using http::Framing;
 using Clock = std::chrono::steady_clock;
 
-Exchange::Exchange(Worker& w)
-    : w_(w),
-      rt_(w.runtime()),
-      lim_(rt_.settings.limits),
-      to_(rt_.settings.timeouts),
-      head_limit_(lim_.request_line + lim_.header_bytes + 8) {}
+Exchange::Exchange(Worker& w) : w_(w) { adopt_runtime(); }
+
+void Exchange::adopt_runtime() {
+  const auto& now = w_.runtime_ptr();
+  if (now.get() == rt_) return;
+  pin_ = now;
+  rt_ = pin_.get();
+  lim_ = &rt_->settings.limits;
+  to_ = &rt_->settings.timeouts;
+  head_limit_ = lim_->request_line + lim_->header_bytes + 8;
+}
 
 void Exchange::reset() {
   route_.reset();
@@ -39,6 +44,7 @@ boost::asio::awaitable<bool> Exchange::run(Downstream& down) {
 
 bool Exchange::plan(UpstreamTarget& t) {
   reset();
+  adopt_runtime();
   if (admit() == Step::kReply) return false;
   routing::RuleMatch m;
   if (match(m) == Step::kReply) return false;
@@ -55,8 +61,8 @@ ReplyInput Exchange::reply_input(std::string_view detail) const {
   in.detail = detail;
   if (route_) in.session = route_->session_id;
   in.html = down_->wants_html();
-  in.starting_retry_after = rt_.sessions.starting_retry_after;
-  in.templates = &rt_.pages;
+  in.starting_retry_after = rt_->sessions.starting_retry_after;
+  in.templates = &rt_->pages;
   return in;
 }
 
@@ -70,27 +76,27 @@ Exchange::Step Exchange::answer(ReplyKind k, std::string_view detail) {
 Exchange::Step Exchange::admit() {
   const Peer& peer = down_->peer();
   if (peer.trusted) {
-    const auto client = client_behind(*req_, peer.address, rt_.trusted_proxies);
+    const auto client = client_behind(*req_, peer.address, rt_->trusted_proxies);
     client_buf_ = client.to_string();
     client_ip_ = client_buf_;
   } else {
     client_ip_ = peer.ip;
   }
   if (peer.listener != nullptr && peer.listener->redirect_to_https) return to_https();
-  if (rt_.client_limits &&
-      !rt_.client_limits->take_request(client_ip_, Clock::now().time_since_epoch().count())) {
+  if (rt_->client_limits &&
+      !rt_->client_limits->take_request(client_ip_, Clock::now().time_since_epoch().count())) {
     return answer(ReplyKind::kRateLimited);
   }
-  if (lim_.body_bytes > 0 && req_->framing == Framing::kLength &&
-      req_->content_length > lim_.body_bytes) {
+  if (lim_->body_bytes > 0 && req_->framing == Framing::kLength &&
+      req_->content_length > lim_->body_bytes) {
     return answer(ReplyKind::kBodyTooLarge, "request body larger than the configured limit");
   }
   return Step::kContinue;
 }
 
 Exchange::Step Exchange::match(routing::RuleMatch& m) {
-  m = rt_.rules.match(req_->host, req_->path, req_->header(http::Field::kCookie),
-                      req_->header(http::Field::kReferer), rt_.sessions.cookie_name);
+  m = rt_->rules.match(req_->host, req_->path, req_->header(http::Field::kCookie),
+                      req_->header(http::Field::kReferer), rt_->sessions.cookie_name);
   if (m.rule == nullptr) return answer(ReplyKind::kNoRule);
   down_->record().rule = m.rule;
   return Step::kContinue;
@@ -140,8 +146,8 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
   }
   // Affinity for the dev server's root-level requests: remember the session per origin.
   if (from_prefix && a.affinity &&
-      routing::cookie_value(req_->header(http::Field::kCookie), rt_.sessions.cookie_name) != id) {
-    cookie_buf_ = "Set-Cookie: " + rt_.sessions.cookie_name + "=" + std::string(id) +
+      routing::cookie_value(req_->header(http::Field::kCookie), rt_->sessions.cookie_name) != id) {
+    cookie_buf_ = "Set-Cookie: " + rt_->sessions.cookie_name + "=" + std::string(id) +
                   "; Path=/; HttpOnly; SameSite=Lax\r\n";
     t.set_cookie = cookie_buf_;
   }
@@ -152,7 +158,7 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
 // nothing about it.
 Exchange::Step Exchange::authorize() {
   now_ms_ = registry::now_ms();
-  const access::Policy policy{&rt_.links, rt_.token_param, rt_.default_link};
+  const access::Policy policy{&rt_->links, rt_->token_param, rt_->default_link};
   if (!access::needs_link(*route_, policy)) {
     access_.action = access::Action::kAllow;
     access_.strip_token_header = access_.strip_authorization = access_.strip_cookie = false;

@@ -56,6 +56,8 @@ class Exchange {
   // The client this request came from (admit() decides it; see client_address.h).
   std::string_view client_ip() const { return client_ip_; }
   registry::RoutePtr take_route() { return std::move(route_); }
+  // The configuration the current request runs under (a tunnel keeps it for its life).
+  const std::shared_ptr<const Runtime>& runtime() const { return pin_; }
   void reset();
 
   // The planning phases alone, without I/O or suspension: true with `t` set to forward;
@@ -114,10 +116,16 @@ class Exchange {
   boost::asio::awaitable<void> tunnel();
   void pool_or_drop(bool complete);
 
+  // Picks up the worker's configuration as it is now: each request is planned and forwarded
+  // by the rules, limits and timeouts in force when its head arrived (a reload in between
+  // changes the next request, never one in flight).
+  void adopt_runtime();
+
   Worker& w_;
-  const Runtime& rt_;
-  const Limits& lim_;
-  const Timeouts& to_;
+  std::shared_ptr<const Runtime> pin_;  // keeps this request's configuration alive
+  const Runtime* rt_ = nullptr;
+  const Limits* lim_ = nullptr;
+  const Timeouts* to_ = nullptr;
   Downstream* down_ = nullptr;
   const http::RequestHead* req_ = nullptr;
 

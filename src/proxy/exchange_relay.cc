@@ -19,8 +19,8 @@ awaitable<bool> Exchange::write(std::string_view data, bool last) {
 }
 
 awaitable<bool> Exchange::read_upstream_body() {
-  auto [p, n] = up_.prepare_stream(lim_.buffer_bytes);
-  down_->watchdog().arm(to_.body_idle);
+  auto [p, n] = up_.prepare_stream(lim_->buffer_bytes);
+  down_->watchdog().arm(to_->body_idle);
   auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
   upstream_eof_ = ec == asio::error::eof;
   if (ec) co_return false;
@@ -100,7 +100,7 @@ awaitable<bool> Exchange::relay_length(uint64_t remaining) {
 }
 
 awaitable<bool> Exchange::relay_chunked() {
-  http::ChunkedDecoder dec({lim_.chunk_extension_bytes, lim_.header_bytes});
+  http::ChunkedDecoder dec({lim_->chunk_extension_bytes, lim_->header_bytes});
   Error why{ReplyKind::kUpstreamBroken, "upstream closed the connection mid-response"};
   for (;;) {
     if (up_.empty()) {
@@ -155,7 +155,7 @@ awaitable<void> Exchange::tunnel() {
   up_.consume(up_.size());
   Buffer& early = down_->body();
   if (!early.empty()) {
-    down_->watchdog().arm(to_.tunnel_idle);
+    down_->watchdog().arm(to_->tunnel_idle);
     auto [ec, n] = co_await upstream_->async_write(asio::buffer(early.data()), kUse);
     if (ec) {
       drop_upstream();

@@ -108,7 +108,7 @@ awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
       size_t n = 0;
       boost::system::error_code ec;
       if (!upstream_->write_now(head, n, ec) && !ec) {
-        dog.arm(to_.body_idle);
+        dog.arm(to_->body_idle);
         std::tie(ec, n) = co_await upstream_->async_write(head, kUse);
       }
       if (ec) sent = SendResult::kUpstreamFailed;
@@ -128,7 +128,7 @@ awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
     if (sent != SendResult::kUpstreamFailed) {
       // The common case inline (one coroutine frame less per request): the first read
       // brings the whole final head. Anything else continues in read_response_head().
-      dog.arm(to_.upstream_head);
+      dog.arm(to_->upstream_head);
       const auto sent_at = Clock::now();
       auto [p, n] = up_.prepare(4096, head_limit_);
       auto [ec, got] = co_await upstream_->async_read_some(asio::buffer(p, n), kUse);
@@ -165,7 +165,7 @@ awaitable<bool> Exchange::connect(const asio::ip::tcp::endpoint& ep, bool check_
   // Registration checked the address; the policy may have tightened since (restart with a
   // new allow-list), so it is checked again before any packet leaves. Static upstreams in
   // the configuration are the operator's own and are not subject to it.
-  if (check_policy && !rt_.upstream_policy.check(ep).empty()) {
+  if (check_policy && !rt_->upstream_policy.check(ep).empty()) {
     err_ = {ReplyKind::kUpstreamForbidden,
             "the container address is not allowed by this router's policy"};
     co_return false;
@@ -173,7 +173,7 @@ awaitable<bool> Exchange::connect(const asio::ip::tcp::endpoint& ep, bool check_
   net::Watchdog& dog = down_->watchdog();
   upstream_.emplace(asio::ip::tcp::socket(w_.io()));
   down_->watch_upstream(&*upstream_);
-  dog.arm(to_.upstream_connect);
+  dog.arm(to_->upstream_connect);
   const auto t0 = Clock::now();
   auto [ec] = co_await upstream_->async_connect(ep, kUse);
   RequestRecord& rec = down_->record();
@@ -221,7 +221,7 @@ void Exchange::drop_upstream() {
 awaitable<bool> Exchange::prevalidate_chunked() {
   Buffer& in = down_->body();
   for (;;) {
-    http::ChunkedDecoder probe({lim_.chunk_extension_bytes, lim_.header_bytes});
+    http::ChunkedDecoder probe({lim_->chunk_extension_bytes, lim_->header_bytes});
     std::string_view rest = in.data();
     bool progressed = false;
     while (!rest.empty()) {
@@ -234,7 +234,7 @@ awaitable<bool> Exchange::prevalidate_chunked() {
       rest.remove_prefix(st.consumed);
       if (st.done || st.consumed == 0) break;
     }
-    if (progressed || in.size() >= lim_.buffer_bytes) co_return true;
+    if (progressed || in.size() >= lim_->buffer_bytes) co_return true;
     if (req_->expect_continue && in.empty()) co_return true;  // the client waits for 100
     if (!co_await down_->read_body()) {
       body_error_ = {ReplyKind::kBadRequest, "client closed before sending the body"};
@@ -250,7 +250,7 @@ awaitable<bool> Exchange::send_upstream(std::string_view a, std::string_view b,
   size_t n = 0;
   boost::system::error_code ec;
   if (!upstream_->write_now(bufs, n, ec) && !ec) {
-    down_->watchdog().arm(to_.body_idle);
+    down_->watchdog().arm(to_->body_idle);
     std::tie(ec, n) = co_await upstream_->async_write(bufs, kUse);
   }
   co_return !ec;
@@ -262,7 +262,7 @@ awaitable<bool> Exchange::send_upstream(std::string_view a, std::string_view b,
 awaitable<Exchange::SendResult> Exchange::send_body() {
   net::Watchdog& dog = down_->watchdog();
   Buffer& in = down_->body();
-  dog.arm(to_.body_idle);
+  dog.arm(to_->body_idle);
   if (req_->framing == Framing::kLength) {
     uint64_t remaining = req_->content_length;
     bool head_pending = true;
@@ -278,12 +278,12 @@ awaitable<Exchange::SendResult> Exchange::send_body() {
       head_pending = false;
       in.consume(n);
       remaining -= n;
-      dog.arm(to_.body_idle);
+      dog.arm(to_->body_idle);
     }
     co_return SendResult::kOk;
   }
   if (!co_await send_upstream(upstream_head_)) co_return SendResult::kUpstreamFailed;
-  http::ChunkedDecoder dec({lim_.chunk_extension_bytes, lim_.header_bytes});
+  http::ChunkedDecoder dec({lim_->chunk_extension_bytes, lim_->header_bytes});
   uint64_t total = 0;
   for (;;) {
     if (in.empty()) {
@@ -296,13 +296,13 @@ awaitable<Exchange::SendResult> Exchange::send_body() {
       co_return SendResult::kBadBody;
     }
     total += st.data.size();
-    if (lim_.body_bytes > 0 && total > lim_.body_bytes) co_return SendResult::kBodyTooLarge;
+    if (lim_->body_bytes > 0 && total > lim_->body_bytes) co_return SendResult::kBodyTooLarge;
     if (!st.data.empty()) {
       const http::ChunkSizeLine size(st.data.size());
       if (!co_await send_upstream(size.view(), st.data, http::kCrlf)) {
         co_return SendResult::kUpstreamFailed;
       }
-      dog.arm(to_.body_idle);
+      dog.arm(to_->body_idle);
     }
     in.consume(st.consumed);
     if (st.done) {
@@ -315,7 +315,7 @@ awaitable<Exchange::SendResult> Exchange::send_body() {
 // The final response head if up_ holds a complete one (kOk), or an invalid one (kFailed);
 // nothing while it is incomplete or an interim response comes first. Sets err_ on failure.
 std::optional<Exchange::HeadResult> Exchange::take_response_head(Clock::time_point sent_at) {
-  const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
+  const http::ParseLimits plim{lim_->request_line, lim_->header_bytes, lim_->header_fields};
   http::ParseResult r = http::parse_response(up_.data(), plim, req_->method_id, res_);
   if (r.state == http::ParseState::kError) {
     err_ = {ReplyKind::kUpstreamInvalid, r.error.reason};
@@ -343,7 +343,7 @@ Exchange::HeadResult Exchange::response_read_failed(bool any_byte) {
 // Reads until the final response head, relaying interim ones. Called with the first bytes
 // already in up_.
 awaitable<Exchange::HeadResult> Exchange::read_response_head(Clock::time_point sent_at) {
-  const http::ParseLimits plim{lim_.request_line, lim_.header_bytes, lim_.header_fields};
+  const http::ParseLimits plim{lim_->request_line, lim_->header_bytes, lim_->header_fields};
   for (;;) {
     if (!up_.empty()) {
       if (std::optional<HeadResult> done = take_response_head(sent_at)) co_return *done;
@@ -358,7 +358,7 @@ awaitable<Exchange::HeadResult> Exchange::read_response_head(Clock::time_point s
           }
         }
         up_.consume(r.consumed);
-        down_->watchdog().arm(to_.upstream_head);
+        down_->watchdog().arm(to_->upstream_head);
         continue;
       }
     }

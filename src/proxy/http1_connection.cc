@@ -29,7 +29,8 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 Http1Connection::Http1Connection(Worker& w, ClientPtr c)
     : w_(w),
-      rt_(w.runtime()),
+      pin_(w.runtime_ptr()),
+      rt_(*pin_),
       lim_(rt_.settings.limits),
       to_(rt_.settings.timeouts),
       cc_(std::move(c)),
@@ -74,7 +75,7 @@ awaitable<void> Http1Connection::run() {
     }
     if (!cc_) co_return;  // now a tunnel, which reports the request when it ends
     finish_request();
-    if (!clean || !keep_alive_ || w_.draining()) break;
+    if (!clean || !keep_alive_ || cc_->closing()) break;
   }
   co_await close_client();
 }
@@ -106,7 +107,7 @@ void Http1Connection::finish_request() {
 awaitable<Http1Connection::Head> Http1Connection::read_head() {
   // A connection starts when its stream is readable: its first head is read at once.
   if (in_.empty() && !std::exchange(fresh_, false)) {
-    if (w_.draining()) co_return Head::kEnd;
+    if (cc_->closing()) co_return Head::kEnd;
     const auto idle_start = net::coarse_now();
     const auto idle_deadline = idle_start + to_.keepalive_idle;
     park_kind_ = Parking::kKeepAlive;
@@ -125,7 +126,7 @@ awaitable<Http1Connection::Head> Http1Connection::read_head() {
       if (!ec) {
         rec_.bytes_in += got;
         in_.commit(got);
-      } else if (!dog_.expired() || Clock::now() >= idle_deadline || w_.draining()) {
+      } else if (!dog_.expired() || Clock::now() >= idle_deadline || cc_->closing()) {
         co_return Head::kEnd;
       }
       park_kind_ = Parking::kAfterHotIdle;
@@ -250,7 +251,7 @@ void Http1Connection::begin_response(const http::ResponseHead& res, std::string_
         f.framing = client10 ? Framing::kUntilClose : Framing::kChunked;
         break;
     }
-    f.keep_alive = req_.keep_alive && !w_.draining() && f.framing != Framing::kUntilClose;
+    f.keep_alive = req_.keep_alive && !cc_->closing() && f.framing != Framing::kUntilClose;
   }
   out_.clear();
   http::serialize_response(res, f, out_);

@@ -60,6 +60,9 @@ class Http1Connection final : public Downstream {
   void finish_request();
 
   Worker& w_;
+  // The configuration this connection started under: its limits, timeouts and listener stay
+  // those for its life; each request's routing is the exchange's (the one in force then).
+  std::shared_ptr<const Runtime> pin_;
   const Runtime& rt_;
   const Limits& lim_;
   const Timeouts& to_;

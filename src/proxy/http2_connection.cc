@@ -38,9 +38,10 @@ void Http2Connection::start(Worker& w, ClientPtr c) {
 
 Http2Connection::Http2Connection(Worker& w, ClientPtr c)
     : w_(w),
+      pin_(w.runtime_ptr()),
       cc_(std::move(c)),
       client_(cc_->stream),
-      codec_(w.runtime().settings.http2, *this),
+      codec_(pin_->settings.http2, *this),
       read_dog_(client_.get_executor()),
       write_dog_(client_.get_executor()),
       wake_(w.io()) {
@@ -49,6 +50,7 @@ Http2Connection::Http2Connection(Worker& w, ClientPtr c)
   // Reads are tried directly and must return at once when nothing is there (read_loop).
   client_.set_non_blocking();
   drain_hook_.owner = this;
+  drain_hook_.conn = cc_.get();
   drain_hook_.expire = [](DeadlineHook* h) { static_cast<Http2Connection*>(h->owner)->drain(); };
   w_.watch_drain(drain_hook_);
   w_.metrics().h2_connections_active.add();
@@ -65,7 +67,7 @@ Http2Connection::~Http2Connection() {
 http::H2Stream* Http2Connection::open_stream(int32_t id) {
   // The codec counts only streams it still has open; a reset stream's exchange may run on a
   // while (its upstream is cancelled). Bound those too, or resets would pile up exchanges.
-  const size_t cap = size_t{w_.runtime().settings.http2.max_concurrent_streams} * 2;
+  const size_t cap = size_t{runtime().settings.http2.max_concurrent_streams} * 2;
   if (dead_ || draining_ || streams_.size() >= cap) return nullptr;
   std::unique_ptr<Http2Stream> s;
   if (!spare_.empty()) {
@@ -139,7 +141,7 @@ void Http2Connection::update_idle() {
   // Idle means no stream and nothing being written: the last response may still be on its
   // way to a slow client after the codec is done with its stream.
   if (running_ == 0 && streams_.empty() && !writing_) {
-    const auto& to = w_.runtime().settings.timeouts;
+    const auto& to = runtime().settings.timeouts;
     idle_deadline_ = net::coarse_now() + to.keepalive_idle;
     // A connection at rest soon gives back what its last requests left behind (spare
     // streams, the write batch), as an idle HTTP/1.1 connection is parked without buffers.
@@ -174,7 +176,7 @@ void Http2Connection::end() {
 awaitable<void> Http2Connection::read_loop(std::shared_ptr<Http2Connection> self) {
   (void)self;  // held: the connection lives while this loop does
   update_idle();
-  if (w_.draining()) drain();
+  if (cc_->closing()) drain();
   while (!dead_) {
     auto [p, n] = in_.prepare(kReadBytes, kReadBytes);
     boost::system::error_code ec;
@@ -222,7 +224,7 @@ awaitable<void> Http2Connection::read_loop(std::shared_ptr<Http2Connection> self
 
 awaitable<void> Http2Connection::write_loop(std::shared_ptr<Http2Connection> self) {
   (void)self;
-  const auto& to = w_.runtime().settings.timeouts;
+  const auto& to = runtime().settings.timeouts;
   while (!dead_) {
     out_.clear();
     const bool ok = codec_.send(out_, kWriteBatch);

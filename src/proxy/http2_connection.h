@@ -36,6 +36,7 @@ class Http2Connection final : public http::H2Owner,
 
   Worker& worker() { return w_; }
   ClientConn& client() { return *cc_; }
+  const Runtime& runtime() const { return *pin_; }
   http::H2Session& codec() { return codec_; }
   bool alive() const { return !dead_; }
   // Something was queued in the codec: the writer sends it.
@@ -61,6 +62,9 @@ class Http2Connection final : public http::H2Owner,
   void update_idle();
 
   Worker& w_;
+  // The configuration this connection started under (its settings, timeouts and listener stay
+  // those for its life; each stream's routing is its exchange's).
+  std::shared_ptr<const Runtime> pin_;
   ClientPtr cc_;
   net::Stream& client_;
   http::H2Session codec_;
@@ -81,7 +85,7 @@ class Http2Connection final : public http::H2Owner,
   bool dead_ = false;
   bool draining_ = false;
   bool reader_done_ = false;
-  DeadlineHook drain_hook_;  // in the worker's list of connections told when it drains
+  DrainHook drain_hook_;  // in the worker's list of connections told when it drains
 };
 
 // The worker's ConnectionHandler: HTTP/2 for connections that negotiated it, else HTTP/1.1.

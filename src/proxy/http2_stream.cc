@@ -59,11 +59,11 @@ void add_lines(std::string_view lines, Add add) {
 }  // namespace
 
 Http2Stream::Http2Stream(Http2Connection& c)
-    : http::H2Stream(c.worker().runtime().settings.http2.head),
+    : http::H2Stream(c.runtime().settings.http2.head),
       c_(c),
       w_(c.worker()),
-      lim_(w_.runtime().settings.limits),
-      to_(w_.runtime().settings.timeouts),
+      lim_(c_.runtime().settings.limits),
+      to_(c_.runtime().settings.timeouts),
       exchange_(w_),
       dog_(w_.io().get_executor()),
       in_signal_(w_.io()),
@@ -136,7 +136,7 @@ void Http2Stream::on_head(bool end_stream) {
   }
   if (refused_ != ReplyKind::kCount) {
     html_ = head_text_.find("text/html") != std::string::npos;
-  } else if (w_.runtime().access_log) {
+  } else if (c_.runtime().access_log) {
     snap_.method = req_.method;
     snap_.host = req_.host;
     snap_.path = req_.path;
@@ -156,7 +156,7 @@ void Http2Stream::on_data(const uint8_t* p, size_t n) {
   }
   const size_t need = n + (chunked_ ? 32 : 0);
   // The window bounds what can arrive unread; the slack covers the chunk framing.
-  const size_t cap = size_t{w_.runtime().settings.http2.stream_window} * 2 + 65536;
+  const size_t cap = size_t{c_.runtime().settings.http2.stream_window} * 2 + 65536;
   auto [dst, room] = body_.prepare(need, cap);
   if (room < need) {
     c_.codec().reset(id, NGHTTP2_FLOW_CONTROL_ERROR);
@@ -387,7 +387,7 @@ awaitable<void> Http2Stream::run() {
     ReplyInput in;
     in.detail = refused_why_;
     in.html = html_;
-    in.templates = &w_.runtime().pages;
+    in.templates = &c_.runtime().pages;
     co_await send_reply(make_reply(refused_, in));
   } else {
     UpstreamTarget target;

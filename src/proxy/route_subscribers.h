@@ -11,9 +11,18 @@
 
 namespace sg::proxy {
 
+// What a tunnel's upgrade request was routed by, to ask a reloaded rule set again.
+struct RouteKey {
+  std::string host, path, cookie, referer;
+};
+
 // An open tunnel (or other subscriber), closable when its session is deleted or re-pointed.
 struct TunnelHandle {
   std::function<void()> close;
+  // A reload's rules no longer send `key` to this session: a WebSocket gets a 1001 ("going
+  // away") close frame where the stream allows one, then closes. Null: close() does.
+  std::function<void()> go_away;
+  RouteKey key;
 };
 
 class RouteSubscribers {
@@ -23,6 +32,15 @@ class RouteSubscribers {
   // Tells every subscriber of the session to close (each removes itself when it is done);
   // returns how many were told.
   size_t close_all(const std::string& session_id);
+  // Calls f(session_id, handle) for every subscriber; f may close it (a snapshot is walked).
+  template <typename F>
+  void for_each_handle(F f) const {
+    std::vector<std::pair<std::string, TunnelHandle*>> all;
+    for (const auto& [id, list] : map_) {
+      for (TunnelHandle* t : list) all.emplace_back(id, t);
+    }
+    for (auto& [id, t] : all) f(id, *t);
+  }
   // Calls f(session_id) for every session with a subscriber.
   template <typename F>
   void for_each_session(F f) const {

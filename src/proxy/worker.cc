@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/buffer.h"
+#include "net/listen_socket.h"
 #include "net/watchdog.h"
 #include "proxy/reply.h"
 
@@ -52,35 +53,27 @@ Worker::~Worker() {
 
 bool Worker::listen(std::string& error) {
   for (const auto& l : runtime_->listeners) {
-    const tcp::endpoint& ep = l.endpoint;
-    auto acc = std::make_unique<tcp::acceptor>(io_);
+    const int fd = net::open_listen_socket(l->endpoint, error);
+    if (fd < 0) return false;
+    auto slot = std::make_shared<AcceptSlot>(io_);
     boost::system::error_code ec;
-    acc->open(ep.protocol(), ec);
-    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) {
-      int one = 1;
-      if (::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-        ec.assign(errno, boost::system::system_category());
-      }
-    }
-    if (!ec) acc->bind(ep, ec);
-    if (!ec) acc->listen(1024, ec);
+    slot->acceptor.assign(l->endpoint.protocol(), fd, ec);
     if (ec) {
-      error = "cannot listen on " + ep.address().to_string() + ":" + std::to_string(ep.port()) +
-              ": " + ec.message();
+      ::close(fd);
+      error = "cannot listen on " + l->text + ": " + ec.message();
       return false;
     }
-    acceptors_.push_back(std::move(acc));
-    accept_pauses_.push_back(std::make_unique<asio::steady_timer>(io_));
+    slot->listener = l;
+    slots_.push_back(std::move(slot));
   }
   return true;
 }
 
 void Worker::start() {
   read_inbox();
-  for (size_t i = 0; i < acceptors_.size(); ++i) accept(i);
+  for (const auto& slot : slots_) accept(slot);
   if (activity_sink_) schedule_activity_flush();
-  if (runtime_->access_log) schedule_log_flush();
+  schedule_log_flush();  // a reload may turn the access log on
   schedule_trim();
   running_ = true;
   thread_ = std::thread([this] { io_.run(); });
@@ -110,21 +103,23 @@ void Worker::read_inbox() {
                               });
 }
 
-void Worker::accept(size_t i) {
-  tcp::acceptor& acceptor = *acceptors_[i];
-  acceptor.async_accept([this, i, &acceptor](boost::system::error_code ec, tcp::socket s) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+void Worker::accept(SlotPtr slot) {
+  AcceptSlot& s = *slot;
+  s.acceptor.async_accept([this, slot = std::move(slot)](boost::system::error_code ec,
+                                                         tcp::socket sock) mutable {
+    if (ec == asio::error::operation_aborted || !slot->acceptor.is_open()) return;
     if (ec && ec != asio::error::connection_aborted) {
-      pause_accepting(i, ec);  // retrying at once would spin on the same error
+      pause_accepting(std::move(slot), ec);  // retrying at once would spin on the same error
       return;
     }
     accept_backoff_ = std::chrono::milliseconds(0);
-    if (!ec) accepted(runtime_->listeners[i], std::move(s));
-    accept(i);
+    if (!ec) accepted(slot->listener, std::move(sock));
+    accept(std::move(slot));
   });
 }
 
-void Worker::accepted(const Listener& l, tcp::socket s) {
+void Worker::accepted(const std::shared_ptr<const Listener>& lp, tcp::socket s) {
+  const Listener& l = *lp;
   if (connections_.load(std::memory_order_relaxed) >= runtime_->settings.limits.max_connections) {
     // Over the limit: a short, honest answer beats a silent reset or an unbounded backlog.
     // Best effort and non-blocking: the page fits in the socket buffer of a new connection.
@@ -141,6 +136,7 @@ void Worker::accepted(const Listener& l, tcp::socket s) {
   const ConnectionAccounting counts{&metrics_.connections_active, &connections_,
                                     runtime_->client_limits};
   auto c = std::make_unique<ClientConn>(*this, counts, std::move(s));
+  c->listener = lp;
   c->peer.listener = &l;
   if (!l.plain()) {
     start_handshake(*this, std::move(c), l);  // it calls admit() once it knows the peer
@@ -174,7 +170,7 @@ void Worker::first_request(ClientPtr c) {
   park(std::move(c), Parking::kFirstRequest, deadline);
 }
 
-void Worker::pause_accepting(size_t i, const boost::system::error_code& ec) {
+void Worker::pause_accepting(SlotPtr slot, const boost::system::error_code& ec) {
   const int e = ec.value();
   const size_t reason = e == EMFILE ? 0 : e == ENFILE ? 1 : (e == ENOBUFS || e == ENOMEM) ? 2 : 3;
   metrics_.accept_errors[reason].add();
@@ -188,21 +184,100 @@ void Worker::pause_accepting(size_t i, const boost::system::error_code& ec) {
                  "sessiongate_accept_errors_total; see docs/deployment.md on file descriptors)\n",
                  ec.message().c_str(), static_cast<long long>(accept_backoff_.count()));
   }
-  asio::steady_timer& t = *accept_pauses_[i];
+  asio::steady_timer& t = slot->pause;
   t.expires_after(accept_backoff_);
-  t.async_wait([this, i](const boost::system::error_code& wec) {
-    if (!wec && !draining_) accept(i);
+  t.async_wait([this, slot = std::move(slot)](const boost::system::error_code& wec) mutable {
+    if (!wec && !draining_ && slot->acceptor.is_open()) accept(std::move(slot));
   });
+}
+
+void Worker::adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds) {
+  run_in_loop([this, rt = std::move(rt), fds = std::move(fds)]() mutable {
+    apply_runtime(std::move(rt), fds);
+  });
+}
+
+void Worker::apply_runtime(std::shared_ptr<const Runtime> rt, const std::vector<int>& fds) {
+  flush_log();  // lines already formatted go to the log they were formatted for
+  std::vector<SlotPtr> next;
+  for (size_t i = 0; i < rt->listeners.size(); ++i) {
+    const auto& l = rt->listeners[i];
+    SlotPtr slot;
+    const int fd = i < fds.size() ? fds[i] : -1;
+    if (fd >= 0) {
+      slot = std::make_shared<AcceptSlot>(io_);
+      boost::system::error_code ec;
+      slot->acceptor.assign(l->endpoint.protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        std::fprintf(stderr, "sessiongate: reload: cannot accept on %s: %s\n", l->text.c_str(),
+                     ec.message().c_str());
+        continue;
+      }
+    } else {
+      for (auto& old : slots_) {
+        if (old && old->listener->endpoint == l->endpoint) {
+          slot = std::move(old);
+          break;
+        }
+      }
+      if (!slot) continue;  // not listened on before and no socket given: nothing to accept
+    }
+    slot->listener = l;
+    if (fd >= 0 && !draining_) accept(slot);
+    next.push_back(std::move(slot));
+  }
+  for (auto& old : slots_) {
+    if (!old) continue;
+    boost::system::error_code ignored;
+    old->acceptor.close(ignored);  // its pending accept ends with operation_aborted
+    old->pause.cancel();
+  }
+  slots_ = std::move(next);
+  runtime_ = std::move(rt);
+  wind_down_removed();
+  recheck_tunnels();
+}
+
+void Worker::wind_down_removed() {
+  for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
+    deadlines_.list(k).for_each([](DeadlineHook& h) {
+      auto* c = static_cast<ClientConn*>(h.owner);
+      if (c->listener && c->listener->removed()) c->stream.cancel();  // its wait ends: closed
+    });
+  }
+  drainable_.for_each([](DeadlineHook& h) {
+    auto& d = static_cast<DrainHook&>(h);
+    if (d.conn && d.conn->listener && d.conn->listener->removed()) d.expire(&d);
+  });
+}
+
+void Worker::recheck_tunnels() {
+  const Runtime& rt = *runtime_;
+  size_t told = 0;
+  subscribers_.for_each_handle([&](const std::string& id, TunnelHandle& t) {
+    const RouteKey& k = t.key;
+    if (rt.rules.session_of(k.host, k.path, k.cookie, k.referer, rt.sessions.cookie_name) == id) {
+      return;
+    }
+    ++told;
+    if (t.go_away) {
+      t.go_away();
+    } else {
+      t.close();
+    }
+  });
+  metrics_.tunnels_closed_by_reload.add(told);
 }
 
 void Worker::begin_drain() {
   run_in_loop([this] {
     draining_ = true;
-    for (auto& acc : acceptors_) {
+    for (auto& slot : slots_) {
       boost::system::error_code ignored;
-      acc->close(ignored);
+      slot->acceptor.close(ignored);
+      slot->pause.cancel();
     }
-    for (auto& t : accept_pauses_) t->cancel();
     hot_idle_.cancel_all();
     drainable_.for_each([](DeadlineHook& h) { h.expire(&h); });
     for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
@@ -245,12 +320,12 @@ void Worker::push_tunnel_deadline(DeadlineHook& h, Millis timeout) {
 
 void Worker::access(const observe::AccessRecord& r) {
   if (!runtime_->access_log) return;
-  observe::format_access_line(r, runtime_->access_log->fields(), log_buf_);
+  observe::format_access_line(r, runtime_->access_fields, log_buf_);
   if (log_buf_.size() >= 32768) flush_log();
 }
 
 void Worker::flush_log() {
-  if (log_buf_.empty()) return;
+  if (log_buf_.empty() || !runtime_->access_log) return;
   std::string batch;
   batch.reserve(40000);
   batch.swap(log_buf_);

@@ -45,10 +45,11 @@ struct SessionSettings {
 struct Runtime {
   Settings settings;
   routing::RuleTable rules;
-  std::vector<Listener> listeners;
+  std::vector<std::shared_ptr<const Listener>> listeners;
   SessionSettings sessions;
   std::unordered_map<std::string, std::string> pages;  // page name -> HTML template
   observe::AccessLog* access_log = nullptr;            // null: no access log
+  uint32_t access_fields = ~0u;                        // bit per observe::AccessField
   net::AddressPolicy upstream_policy;                  // checked again at every connect
   ClientLimits* client_limits = nullptr;               // shared by all workers; may be null
   // Preview access control.
@@ -72,6 +73,11 @@ class EventLoop : public boost::asio::io_context {
 
 class Worker;
 
+// A connection that carries many requests at once (HTTP/2), told when it must wind down.
+struct DrainHook : DeadlineHook {
+  const ClientConn* conn = nullptr;
+};
+
 // What serves a client connection: the downstream codec, chosen by the application (the worker
 // does not know HTTP). `serve` takes a connection whose stream is readable; `refuse` answers
 // one over its per-client connection limit.
@@ -92,6 +98,12 @@ class Worker {
 
   // Binds this worker's acceptors. Errors name the address.
   bool listen(std::string& error);
+  // Thread-safe: a reload. From the next request on, `rt` is the configuration in force;
+  // `fds[i]` is a socket bound for rt->listeners[i], or -1 where that address was already
+  // listened on (its acceptor is kept, so no connection in its backlog is lost). Acceptors of
+  // addresses no longer listed close; their connections finish their request and close.
+  // Tunnels whose session the new rules no longer route are told to go away.
+  void adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds);
   void start();        // runs the loop on a new thread
   void begin_drain();  // thread-safe: stop accepting, close idle connections
   void stop();         // thread-safe: end the loop now
@@ -102,7 +114,10 @@ class Worker {
 
   // Used by connections, from this worker's thread only.
   boost::asio::io_context& io() { return io_; }
+  // The configuration in force now. A connection or request that spans a reload keeps the
+  // one it started with by holding runtime_ptr() (see docs/decisions/0019-config-reload.md).
   const Runtime& runtime() const { return *runtime_; }
+  const std::shared_ptr<const Runtime>& runtime_ptr() const { return runtime_; }
   net::UpstreamPool& pool() { return pool_; }
   bool draining() const { return draining_; }
   // Connections waiting hot for their next request (see parking.h).
@@ -120,7 +135,7 @@ class Worker {
   void park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_point deadline);
   // Connections that carry many requests at once (HTTP/2) and must be told when the worker
   // drains (hook.expire is called then); unlinked by their owner when it closes.
-  void watch_drain(DeadlineHook& h) { drainable_.push_back(h, {}); }
+  void watch_drain(DrainHook& h) { drainable_.push_back(h, {}); }
   // A tunnel's idle deadline, `timeout` from now (moved to the back of its list).
   void push_tunnel_deadline(DeadlineHook& h, Millis timeout);
 
@@ -142,11 +157,24 @@ class Worker {
   void note_activity(const registry::Route& route, int64_t now_ms);
 
  private:
-  void accept(size_t listener);
-  void accepted(const Listener& l, boost::asio::ip::tcp::socket s);
+  // One listening socket of this worker and the listener it accepts for (replaced by a
+  // reload that keeps the address).
+  struct AcceptSlot {
+    explicit AcceptSlot(boost::asio::io_context& io) : acceptor(io), pause(io) {}
+    boost::asio::ip::tcp::acceptor acceptor;
+    boost::asio::steady_timer pause;
+    std::shared_ptr<const Listener> listener;
+  };
+  using SlotPtr = std::shared_ptr<AcceptSlot>;
+  void accept(SlotPtr slot);
+  void accepted(const std::shared_ptr<const Listener>& l, boost::asio::ip::tcp::socket s);
   // After an accept() failure that would repeat at once (no file descriptors, no memory):
   // count it, say so once in a while, and wait before accepting on that listener again.
-  void pause_accepting(size_t listener, const boost::system::error_code& ec);
+  void pause_accepting(SlotPtr slot, const boost::system::error_code& ec);
+  void apply_runtime(std::shared_ptr<const Runtime> rt, const std::vector<int>& fds);
+  // After a reload: connections of removed listeners wind down, unrouted tunnels go away.
+  void wind_down_removed();
+  void recheck_tunnels();
   void read_inbox();
   void wake(ClientPtr c);
   void apply_route(const std::string& session_id, registry::RoutePtr route);
@@ -174,8 +202,7 @@ class Worker {
   Deadlines deadlines_{io_};   // parked connections by kind, then tunnels
   std::string busy_response_;  // rendered once
   net::UpstreamPool pool_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::vector<std::unique_ptr<boost::asio::steady_timer>> accept_pauses_;  // one per acceptor
+  std::vector<SlotPtr> slots_;  // one per runtime_->listeners entry, in its order
   std::chrono::milliseconds accept_backoff_{0};
   std::chrono::steady_clock::time_point accept_logged_{};
   HotIdle hot_idle_;

@@ -21,6 +21,7 @@ struct RedisEndpoint {
   std::string password;
   int64_t connect_timeout_ms = 1000;
   int64_t command_timeout_ms = 1000;
+  bool operator==(const RedisEndpoint&) const = default;
 };
 
 // redis://[[user]:password@]host[:port][/db]; IPv6 hosts in brackets. Userinfo is

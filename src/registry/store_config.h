@@ -12,6 +12,7 @@ namespace sg::registry {
 struct SqliteConfig {
   std::string path = "var/sessiongate.db";
   bool synchronous_full = true;  // synchronous=FULL: on disk before acknowledged
+  bool operator==(const SqliteConfig&) const = default;
 };
 
 struct RedisConfig {
@@ -19,12 +20,14 @@ struct RedisConfig {
   RedisEndpoint endpoint;  // parsed url + credentials + timeouts
   std::string prefix = "sg:";
   std::chrono::milliseconds check_interval{1000};  // how often the feed compares versions
+  bool operator==(const RedisConfig&) const = default;
 };
 
 struct StoreConfig {
   std::string type = "sqlite";  // sqlite | redis
   SqliteConfig sqlite;
   RedisConfig redis;
+  bool operator==(const StoreConfig&) const = default;
 };
 
 }  // namespace sg::registry

@@ -45,4 +45,20 @@ RuleMatch RuleTable::match(std::string_view host, std::string_view path,
   return {};
 }
 
+std::string_view RuleTable::session_of(std::string_view host, std::string_view path,
+                                       std::string_view cookie_header, std::string_view referer,
+                                       std::string_view cookie_name) const {
+  const RuleMatch m = match(host, path, cookie_header, referer, cookie_name);
+  if (m.rule == nullptr || m.rule->action.type != ActionType::kSession) return {};
+  if (m.by_affinity) return m.affinity_id;
+  std::string_view id, rest;
+  if (m.rule->action.from == SessionFrom::kHost) {
+    return id_from_host(m.host_no_port, id) == IdResult::kFound ? id : std::string_view();
+  }
+  if (ambiguous_path(path)) return {};
+  return id_from_path(path, m.rule->action.prefix, id, rest) == IdResult::kFound
+             ? id
+             : std::string_view();
+}
+
 }  // namespace sg::routing

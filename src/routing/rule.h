@@ -64,6 +64,11 @@ class RuleTable {
   // its prefix when the Referer points under the prefix or the affinity cookie names a session.
   RuleMatch match(std::string_view host, std::string_view path, std::string_view cookie_header,
                   std::string_view referer, std::string_view cookie_name) const;
+  // The session a request would be sent to: the id a session rule takes from its path, host,
+  // Referer or cookie; empty when the request matches no session rule or names no valid id.
+  std::string_view session_of(std::string_view host, std::string_view path,
+                              std::string_view cookie_header, std::string_view referer,
+                              std::string_view cookie_name) const;
   const std::vector<Rule>& rules() const { return rules_; }
 
  private:
