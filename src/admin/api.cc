@@ -60,8 +60,9 @@ Response Api::config(const Request& req, const std::vector<std::string>& parts) 
   }
   if (req.method != "POST") return error(405, "method_not_allowed", "allowed: POST");
   if (!req.body.empty()) {
-    return error(400, "unexpected_body", "POST /v1/config/reload takes no body: it re-reads "
-                                         "the file the router was started with");
+    return error(400, "unexpected_body",
+                 "POST /v1/config/reload takes no body: it re-reads "
+                 "the file the router was started with");
   }
   if (!settings_.reload) return error(503, "unavailable", "reload is not available");
   Response r;
@@ -86,9 +87,9 @@ Response Api::config(const Request& req, const std::vector<std::string>& parts) 
           }
           at = nl + 1;
         }
-        done(json_response(o.status, json::object{{"error", o.code},
-                                                  {"message", joined},
-                                                  {"errors", std::move(lines)}}));
+        done(json_response(
+            o.status,
+            json::object{{"error", o.code}, {"message", joined}, {"errors", std::move(lines)}}));
         return;
       }
       done(json_response(200, json::object{{"status", o.code},

@@ -25,9 +25,9 @@ struct Readiness {
 
 // How a configuration reload ended, for POST /v1/config/reload.
 struct ReloadOutcome {
-  int status = 200;   // 200 applied, 409 refused (needs a restart, or one already running),
-                      // 422 the file is invalid
-  std::string code;   // "reloaded", "restart_required", "reload_in_progress", "invalid_config"
+  int status = 200;     // 200 applied, 409 refused (needs a restart, or one already running),
+                        // 422 the file is invalid
+  std::string code;     // "reloaded", "restart_required", "reload_in_progress", "invalid_config"
   std::string message;  // every problem, one per line
   uint64_t generation = 0;
   int64_t took_ms = 0;

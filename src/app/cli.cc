@@ -129,8 +129,16 @@ int call(const Options& o, const std::string& method, const std::string& path,
     message = str(v.as_object().if_contains("message"));
     if (auto* f = v.as_object().if_contains("field")) message = str(f) + ": " + message;
   }
+  const json::array* lines = nullptr;
+  if (!ec && v.is_object()) {
+    if (auto* e = v.as_object().if_contains("errors"); e && e->is_array()) lines = &e->as_array();
+  }
   if (o.json) {
     std::cout << r.body;
+  } else if (lines && !lines->empty()) {
+    // One problem per line (a reload's file:line:col errors), as `config check` prints them.
+    std::cerr << "sessiongate: " << r.status << " " << http::status_text(r.status) << ":\n";
+    for (const auto& l : *lines) std::cerr << str(&l) << "\n";
   } else {
     std::cerr << "sessiongate: " << r.status << " " << http::status_text(r.status) << ": "
               << message << "\n";
@@ -218,6 +226,23 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
     run = [o] {
       return call(*o, "DELETE", "/v1/containers/" + o->id, "",
                   [o](const json::value&) { std::cout << "deleted container " << o->id << "\n"; });
+    };
+  });
+
+  auto* reload = app.add_subcommand(
+      "reload", "Reload the router's configuration file (admin API client; as SIGHUP does)");
+  common(reload);
+  reload->callback([o, &run] {
+    run = [o] {
+      const int rc = call(*o, "POST", "/v1/config/reload", "", [](const json::value& v) {
+        std::cout << "reloaded: generation " << v.at("generation").to_number<uint64_t>() << " ("
+                  << str(v.as_object().if_contains("message")) << ") in "
+                  << v.at("took_ms").to_number<int64_t>() << " ms\n";
+      });
+      if (rc != 0 && !o->json) {
+        std::cerr << "sessiongate: nothing changed; the running configuration stays in force\n";
+      }
+      return rc;
     };
   });
 

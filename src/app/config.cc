@@ -27,11 +27,10 @@ struct Section {
   void (*read)(Reader& r, const YAML::Node& n, Config& cfg);
 };
 constexpr Section kSections[] = {
-    {"listeners", &read_listeners}, {"limits", &read_limits},         {"timeouts", &read_timeouts},
-    {"http2", &read_http2},
-    {"admin", &read_admin},         {"access_log", &read_access_log}, {"store", &read_store},
-    {"security", &read_security},   {"sessions", &read_sessions},     {"pages", &read_pages},
-    {"rules", &read_rules},
+    {"listeners", &read_listeners}, {"limits", &read_limits},     {"timeouts", &read_timeouts},
+    {"http2", &read_http2},         {"admin", &read_admin},       {"access_log", &read_access_log},
+    {"store", &read_store},         {"security", &read_security}, {"sessions", &read_sessions},
+    {"pages", &read_pages},         {"rules", &read_rules},
 };
 
 }  // namespace

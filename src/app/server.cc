@@ -432,38 +432,51 @@ class Server {
     reloading_ = true;
     if (reload_thread_.joinable()) reload_thread_.join();
     const auto began = std::chrono::steady_clock::now();
-    reload_thread_ = std::thread([this, trigger = std::move(trigger), done = std::move(done),
-                                  began]() mutable {
-      std::shared_ptr<ReloadPlan> plan = prepare_reload(config_.path, config_, workers_.size());
-      asio::post(main_io_, [this, plan, trigger = std::move(trigger), done = std::move(done),
-                            began] { finish_reload(*plan, trigger, done, began); });
-    });
+    reload_thread_ =
+        std::thread([this, trigger = std::move(trigger), done = std::move(done), began]() mutable {
+          std::shared_ptr<ReloadPlan> plan = prepare_reload(config_.path, config_, workers_.size());
+          asio::post(main_io_, [this, plan, trigger = std::move(trigger), done = std::move(done),
+                                began] { finish_reload(*plan, trigger, done, began); });
+        });
   }
 
   void finish_reload(ReloadPlan& plan, const std::string& trigger,
-                     const std::function<void(const admin::ReloadOutcome&)>& done,
+                     std::function<void(const admin::ReloadOutcome&)> done,
                      std::chrono::steady_clock::time_point began) {
-    reloading_ = false;
-    admin::ReloadOutcome out;
     if (plan.result == ReloadPlan::Result::kOk && !stopping_) {
-      apply_reload(plan, trigger);
-      out.code = "reloaded";
-      out.message = summary();
-    } else {
-      control_.config_reloads_failed.add();
-      const bool restart = plan.result == ReloadPlan::Result::kRestartNeeded;
-      out.status = restart ? 409 : 422;
-      out.code = restart ? "restart_required" : "invalid_config";
-      out.message = stopping_ ? "the router is shutting down\n" : plan.error;
-      log("config reload (" + trigger + ") failed; nothing changed, generation " +
-          std::to_string(control_.config_generation.get()) + " stays in force:");
-      for (size_t at = 0; at < out.message.size();) {
-        size_t nl = out.message.find('\n', at);
-        if (nl == std::string::npos) nl = out.message.size();
-        if (nl > at) log("  " + out.message.substr(at, nl - at));
-        at = nl + 1;
-      }
+      // Answered once every worker uses it: a request sent after the answer is routed by it.
+      apply_reload(plan, trigger, [this, trigger, done = std::move(done), began] {
+        control_.config_reloads_ok.add();
+        control_.config_generation.add();
+        control_.config_last_success_ms.set(static_cast<uint64_t>(registry::now_ms()));
+        admin::ReloadOutcome out;
+        out.code = "reloaded";
+        out.message = summary();
+        conclude(out, trigger, done, began);
+      });
+      return;
     }
+    control_.config_reloads_failed.add();
+    admin::ReloadOutcome out;
+    const bool restart = plan.result == ReloadPlan::Result::kRestartNeeded;
+    out.status = restart ? 409 : 422;
+    out.code = restart ? "restart_required" : "invalid_config";
+    out.message = stopping_ ? "the router is shutting down\n" : plan.error;
+    log("config reload (" + trigger + ") failed; nothing changed, generation " +
+        std::to_string(control_.config_generation.get()) + " stays in force:");
+    for (size_t at = 0; at < out.message.size();) {
+      size_t nl = out.message.find('\n', at);
+      if (nl == std::string::npos) nl = out.message.size();
+      if (nl > at) log("  " + out.message.substr(at, nl - at));
+      at = nl + 1;
+    }
+    conclude(out, trigger, done, began);
+  }
+
+  void conclude(admin::ReloadOutcome& out, const std::string& trigger,
+                const std::function<void(const admin::ReloadOutcome&)>& done,
+                std::chrono::steady_clock::time_point began) {
+    reloading_ = false;
     out.generation = control_.config_generation.get();
     out.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - began)
@@ -485,7 +498,7 @@ class Server {
            " rule" + (r == 1 ? "" : "s");
   }
 
-  void apply_reload(ReloadPlan& plan, const std::string& trigger) {
+  void apply_reload(ReloadPlan& plan, const std::string& trigger, std::function<void()> applied) {
     const auto& next = plan.config.listeners;
     // Addresses kept keep their state; those gone stop accepting and wind down.
     std::vector<std::shared_ptr<proxy::ListenerState>> states(next.size());
@@ -499,7 +512,8 @@ class Server {
       }
       if (!kept) {
         old->state->removed.store(true, std::memory_order_relaxed);
-        log("listener " + old->text + " removed: no new connections; open ones close after "
+        log("listener " + old->text +
+            " removed: no new connections; open ones close after "
             "their current request");
       }
     }
@@ -518,15 +532,18 @@ class Server {
     config_ = std::move(plan.config);
     runtime_ = make_runtime(states);
     if (api_) api_->reconfigure(policy_, &runtime_->links, config_.security.token_param);
+    watch_certificates();
+    auto left = std::make_shared<size_t>(workers_.size());
+    auto then = std::make_shared<std::function<void()>>(std::move(applied));
     for (size_t w = 0; w < workers_.size(); ++w) {
       std::vector<int> fds;
       fds.swap(plan.fds[w]);  // the worker owns them now
-      workers_[w]->adopt(runtime_, std::move(fds));
+      workers_[w]->adopt(runtime_, std::move(fds), [this, left, then] {
+        asio::post(main_io_, [left, then] {
+          if (--*left == 0) (*then)();
+        });
+      });
     }
-    watch_certificates();
-    control_.config_reloads_ok.add();
-    control_.config_generation.add();
-    control_.config_last_success_ms.set(static_cast<uint64_t>(registry::now_ms()));
   }
 
   // The access log object lives as long as the process once made (workers may hold lines

@@ -27,8 +27,8 @@ int open_listen_socket(const boost::asio::ip::tcp::endpoint& ep, std::string& er
   }
   const int e = errno;
   if (fd >= 0) ::close(fd);
-  error = "cannot listen on " + ep.address().to_string() + ":" + std::to_string(ep.port()) +
-          ": " + std::string(std::strerror(e)) + " (" + step + ")";
+  error = "cannot listen on " + ep.address().to_string() + ":" + std::to_string(ep.port()) + ": " +
+          std::string(std::strerror(e)) + " (" + step + ")";
   return -1;
 }
 

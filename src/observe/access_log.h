@@ -15,12 +15,13 @@
 namespace sg::observe {
 
 // Field names, in output order. `fields` in the config picks a subset.
-#define SG_ACCESS_FIELDS(X)                                                                      \
-  X(time)                                                                                        \
-  X(client)                                                                                      \
-  X(method)                                                                                      \
-  X(host) X(path) X(protocol) X(status) X(outcome) X(rule) X(session) X(container) X(generation) \
-      X(bytes_in) X(bytes_out) X(duration_ms) X(upstream_connect_ms) X(upstream_first_byte_ms)   \
+#define SG_ACCESS_FIELDS(X)                                                                    \
+  X(time)                                                                                      \
+  X(client)                                                                                    \
+  X(method)                                                                                    \
+  X(host)                                                                                      \
+  X(path) X(protocol) X(status) X(outcome) X(rule) X(session) X(container) X(generation)       \
+      X(bytes_in) X(bytes_out) X(duration_ms) X(upstream_connect_ms) X(upstream_first_byte_ms) \
           X(tunnel) X(user_agent)
 
 enum class AccessField : uint8_t {

@@ -198,8 +198,7 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
          static_cast<double>(c.config_reloads_failed.get()));
   header(out, "sessiongate_config_generation", "gauge",
          "Configuration in force: 1 at start, one more per applied reload.");
-  sample(out, "sessiongate_config_generation", "",
-         static_cast<double>(c.config_generation.get()));
+  sample(out, "sessiongate_config_generation", "", static_cast<double>(c.config_generation.get()));
   header(out, "sessiongate_config_last_reload_success_timestamp_seconds", "gauge",
          "When the configuration in force was loaded (start or last applied reload).");
   sample(out, "sessiongate_config_last_reload_success_timestamp_seconds", "",

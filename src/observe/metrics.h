@@ -13,15 +13,15 @@
 namespace sg::observe {
 
 // Every way a request can end, as the `outcome` label of sessiongate_requests_total.
-#define SG_OUTCOMES(X)                                                                            \
-  X(routed)                                                                                       \
-  X(unknown_session)                                                                              \
-  X(starting)                                                                                     \
-  X(unavailable)                                                                                  \
-  X(upstream_refused)                                                                             \
-  X(upstream_timeout)                                                                             \
-  X(upstream_invalid) X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) \
-      X(client_closed)
+#define SG_OUTCOMES(X) \
+  X(routed)            \
+  X(unknown_session)   \
+  X(starting)          \
+  X(unavailable)       \
+  X(upstream_refused)  \
+  X(upstream_timeout)  \
+  X(upstream_invalid)  \
+  X(forbidden) X(bad_request) X(no_rule) X(fixed) X(redirect) X(rate_limited) X(client_closed)
 
 enum class Outcome : uint8_t {
 #define SG_ENUM(name) k_##name,
@@ -132,8 +132,8 @@ struct ControlMetrics {
   // Configuration reloads (SIGHUP, `sessiongate reload`, POST /v1/config/reload).
   Counter config_reloads_ok;
   Counter config_reloads_failed;
-  Counter config_generation;        // 1 at start, +1 per applied reload
-  Counter config_last_success_ms;   // wall clock of the last applied load (start or reload)
+  Counter config_generation;       // 1 at start, +1 per applied reload
+  Counter config_last_success_ms;  // wall clock of the last applied load (start or reload)
 };
 
 // Prometheus text exposition of everything.

@@ -17,6 +17,7 @@
 #include "proxy/peer.h"
 #include "proxy/reply.h"
 #include "proxy/request_record.h"
+#include "proxy/route_subscribers.h"
 #include "registry/route.h"
 
 namespace sg::proxy {
@@ -61,7 +62,7 @@ class Downstream {
   // 101 passed on: the client's transport and `upstream` become a tunnel (the bytes the client
   // sent after its upgrade request were forwarded from body() already). The request is
   // recorded when the tunnel ends.
-  virtual void start_tunnel(net::Stream upstream, registry::RoutePtr route) = 0;
+  virtual void start_tunnel(net::Stream upstream, registry::RoutePtr route, TunnelInfo info) = 0;
 };
 
 }  // namespace sg::proxy

@@ -13,7 +13,9 @@ namespace sg::proxy {
 using http::Framing;
 using Clock = std::chrono::steady_clock;
 
-Exchange::Exchange(Worker& w) : w_(w) { adopt_runtime(); }
+Exchange::Exchange(Worker& w) : w_(w) {
+  adopt_runtime();
+}
 
 void Exchange::adopt_runtime() {
   const auto& now = w_.runtime_ptr();
@@ -96,7 +98,7 @@ Exchange::Step Exchange::admit() {
 
 Exchange::Step Exchange::match(routing::RuleMatch& m) {
   m = rt_->rules.match(req_->host, req_->path, req_->header(http::Field::kCookie),
-                      req_->header(http::Field::kReferer), rt_->sessions.cookie_name);
+                       req_->header(http::Field::kReferer), rt_->sessions.cookie_name);
   if (m.rule == nullptr) return answer(ReplyKind::kNoRule);
   down_->record().rule = m.rule;
   return Step::kContinue;

@@ -22,6 +22,7 @@
 #include "net/upstream_pool.h"
 #include "proxy/downstream.h"
 #include "proxy/reply.h"
+#include "proxy/route_subscribers.h"
 #include "registry/route.h"
 #include "routing/rule.h"
 
@@ -147,6 +148,7 @@ class Exchange {
   size_t upstream_head_len_ = 0;
   size_t head_limit_ = 0;
   std::string expected_accept_;
+  TunnelInfo tunnel_;          // filled for an upgrade request, handed to its tunnel
   bool upstream_eof_ = false;  // the last upstream read ended in a clean EOF
   Error err_;
   Error body_error_;

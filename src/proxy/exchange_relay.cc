@@ -148,12 +148,17 @@ awaitable<bool> Exchange::relay_until_close() {
 awaitable<void> Exchange::tunnel() {
   down_->begin_response(res_, set_cookie_);
   up_.consume(upstream_head_len_);
+  tunnel_.websocket = !expected_accept_.empty();
+  tunnel_.to_client = {};
+  tunnel_.to_upstream = {};
+  if (tunnel_.websocket) tunnel_.to_client.feed(up_.data().data(), up_.size());
   if (!co_await write(up_.data(), true)) {
     drop_upstream();
     co_return;
   }
   up_.consume(up_.size());
   Buffer& early = down_->body();
+  if (tunnel_.websocket) tunnel_.to_upstream.feed(early.data().data(), early.size());
   if (!early.empty()) {
     down_->watchdog().arm(to_->tunnel_idle);
     auto [ec, n] = co_await upstream_->async_write(asio::buffer(early.data()), kUse);
@@ -168,7 +173,9 @@ awaitable<void> Exchange::tunnel() {
   rec.outcome = observe::Outcome::k_routed;
   rec.status = 101;
   rec.tunnel = true;
-  down_->start_tunnel(std::move(*upstream_), route_);
+  tunnel_.runtime = pin_;
+  down_->start_tunnel(std::move(*upstream_), route_, std::move(tunnel_));
+  tunnel_ = {};
   upstream_.reset();
 }
 

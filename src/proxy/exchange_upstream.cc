@@ -7,7 +7,9 @@
 #include "http/serializer.h"
 #include "http/websocket.h"
 #include "proxy/exchange.h"
+
 #include "proxy/worker.h"
+#include "routing/session_id.h"
 
 namespace sg::proxy {
 
@@ -59,6 +61,17 @@ void Exchange::prepare_head(const UpstreamTarget& a) {
   expected_accept_.clear();
   if (req.upgrade && http::iequals(req.header(http::Field::kUpgrade), "websocket")) {
     expected_accept_ = http::websocket_accept(req.header(http::Field::kSecWebSocketKey));
+  }
+  if (req.upgrade) {
+    // What routed it, kept while the head is at hand: a reload asks the new rules again.
+    RouteKey& k = tunnel_.key;
+    k.host.assign(req.host);
+    k.path.assign(req.path);
+    k.referer.assign(req.header(http::Field::kReferer));
+    const std::string_view cookie =
+        routing::cookie_value(req.header(http::Field::kCookie), rt_->sessions.cookie_name);
+    k.cookie.clear();
+    if (!cookie.empty()) k.cookie.append(rt_->sessions.cookie_name).append("=").append(cookie);
   }
 }
 

@@ -199,7 +199,8 @@ awaitable<bool> Http1Connection::write_client(std::string_view bytes) {
 awaitable<void> Http1Connection::send_reply(const Reply& r) {
   rec_.outcome = r.outcome;
   rec_.status = r.status;
-  const bool close = r.close || !req_valid_ || !req_.keep_alive || req_.framing != Framing::kNone;
+  const bool close = r.close || !req_valid_ || !req_.keep_alive || req_.framing != Framing::kNone ||
+                     cc_->closing();
   keep_alive_ = !close;
   out_.clear();
   append_http1(r, close, req_valid_ && req_.method_id == http::Method::kHead, out_,
@@ -291,10 +292,12 @@ awaitable<bool> Http1Connection::flush() {
   co_return !ec;
 }
 
-void Http1Connection::start_tunnel(net::Stream upstream, registry::RoutePtr route) {
+void Http1Connection::start_tunnel(net::Stream upstream, registry::RoutePtr route,
+                                   TunnelInfo info) {
   dog_.disarm();
   if (snap_.valid) snap_.client = exchange_.client_ip();
-  Tunnel::start(std::move(cc_), std::move(upstream), std::move(route), rec_, std::move(snap_));
+  Tunnel::start(std::move(cc_), std::move(upstream), std::move(route), rec_, std::move(snap_),
+                std::move(info));
 }
 
 // Lingering close: stop sending, then drain briefly so the peer reads our last response

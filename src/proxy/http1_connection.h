@@ -47,7 +47,7 @@ class Http1Connection final : public Downstream {
   Write write_body(std::string_view data, bool last) override;
   boost::asio::awaitable<bool> flush() override;
   bool response_started() const override { return !head_pending_; }
-  void start_tunnel(net::Stream upstream, registry::RoutePtr route) override;
+  void start_tunnel(net::Stream upstream, registry::RoutePtr route, TunnelInfo info) override;
 
  private:
   enum class Head : uint8_t { kReady, kEnd, kPark };

@@ -80,7 +80,7 @@ class Http2Connection final : public http::H2Owner,
   boost::asio::steady_timer wake_;
   bool writer_waiting_ = false;
   bool writing_ = false;  // a batch is on its way to a client that takes it slowly
-  bool hot_ = false;  // idle, with spare streams not yet given back
+  bool hot_ = false;      // idle, with spare streams not yet given back
   std::chrono::steady_clock::time_point idle_deadline_;
   bool dead_ = false;
   bool draining_ = false;

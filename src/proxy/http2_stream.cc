@@ -358,6 +358,17 @@ Write Http2Stream::write_body(std::string_view data, bool last) {
   return out_.size() > lim_.buffer_bytes ? Write::kPending : Write::kDone;
 }
 
+awaitable<bool> Http2Stream::drain_out() {
+  auto deadline = Clock::now() + to_.body_idle;
+  size_t last = out_.size();
+  while (!out_.empty() && !closed_) {
+    if (!co_await wait_until(out_signal_, deadline)) co_return false;
+    if (out_.size() < last) deadline = Clock::now() + to_.body_idle;
+    last = out_.size();
+  }
+  co_return !closed_;
+}
+
 // Waits while the client takes the queued body; a client that takes nothing for body_idle
 // loses the stream.
 awaitable<bool> Http2Stream::flush() {
@@ -375,9 +386,10 @@ awaitable<bool> Http2Stream::flush() {
   co_return !closed_;
 }
 
-void Http2Stream::start_tunnel(net::Stream upstream, registry::RoutePtr route) {
+void Http2Stream::start_tunnel(net::Stream upstream, registry::RoutePtr route, TunnelInfo info) {
   tunnel_up_.emplace(std::move(upstream));
   tunnel_route_ = std::move(route);
+  tunnel_info_ = std::move(info);
 }
 
 // ---- the exchange ----

@@ -68,7 +68,7 @@ class Http2Stream final : public Downstream, public http::H2Stream {
   Write write_body(std::string_view data, bool last) override;
   boost::asio::awaitable<bool> flush() override;
   bool response_started() const override { return submitted_; }
-  void start_tunnel(net::Stream upstream, registry::RoutePtr route) override;
+  void start_tunnel(net::Stream upstream, registry::RoutePtr route, TunnelInfo info) override;
 
   // http::H2Stream
   void on_head(bool end_stream) override;
@@ -106,6 +106,11 @@ class Http2Stream final : public Downstream, public http::H2Stream {
   boost::asio::awaitable<void> pump_up(std::shared_ptr<Http2Connection> keep);
   boost::asio::awaitable<void> pump_down();
   void end_tunnel();
+  // A reload's rules no longer route it: a 1001 close frame to the client between two frames,
+  // then the stream ends as if the container had closed.
+  void go_away();
+  // Waits until the codec has taken every queued byte (or the client stops taking them).
+  boost::asio::awaitable<bool> drain_out();
 
   Http2Connection& c_;
   Worker& w_;
@@ -144,6 +149,7 @@ class Http2Stream final : public Downstream, public http::H2Stream {
   // The tunnel.
   std::optional<net::Stream> tunnel_up_;
   registry::RoutePtr tunnel_route_;
+  TunnelInfo tunnel_info_;
   TunnelHandle handle_;
   bool tunnel_closing_ = false;
   bool up_done_ = false;

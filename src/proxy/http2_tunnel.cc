@@ -10,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "common/await.h"
+#include "http/ws_frames.h"
 #include "proxy/http2_connection.h"
 #include "proxy/http2_stream.h"
 #include "proxy/worker.h"
@@ -29,6 +30,8 @@ awaitable<void> Http2Stream::run_tunnel() {
     if (tunnel_up_) tunnel_up_->cancel();
     in_signal_.notify();
   };
+  handle_.go_away = [this] { go_away(); };
+  handle_.key = tunnel_info_.key;
   if (tunnel_route_) w_.subscribers().add(tunnel_route_->session_id, &handle_);
   dog_.watch(&*tunnel_up_);
   dog_.arm(to_.tunnel_idle);
@@ -39,6 +42,8 @@ awaitable<void> Http2Stream::run_tunnel() {
   while (!up_done_) {
     if (!co_await wait_until(in_signal_, Clock::time_point::max())) break;
   }
+  // The container closed (or a reload sent it away): what it said goes out, then END_STREAM.
+  if (eof_ && !closed_) co_await drain_out();
   end_tunnel();
   done_ = true;
   if (!closed_ && !complete_) c_.codec().reset(id, NGHTTP2_CANCEL);
@@ -92,6 +97,7 @@ awaitable<void> Http2Stream::pump_up(std::shared_ptr<Http2Connection> keep) {
       break;
     }
     in.commit_stream(got, n);
+    if (tunnel_info_.websocket) tunnel_info_.to_client.feed(in.data().data(), in.size());
     dog_.arm(to_.tunnel_idle);
     const Write st = write_body(in.data(), false);
     in.consume(in.size());
@@ -102,6 +108,21 @@ awaitable<void> Http2Stream::pump_up(std::shared_ptr<Http2Connection> keep) {
   tunnel_closing_ = true;
   in_signal_.notify();
   (void)keep;
+}
+
+void Http2Stream::go_away() {
+  if (tunnel_closing_ || closed_ || !tunnel_) return;
+  if (tunnel_info_.websocket && tunnel_info_.to_client.at_boundary()) {
+    static const std::string frame = http::ws_close_frame(1001, "going away", false);
+    write_body(frame, false);  // after every byte the container sent (one ordered buffer)
+  }
+  tunnel_ = false;  // END_STREAM once the queued bytes are out
+  eof_ = true;
+  c_.codec().resume(*this);
+  c_.want_write();
+  tunnel_closing_ = true;
+  if (tunnel_up_) tunnel_up_->cancel();  // the container sees its connection close
+  in_signal_.notify();
 }
 
 }  // namespace sg::proxy

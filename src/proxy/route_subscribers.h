@@ -5,15 +5,31 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "http/ws_frames.h"
 
 namespace sg::proxy {
 
 // What a tunnel's upgrade request was routed by, to ask a reloaded rule set again.
 struct RouteKey {
   std::string host, path, cookie, referer;
+};
+
+struct Runtime;
+
+// What a tunnel starts with besides its two streams.
+struct TunnelInfo {
+  RouteKey key;
+  bool websocket = false;  // frames can be followed (and a close frame sent) both ways
+  // The frames that went through before the tunnel took over (the 101's trailing bytes, the
+  // client's early bytes), so both trackers start where the streams are.
+  http::WsFrameTracker to_client, to_upstream;
+  // The configuration its upgrade request ran under (its rule is logged when it ends).
+  std::shared_ptr<const Runtime> runtime;
 };
 
 // An open tunnel (or other subscriber), closable when its session is deleted or re-pointed.

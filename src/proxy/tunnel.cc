@@ -1,6 +1,7 @@
 #include "proxy/tunnel.h"
 
 #include "common/buffer.h"
+#include "http/ws_frames.h"
 
 namespace sg::proxy {
 
@@ -8,30 +9,37 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 void Tunnel::start(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
-                   RequestRecord rec, HeadSnapshot head) {
-  auto* t =
-      new Tunnel(std::move(client), std::move(upstream), std::move(route), rec, std::move(head));
+                   RequestRecord rec, HeadSnapshot head, TunnelInfo info) {
+  auto* t = new Tunnel(std::move(client), std::move(upstream), std::move(route), rec,
+                       std::move(head), std::move(info));
   // From here the two waits own it.
   t->wait(0);
   t->wait(1);
 }
 
 Tunnel::Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route, RequestRecord rec,
-               HeadSnapshot head)
+               HeadSnapshot head, TunnelInfo info)
     : w_(client->worker),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       route_(std::move(route)),
       rec_(rec),
-      head_(std::move(head)) {
+      head_(std::move(head)),
+      info_(std::move(info)) {
   // Reads are tried directly (writes too, with write_now); only "would block" waits.
   client_->stream.set_non_blocking();
   upstream_.set_non_blocking();
-  sides_[0] = {&client_->stream, &upstream_, &rec_.bytes_in, nullptr, false};
-  sides_[1] = {&upstream_, &client_->stream, &rec_.bytes_out, nullptr, false};
+  sides_[0] = {&client_->stream, &upstream_, &rec_.bytes_in, nullptr, false, nullptr};
+  sides_[1] = {&upstream_, &client_->stream, &rec_.bytes_out, nullptr, false, nullptr};
+  if (info_.websocket) {
+    sides_[0].frames = &info_.to_upstream;
+    sides_[1].frames = &info_.to_client;
+  }
   // Counted by the worker, which decides the close (a route change); counting here too made
   // every such close count twice.
   handle_.close = [this] { close(); };
+  handle_.go_away = [this] { go_away(); };
+  handle_.key = info_.key;
   // A deleted or re-pointed session takes its tunnels down with it.
   if (route_) w_.subscribers().add(route_->session_id, &handle_);
   idle_.expire = &Tunnel::on_idle;
@@ -89,6 +97,7 @@ void Tunnel::readable(int side) {
     return;
   }
   *s.bytes += got;
+  if (s.frames) s.frames->feed(block, got);
   touch();
   std::array<asio::const_buffer, 1> rest{asio::buffer(block, got)};
   size_t put = 0;
@@ -123,7 +132,36 @@ void Tunnel::written(int side, const boost::system::error_code& ec) {
 }
 
 void Tunnel::touch() {
+  if (linger_) return;  // going away: the linger timer decides
   w_.push_tunnel_deadline(idle_, w_.runtime().settings.timeouts.tunnel_idle);
+}
+
+void Tunnel::go_away() {
+  if (closing_ || linger_) return;
+  if (!info_.websocket) {
+    close();
+    return;
+  }
+  // Each direction gets the frame only between two frames and with nothing of its own still
+  // queued; otherwise that side just sees the close.
+  static const std::string to_client = http::ws_close_frame(1001, "going away", false);
+  static const std::string to_upstream = http::ws_close_frame(1001, "going away", true, 0x5347a7e5);
+  const std::string* frame[2] = {&to_upstream, &to_client};
+  for (int side = 0; side < 2; ++side) {
+    Side& s = sides_[side];
+    if (s.held || !s.frames->at_boundary() || s.eof) continue;
+    std::array<asio::const_buffer, 1> b{asio::buffer(*frame[side])};
+    size_t put = 0;
+    boost::system::error_code ec;
+    if (s.to->write_now(b, put, ec)) s.to->shutdown_send();
+  }
+  // The peers answer with their own close and hang up; whoever does not is cut after 2 s.
+  DeadlineList::remove(idle_);
+  linger_ = std::make_unique<asio::steady_timer>(w_.io());
+  linger_->expires_after(std::chrono::seconds(2));
+  linger_->async_wait([self = Ref(this)](const boost::system::error_code& ec) {
+    if (!ec) self->close();
+  });
 }
 
 void Tunnel::on_idle(DeadlineHook* h) {
@@ -136,6 +174,7 @@ void Tunnel::close() {
   if (closing_) return;
   closing_ = true;
   DeadlineList::remove(idle_);
+  if (linger_) linger_->cancel();
   client_->stream.close();
   upstream_.close();
 }

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
 
 #include "proxy/client_conn.h"
 #include "proxy/deadline_list.h"
@@ -21,7 +23,7 @@ class Tunnel {
   // Takes both streams once the 101 and any early bytes have been passed on. `rec` is the
   // upgrade request, logged when the tunnel ends.
   static void start(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
-                    RequestRecord rec, HeadSnapshot head);
+                    RequestRecord rec, HeadSnapshot head, TunnelInfo info);
 
  private:
   struct Side {
@@ -30,10 +32,11 @@ class Tunnel {
     uint64_t* bytes = nullptr;
     char* held = nullptr;  // a block kept while the reader of `to` is slow
     bool eof = false;
+    http::WsFrameTracker* frames = nullptr;  // WebSocket: where frames end in what it passed
   };
 
   Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route, RequestRecord rec,
-         HeadSnapshot head);
+         HeadSnapshot head, TunnelInfo info);
   ~Tunnel();
 
   // Held by every pending handler: the tunnel lives while one exists (run or destroyed
@@ -59,6 +62,9 @@ class Tunnel {
   void written(int side, const boost::system::error_code& ec);
   void touch();
   void close();
+  // A reload's rules no longer route it: a 1001 close frame each way where the stream is
+  // between frames, both sends shut, and a short wait for the peers to close.
+  void go_away();
   static void on_idle(DeadlineHook* h);
 
   Worker& w_;
@@ -68,7 +74,9 @@ class Tunnel {
   RequestRecord rec_;
   HeadSnapshot head_;
   Side sides_[2];
+  TunnelInfo info_;
   TunnelHandle handle_;
+  std::unique_ptr<boost::asio::steady_timer> linger_;  // set once going away
   DeadlineHook idle_;  // in the worker's tunnel list; moved to the back on every transfer
   int pending_ = 0;    // live Refs
   bool closing_ = false;

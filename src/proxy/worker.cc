@@ -105,17 +105,17 @@ void Worker::read_inbox() {
 
 void Worker::accept(SlotPtr slot) {
   AcceptSlot& s = *slot;
-  s.acceptor.async_accept([this, slot = std::move(slot)](boost::system::error_code ec,
-                                                         tcp::socket sock) mutable {
-    if (ec == asio::error::operation_aborted || !slot->acceptor.is_open()) return;
-    if (ec && ec != asio::error::connection_aborted) {
-      pause_accepting(std::move(slot), ec);  // retrying at once would spin on the same error
-      return;
-    }
-    accept_backoff_ = std::chrono::milliseconds(0);
-    if (!ec) accepted(slot->listener, std::move(sock));
-    accept(std::move(slot));
-  });
+  s.acceptor.async_accept(
+      [this, slot = std::move(slot)](boost::system::error_code ec, tcp::socket sock) mutable {
+        if (ec == asio::error::operation_aborted || !slot->acceptor.is_open()) return;
+        if (ec && ec != asio::error::connection_aborted) {
+          pause_accepting(std::move(slot), ec);  // retrying at once would spin on the same error
+          return;
+        }
+        accept_backoff_ = std::chrono::milliseconds(0);
+        if (!ec) accepted(slot->listener, std::move(sock));
+        accept(std::move(slot));
+      });
 }
 
 void Worker::accepted(const std::shared_ptr<const Listener>& lp, tcp::socket s) {
@@ -191,10 +191,13 @@ void Worker::pause_accepting(SlotPtr slot, const boost::system::error_code& ec) 
   });
 }
 
-void Worker::adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds) {
-  run_in_loop([this, rt = std::move(rt), fds = std::move(fds)]() mutable {
-    apply_runtime(std::move(rt), fds);
-  });
+void Worker::adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds,
+                   std::function<void()> applied) {
+  run_in_loop(
+      [this, rt = std::move(rt), fds = std::move(fds), applied = std::move(applied)]() mutable {
+        apply_runtime(std::move(rt), fds);
+        if (applied) applied();
+      });
 }
 
 void Worker::apply_runtime(std::shared_ptr<const Runtime> rt, const std::vector<int>& fds) {

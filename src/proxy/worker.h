@@ -102,8 +102,10 @@ class Worker {
   // `fds[i]` is a socket bound for rt->listeners[i], or -1 where that address was already
   // listened on (its acceptor is kept, so no connection in its backlog is lost). Acceptors of
   // addresses no longer listed close; their connections finish their request and close.
-  // Tunnels whose session the new rules no longer route are told to go away.
-  void adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds);
+  // Tunnels whose session the new rules no longer route are told to go away. `applied` is
+  // called on this worker's thread once `rt` is in force.
+  void adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds,
+             std::function<void()> applied);
   void start();        // runs the loop on a new thread
   void begin_drain();  // thread-safe: stop accepting, close idle connections
   void stop();         // thread-safe: end the loop now

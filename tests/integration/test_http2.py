@@ -490,6 +490,26 @@ class Http2SessionTunnels(ProxyTest, unittest.TestCase):
         self.assertTrue(stays.wait(lambda: b"still here" in stays_r.body, timeout=5))
         self.assertIsNone(stays_r.reset)
 
+    def test_a_reload_that_no_longer_routes_the_session_sends_1001_and_ends_the_stream(self):
+        c, sid, r = self.open_ws("stays")
+        c.send_data(sid, ws_frame(1, b"hello"))
+        self.assertTrue(c.wait(lambda: b"hello" in r.body, timeout=5))
+        parts = SESSION_RULES.split("  - priority: ")  # the rules, without the host-mode one
+        self.p.rules = "  - priority: ".join([parts[0]] + [x for x in parts[1:]
+                                                            if "from: host" not in x])
+        self.assertNotIn("from: host", self.p.rules)
+        self.p._write_config()
+        try:
+            self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
+            # The close frame after the echo, then END_STREAM (not a reset).
+            self.assertTrue(c.wait(lambda: r.ended or r.reset is not None, timeout=5))
+            self.assertIsNone(r.reset)
+            self.assertTrue(r.body.endswith(b"\x88\x0c\x03\xe9going away"), r.body)
+        finally:
+            self.p.rules = SESSION_RULES
+            self.p._write_config()
+            self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
+
 
 class Http2Settings(unittest.TestCase):
     def test_http2_false_offers_only_http11(self):

@@ -63,7 +63,7 @@ class FakeDownstream final : public Downstream {
   }
   asio::awaitable<bool> flush() override { co_return true; }
   bool response_started() const override { return response_status != 0; }
-  void start_tunnel(net::Stream, registry::RoutePtr) override {}
+  void start_tunnel(net::Stream, registry::RoutePtr, TunnelInfo) override {}
 
   std::vector<Reply> replies;
   int response_status = 0;
