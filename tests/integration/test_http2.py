@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import h2client as h2c  # noqa: E402
 from certs import TestCA, tls_listener  # noqa: E402
 from harness import (SESSION_RULES, Proxy, ProxyTest, Upstream, free_port, keepalive_server,  # noqa: E402
-                     respond, ConnReader, wait_until, ws_accept, ws_echo_frames, ws_frame)
+                     respond, ConnReader, wait_until, ws_accept, ws_echo_frames, ws_frame,
+                     ws_upgrade)
 
 HOST = "t.preview.example.com"
 
@@ -490,25 +491,53 @@ class Http2SessionTunnels(ProxyTest, unittest.TestCase):
         self.assertTrue(stays.wait(lambda: b"still here" in stays_r.body, timeout=5))
         self.assertIsNone(stays_r.reset)
 
-    def test_a_reload_that_no_longer_routes_the_session_sends_1001_and_ends_the_stream(self):
-        c, sid, r = self.open_ws("stays")
-        c.send_data(sid, ws_frame(1, b"hello"))
-        self.assertTrue(c.wait(lambda: b"hello" in r.body, timeout=5))
+    def reload_without_host_rule(self):
         parts = SESSION_RULES.split("  - priority: ")  # the rules, without the host-mode one
         self.p.rules = "  - priority: ".join([parts[0]] + [x for x in parts[1:]
                                                             if "from: host" not in x])
         self.assertNotIn("from: host", self.p.rules)
         self.p._write_config()
+        self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
+
+    def restore_rules(self):
+        self.p.rules = SESSION_RULES
+        self.p._write_config()
+        self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
+
+    def test_a_reload_mid_frame_ends_the_stream_without_a_frame_of_ours(self):
+        def half_a_frame(conn, server):
+            r = ws_upgrade(conn, server)
+            conn.sendall(ws_frame(2, b"x" * 100, mask=False)[:50])
+            try:
+                while r.exactly(1):
+                    pass
+            except (OSError, EOFError, ValueError):
+                pass
+
+        with Upstream(half_a_frame) as half:
+            self.p.register("half", half.port)
+            self.p.session("halfway", "half")
+            c, sid, r = self.open_ws("halfway")
+            self.assertTrue(c.wait(lambda: len(r.body) >= 50, timeout=5))
+            self.reload_without_host_rule()
+            try:
+                self.assertTrue(c.wait(lambda: r.ended or r.reset is not None, timeout=5))
+                self.assertEqual(r.body, ws_frame(2, b"x" * 100, mask=False)[:50])
+            finally:
+                self.restore_rules()
+
+    def test_a_reload_that_no_longer_routes_the_session_sends_1001_and_ends_the_stream(self):
+        c, sid, r = self.open_ws("stays")
+        c.send_data(sid, ws_frame(1, b"hello"))
+        self.assertTrue(c.wait(lambda: b"hello" in r.body, timeout=5))
+        self.reload_without_host_rule()
         try:
-            self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
             # The close frame after the echo, then END_STREAM (not a reset).
             self.assertTrue(c.wait(lambda: r.ended or r.reset is not None, timeout=5))
             self.assertIsNone(r.reset)
             self.assertTrue(r.body.endswith(b"\x88\x0c\x03\xe9going away"), r.body)
         finally:
-            self.p.rules = SESSION_RULES
-            self.p._write_config()
-            self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
+            self.restore_rules()
 
 
 class Http2Settings(unittest.TestCase):
