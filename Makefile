@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 CONFIG ?= examples/sessiongate.yaml
 
-.PHONY: deps run test build debug asan tsan fuzz fuzz-run bench mutate coverage format clean
+.PHONY: deps run test build package debug asan tsan fuzz fuzz-run bench mutate coverage format clean
 
 deps:
 	./scripts/install-deps
@@ -10,6 +10,10 @@ deps:
 build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
+
+# A Debian package of the release build: build/release/sessiongate_<version>_amd64.deb.
+package: build
+	cd build/release && cpack -G DEB
 
 run: build
 	./scripts/run-demo $(CONFIG)

@@ -4,6 +4,7 @@
 
 #include "app/certificates.h"
 #include "app/cli.h"
+#include "app/completion.h"
 #include "app/config.h"
 #include "app/server.h"
 #include "app/version.h"
@@ -18,7 +19,7 @@ void print_errors(const std::string& path, const std::vector<sg::app::ConfigErro
 
 int main(int argc, char** argv) {
   CLI::App app{"sessiongate: a session router for preview environments"};
-  app.set_version_flag("--version", std::string("sessiongate ") + sg::app::kVersion);
+  app.set_version_flag("--version", sg::app::version_line());
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 ok, 1 runtime failure or unreachable admin API, 2 invalid configuration or "
@@ -67,6 +68,18 @@ int main(int argc, char** argv) {
   });
 
   sg::app::add_admin_commands(app, run);
+
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("shell", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  completion->callback([&] {
+    run = [&] {
+      std::cout << sg::app::completion_script(app, shell);
+      return 0;
+    };
+  });
 
   try {
     app.parse(argc, argv);

@@ -16,8 +16,11 @@
 #include "admin/http_server.h"
 #include "app/certificates.h"
 #include "app/reload.h"
+#include "app/service_notify.h"
+#include "app/version.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
+#include "observe/process_metrics.h"
 #include "proxy/http1_connection.h"
 #include "proxy/http2_connection.h"
 #include "proxy/worker.h"
@@ -157,6 +160,7 @@ class Server {
     const size_t n = workers_.size();
     log("serving on" + where + " with " + std::to_string(n) + " worker" + (n == 1 ? "" : "s") +
         (config_.admin.enabled ? "; admin API on http://" + config_.admin.address_text : ""));
+    notify_ready("serving, configuration generation 1");
     main_io_.run();
     if (reload_thread_.joinable()) reload_thread_.join();
     if (feed_) feed_->stop();
@@ -362,6 +366,9 @@ class Server {
       for (const auto& w : workers_) ws.push_back(&w->metrics());
       std::string out;
       observe::render_prometheus(ws, control_, reg_->route_count(), store_.store->ping(), out);
+      const BuildInfo& b = build_info();
+      observe::render_build_info(b.version, b.commit, b.build_type, out);
+      observe::render_process_metrics(out);
       return out;
     };
     settings.ready = [this] { return readiness(); };
@@ -430,6 +437,7 @@ class Server {
       return;
     }
     reloading_ = true;
+    notify_reloading();
     if (reload_thread_.joinable()) reload_thread_.join();
     const auto began = std::chrono::steady_clock::now();
     reload_thread_ =
@@ -477,6 +485,11 @@ class Server {
                 const std::function<void(const admin::ReloadOutcome&)>& done,
                 std::chrono::steady_clock::time_point began) {
     reloading_ = false;
+    if (!stopping_) {
+      notify_ready("serving, configuration generation " +
+                   std::to_string(control_.config_generation.get()) +
+                   (out.status == 200 ? "" : " (the last reload failed: see the log)"));
+    }
     out.generation = control_.config_generation.get();
     out.took_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - began)
@@ -583,6 +596,7 @@ class Server {
           std::to_string(config_.timeouts.shutdown_drain.count()) + " ms)");
       drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
       stopping_ = true;
+      notify_stopping();
       sweeper_.cancel();
       certificates_.stop();
       rotate_.cancel();

@@ -177,6 +177,19 @@ class ReloadBasics(unittest.TestCase):
         self.assertEqual(s.recv(1), b"")  # long before keepalive_idle (60 s)
         s.close()
 
+    def test_an_http2_connection_on_a_removed_listener_gets_goaway(self):
+        import h2client
+        port = free_port()
+        self.rewrite(more_listeners=f"  - {{address: 127.0.0.1:{port}, h2c: true}}\n")
+        self.assertEqual(self.reload()[0], 200)
+        c = h2client.Client(port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.get("/").body, b"one")
+        self.rewrite(more_listeners="")
+        self.assertEqual(self.reload()[0], 200)
+        self.assertTrue(c.wait(lambda: c.goaway is not None, timeout=5))
+        self.assertEqual(c.goaway, 0)  # NO_ERROR: a graceful end
+
     def test_a_listener_address_in_use_refuses_the_reload(self):
         busy = socket.socket()
         busy.bind(("127.0.0.1", 0))
