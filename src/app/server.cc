@@ -1,14 +1,10 @@
 #include "app/server.h"
 
-#include <sys/resource.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <iostream>
 #include <thread>
 
@@ -16,7 +12,9 @@
 #include "admin/http_server.h"
 #include "app/certificates.h"
 #include "app/reload.h"
+#include "app/runtime_builder.h"
 #include "app/service_notify.h"
+#include "app/store_follow.h"
 #include "app/version.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
@@ -36,95 +34,6 @@ namespace {
 
 void log(const std::string& line) {
   std::cerr << "sessiongate: " << line << "\n";
-}
-
-// Loading or resynchronising a large registry allocates transient copies of every record;
-// glibc keeps freed memory resident unless asked, so hand it back after those steps.
-void release_free_memory() {
-#if defined(__GLIBC__)
-  ::malloc_trim(0);
-#endif
-}
-
-// The change feed's view, kept on the control-plane thread.
-struct FeedState {
-  bool up = false;
-  registry::Millis down_since = 0;
-  std::string detail;
-};
-
-// Store errors from periodic work (activity, sweeps) are logged when they start, change or
-// end, not once per tick while the store is down.
-class StoreErrorLog {
- public:
-  void report(const std::string& what, const registry::StoreError& e) {
-    if (e.message == last_) return;
-    if (e) {
-      log("store: " + what + ": " + e.message);
-    } else {
-      log("store: periodic writes succeed again");
-    }
-    last_ = e.message;
-  }
-
- private:
-  std::string last_;
-};
-
-// Feed events happen on the feed's thread; everything they touch lives on the control plane,
-// so each is posted there and applied in order.
-registry::ChangeFeed::Handlers follow_feed(asio::io_context& io, registry::Registry& reg,
-                                           observe::ControlMetrics& control, FeedState& state,
-                                           bool& synced) {
-  registry::ChangeFeed::Handlers h;
-  h.change = [&io, &reg, &control](registry::Change c) {
-    asio::post(io, [&reg, &control, c = std::move(c)] {
-      reg.apply_feed(c);
-      control.feed_changes.add();
-    });
-  };
-  h.snapshot = [&io, &reg, &control, &synced](registry::Snapshot snap) {
-    auto s = std::make_shared<registry::Snapshot>(std::move(snap));
-    asio::post(io, [&reg, &control, &synced, s]() mutable {
-      const auto began = std::chrono::steady_clock::now();
-      auto r = reg.apply_snapshot(*s);
-      const auto applied = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now() - began)
-                               .count();
-      synced = true;
-      control.resyncs.add();
-      if (r.reset) {
-        control.store_resets.add();
-        log("store: store reset detected (old epoch \"" + s->previous_epoch + "\", new epoch \"" +
-            s->epoch + "\", version " + std::to_string(s->version) +
-            "): every route replaced by the store's");
-      }
-      control.resync_changes.add(r.containers_changed + r.sessions_changed);
-      control.last_resync_ms.set(static_cast<uint64_t>(s->took_ms));
-      log("store: resync (" + s->reason + "): " + std::to_string(s->sessions.size()) +
-          " sessions, " + std::to_string(s->containers.size()) + " containers read in " +
-          std::to_string(s->took_ms) + " ms, applied in " + std::to_string(applied) + " ms; " +
-          std::to_string(r.sessions_changed) + " sessions and " +
-          std::to_string(r.containers_changed) + " containers changed");
-      s.reset();
-      release_free_memory();
-    });
-  };
-  h.state = [&io, &control, &state, &reg](bool up, std::string detail) {
-    asio::post(io, [&control, &state, &reg, up, detail = std::move(detail)] {
-      state.up = up;
-      state.detail = detail;
-      control.feed_connected.set(up ? 1 : 0);
-      if (up) {
-        log("store: change feed connected");
-      } else {
-        state.down_since = registry::now_ms();
-        log("store: change feed down (" + detail + "); serving the " +
-            std::to_string(reg.route_count()) + " routes known, reconnecting");
-      }
-    });
-  };
-  return h;
 }
 
 // One running router: the parts `serve` assembles, in the order they are built (and, reversed,
@@ -190,45 +99,14 @@ class Server {
     return false;
   }
 
-  // What the data plane reads on every request, immutable once the workers hold it. `states`
-  // (per listener, may be short or hold nulls) are kept from the running listeners of the same
-  // address, so a reload that keeps an address keeps its connections' view of it.
   std::shared_ptr<proxy::Runtime> make_runtime(
       const std::vector<std::shared_ptr<proxy::ListenerState>>& states) {
-    auto rt = std::make_shared<proxy::Runtime>();
-    rt->settings = proxy::Settings{config_.limits, config_.timeouts, config_.http2};
-    rt->settings.http2.head = {config_.limits.header_bytes, config_.limits.header_fields};
-    rt->rules = routing::RuleTable(config_.rules);
-    rt->sessions = config_.sessions;
-    rt->pages = config_.pages;
-    std::vector<asio::ip::tcp::endpoint> own;
-    for (size_t i = 0; i < config_.listeners.size(); ++i) {
-      const ListenerConfig& l = config_.listeners[i];
-      auto pl = std::make_shared<proxy::Listener>(proxy::Listener{
-          l.endpoint, l.text, l.proxy_protocol, l.redirect_to_https, certificates_.servers()[i],
-          l.tls && !l.tls->hsts.empty() ? "Strict-Transport-Security: " + l.tls->hsts + "\r\n"
-                                        : std::string(),
-          l.http2, l.h2c});
-      if (i < states.size() && states[i]) pl->state = states[i];
-      rt->listeners.push_back(std::move(pl));
-      own.push_back(l.endpoint);
-    }
-    rt->access_log = config_.access_log.enabled ? access_log_.get() : nullptr;
-    rt->access_fields = config_.access_log.fields;
-    if (config_.admin.enabled) own.push_back(config_.admin.endpoint);
-    policy_ = net::AddressPolicy(config_.security.upstream_allow_cidrs, own);
-    rt->upstream_policy = policy_;
-    rt->links = access::LinkSigner(config_.security.link_keys);
-    rt->default_link = config_.security.default_link;
-    rt->token_param = config_.security.token_param;
-    rt->trusted_proxies = config_.security.trusted_proxies;
-    client_limits_.set(config_.limits.per_client_connections,
-                       static_cast<double>(config_.limits.per_client_rate),
-                       static_cast<double>(config_.limits.per_client_burst));
-    if (client_limits_.enabled()) rt->client_limits = &client_limits_;
-    rt->settings.limits.max_connections = fit_to_file_descriptors(config_.limits.max_connections);
-    return rt;
+    RuntimeParts parts{certificates_.servers(), states,    access_log_.get(),
+                       &client_limits_,         workers(), log};
+    return build_runtime(config_, parts, policy_);
   }
+
+  size_t workers() const { return static_cast<size_t>(worker_count(config_)); }
 
   // Certificate files are checked for changes (and ticket keys rotated) as often as the most
   // demanding TLS listener asks.
@@ -241,40 +119,8 @@ class Server {
     if (check != std::chrono::milliseconds::max()) certificates_.watch(check);
   }
 
-  int worker_count() const {
-    return config_.workers > 0
-               ? config_.workers
-               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
-
-  // Raises the soft file-descriptor limit to the hard one, and keeps max_connections within
-  // it: each connection may hold two descriptors (client and upstream), and a reserve stays
-  // for listeners, the store, the admin API, logs and the loops' own descriptors. Past the
-  // limit accept() fails, where the graceful 503 should have come first.
-  size_t fit_to_file_descriptors(size_t wanted) {
-    rlimit lim{};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;
-    if (lim.rlim_cur < lim.rlim_max) {
-      rlimit raised = lim;
-      raised.rlim_cur = lim.rlim_max;
-      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
-    }
-    const size_t workers = static_cast<size_t>(worker_count());
-    const size_t reserve = 64 + 16 * workers;
-    const size_t fds = lim.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<size_t>(lim.rlim_cur);
-    const size_t fit = fds > reserve ? (fds - reserve) / (2 * workers) : 1;
-    if (wanted <= fit) return wanted;
-    const size_t lowered = std::max<size_t>(fit, 1);
-    log("limits: max_connections " + std::to_string(wanted) + " per worker x " +
-        std::to_string(workers) + " workers needs about " +
-        std::to_string(wanted * 2 * workers + reserve) + " file descriptors, the limit is " +
-        std::to_string(fds) + ": lowered to " + std::to_string(lowered) +
-        " per worker (raise the limit, e.g. LimitNOFILE= or ulimit -n, to keep it)");
-    return lowered;
-  }
-
   bool make_workers() {
-    const int n = worker_count();
+    const int n = worker_count(config_);
     std::string error;
     for (int i = 0; i < n; ++i) {
       auto w = std::make_unique<proxy::Worker>(runtime_);
@@ -333,7 +179,7 @@ class Server {
     reg_->track_tombstones();
     control_.shared_store = true;
     feed_ = registry::open_feed(config_.store,
-                                follow_feed(main_io_, *reg_, control_, feed_state_, synced_));
+                                follow_feed(main_io_, *reg_, control_, feed_state_, synced_, log));
   }
 
   admin::Readiness readiness() {
@@ -637,7 +483,7 @@ class Server {
   std::unique_ptr<registry::ChangeFeed> feed_;
   std::unique_ptr<admin::Api> api_;
   std::unique_ptr<admin::HttpServer> admin_server_;
-  StoreErrorLog store_log_;
+  StoreErrorLog store_log_{log};
   asio::steady_timer sweeper_{main_io_};
   asio::signal_set signals_{main_io_, SIGTERM, SIGINT, SIGQUIT};
   asio::signal_set rotate_{main_io_, SIGUSR1};
