@@ -1,5 +1,8 @@
 #include "admin/http_server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -161,8 +164,18 @@ std::string Request::header(std::string_view name) const {
 HttpServer::HttpServer(asio::io_context& io, Handler handler)
     : io_(io), handler_(std::move(handler)), acceptor_(io) {}
 
-bool HttpServer::listen(const tcp::endpoint& ep, std::string& error) {
+int HttpServer::share() const {
+  if (!acceptor_.is_open()) return -1;
+  return ::fcntl(const_cast<tcp::acceptor&>(acceptor_).native_handle(), F_DUPFD_CLOEXEC, 0);
+}
+
+bool HttpServer::listen(const tcp::endpoint& ep, std::string& error, int fd) {
   boost::system::error_code ec;
+  if (fd >= 0) {
+    acceptor_.assign(ep.protocol(), fd, ec);
+    if (!ec) return true;
+    ::close(fd);
+  }
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);

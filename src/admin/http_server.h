@@ -39,7 +39,10 @@ using Handler = std::function<Response(const Request&)>;
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, Handler handler);
-  bool listen(const boost::asio::ip::tcp::endpoint& ep, std::string& error);
+  // Binds `ep`, or takes `fd` when it is a socket already listening there (an upgrade).
+  bool listen(const boost::asio::ip::tcp::endpoint& ep, std::string& error, int fd = -1);
+  // A duplicate of the listening socket (for a new process to take over), or -1.
+  int share() const;
   void start();
   void stop();
 

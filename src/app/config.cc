@@ -115,7 +115,7 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
   }
   if (!r.mapping(root, "the configuration",
                  {"workers", "listeners", "limits", "timeouts", "http2", "rules", "admin", "store",
-                  "security", "sessions", "pages", "access_log"})) {
+                  "security", "sessions", "pages", "access_log", "upgrade_socket"})) {
     return false;
   }
   static_assert(std::size(kSections) == 11, "a new section is added here and to the known keys");
@@ -126,6 +126,13 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
       r.error(w, "workers must be a whole number from 0 (one per core) to 256");
     }
     cfg.workers = static_cast<int>(v);
+  }
+  if (const YAML::Node u = root["upgrade_socket"]) {
+    if (r.scalar(u, "upgrade_socket", cfg.upgrade_socket) &&
+        (cfg.upgrade_socket.empty() || cfg.upgrade_socket[0] != '/' ||
+         cfg.upgrade_socket.size() > 100)) {
+      r.error(u, "upgrade_socket must be an absolute path of at most 100 bytes (a Unix socket)");
+    }
   }
   if (!root["listeners"]) {
     r.error(root, "listeners is required (e.g. listeners: [{address: 127.0.0.1:8080}])");

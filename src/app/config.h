@@ -68,6 +68,7 @@ struct Config {
   Millis default_lease{30000};
   std::unordered_map<std::string, std::string> pages;  // name -> HTML template text
   int workers = 0;                                     // 0 = one per core
+  std::string upgrade_socket;  // Unix socket a new process takes the listeners over from
   std::vector<ListenerConfig> listeners;
   Limits limits;
   Timeouts timeouts;

@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
   std::string serve_config;
   auto* serve = app.add_subcommand("serve", "Run the proxy");
   serve->add_option("-c,--config", serve_config, "Configuration file (YAML)")->required();
+  bool upgrade = false;
+  serve->add_flag(
+      "--upgrade", upgrade,
+      "Take the listening sockets over from the router serving on the configuration's "
+      "upgrade_socket, then make it drain (a binary upgrade that refuses no connection)");
   serve->callback([&] {
     run = [&] {
       sg::app::Config cfg;
@@ -39,7 +44,7 @@ int main(int argc, char** argv) {
         print_errors(serve_config, errors);
         return 2;
       }
-      return sg::app::serve(cfg);
+      return sg::app::serve(cfg, upgrade);
     };
   });
 

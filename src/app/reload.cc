@@ -23,6 +23,10 @@ std::vector<std::string> restart_needed(const Config& running, const Config& nex
   if (running.workers != next.workers) {
     need("workers", std::to_string(running.workers), std::to_string(next.workers));
   }
+  if (running.upgrade_socket != next.upgrade_socket) {
+    need("upgrade_socket", running.upgrade_socket.empty() ? "off" : running.upgrade_socket,
+         next.upgrade_socket.empty() ? "off" : next.upgrade_socket);
+  }
   if (running.admin.enabled != next.admin.enabled) {
     need("admin", running.admin.enabled ? "on" : "off", next.admin.enabled ? "on" : "off");
   } else if (running.admin.enabled && running.admin.endpoint != next.admin.endpoint) {

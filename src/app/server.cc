@@ -15,6 +15,7 @@
 #include "app/runtime_builder.h"
 #include "app/service_notify.h"
 #include "app/store_follow.h"
+#include "app/upgrade.h"
 #include "app/version.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
@@ -40,13 +41,21 @@ void log(const std::string& line) {
 // destroyed).
 class Server {
  public:
-  explicit Server(const Config& config)
-      : config_(config),
+  Server(const Config& config, bool upgrade)
+      : upgrade_(upgrade),
+        config_(config),
         client_limits_(config.limits.per_client_connections,
                        static_cast<double>(config.limits.per_client_rate),
                        static_cast<double>(config.limits.per_client_burst)) {}
 
   int run() {
+    if (upgrade_ && !take_over()) return 1;
+    if (!upgrade_ && !config_.upgrade_socket.empty() &&
+        UpgradeListener::answered(config_.upgrade_socket)) {
+      log("upgrade_socket " + config_.upgrade_socket +
+          ": another sessiongate serves there (start with --upgrade to take over from it)");
+      return 1;
+    }
     if (!certificates_.open(config_.listeners)) return 1;
     if (!open_store() || !open_access_log()) return 1;
     runtime_ = make_runtime({});
@@ -57,6 +66,7 @@ class Server {
     handle_signals();
     for (auto& w : workers_) w->start();
     if (feed_) feed_->start();
+    if (!hand_over_and_listen_for_upgrades()) return 1;
     std::string where;
     for (const auto& l : config_.listeners) {
       where += (l.tls ? " https://" : " http://") + l.text;
@@ -125,7 +135,9 @@ class Server {
     for (int i = 0; i < n; ++i) {
       auto w = std::make_unique<proxy::Worker>(runtime_);
       w->set_handler({&proxy::serve_client, &proxy::refuse_http1});
-      if (!w->listen(error)) {
+      if (!w->listen(error, [this](const proxy::Listener& l) {
+            return takeover_ ? takeover_->take("listener", l.endpoint) : -1;
+          })) {
         log(error);
         return false;
       }
@@ -227,7 +239,8 @@ class Server {
     admin_server_ = std::make_unique<admin::HttpServer>(
         main_io_, [this](const admin::Request& r) { return api_->handle(r); });
     std::string error;
-    if (!admin_server_->listen(config_.admin.endpoint, error)) {
+    const int given = takeover_ ? takeover_->take("admin", config_.admin.endpoint) : -1;
+    if (!admin_server_->listen(config_.admin.endpoint, error, given)) {
       log(error);
       return false;
     }
@@ -437,26 +450,48 @@ class Server {
     handle_sighup_and_sigusr2();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      const char* name = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT";
-      log(std::string(name) + ", draining (up to " +
-          std::to_string(config_.timeouts.shutdown_drain.count()) + " ms)");
-      drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
-      stopping_ = true;
-      notify_stopping();
-      sweeper_.cancel();
-      certificates_.stop();
-      rotate_.cancel();
-      ignored_.cancel();
-      if (admin_server_) admin_server_->stop();
-      for (auto& w : workers_) w->begin_drain();
-      wait_drained();
+      begin_shutdown(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT");
     });
   }
 
+  // Stop accepting, let in-flight requests finish (up to shutdown_drain), then tell tunnels
+  // to go away (1001) and stop.
+  void begin_shutdown(const std::string& why) {
+    if (stopping_) return;
+    log(why + ", draining (up to " + std::to_string(config_.timeouts.shutdown_drain.count()) +
+        " ms)");
+    drain_deadline_ = std::chrono::steady_clock::now() + config_.timeouts.shutdown_drain;
+    stopping_ = true;
+    notify_stopping();
+    sweeper_.cancel();
+    certificates_.stop();
+    rotate_.cancel();
+    ignored_.cancel();
+    signals_.cancel();
+    if (upgrades_) upgrades_->stop();
+    if (admin_server_) admin_server_->stop();
+    for (auto& w : workers_) w->begin_drain();
+    wait_drained();
+  }
+
+  // Requests first: until no connection but tunnels is open (or the drain time is over);
+  // then every tunnel gets its 1001 and a moment to close.
   void wait_drained() {
-    size_t open = 0;
-    for (auto& w : workers_) open += w->connections();
-    if (open == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+    size_t open = 0, tunnels = 0;
+    for (auto& w : workers_) {
+      open += w->connections();
+      tunnels += w->tunnels();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!tunnels_told_ && (open <= tunnels || now >= drain_deadline_)) {
+      tunnels_told_ = true;
+      if (tunnels > 0) {
+        log("drain: telling " + std::to_string(tunnels) + " tunnels to go away");
+        for (auto& w : workers_) w->tunnels_go_away();
+        drain_deadline_ = std::max(drain_deadline_, now) + std::chrono::milliseconds(2500);
+      }
+    }
+    if (open == 0 || (tunnels_told_ && now >= drain_deadline_)) {
       if (open > 0) log("drain time over, closing " + std::to_string(open) + " connections");
       for (auto& w : workers_) w->stop();
       reg_->flush_activity();
@@ -467,7 +502,69 @@ class Server {
     drain_poll_.async_wait([this](const boost::system::error_code&) { wait_drained(); });
   }
 
-  Config config_;  // in force; replaced by each applied reload
+  // ---- binary upgrade (docs/decisions/0020-binary-upgrade.md) ----
+
+  bool take_over() {
+    if (config_.upgrade_socket.empty()) {
+      log("--upgrade needs upgrade_socket in " + config_.path);
+      return false;
+    }
+    takeover_ = std::make_unique<Takeover>();
+    std::string error;
+    if (!takeover_->connect(config_.upgrade_socket, error)) {
+      log("upgrade: " + error);
+      return false;
+    }
+    log("upgrade: received " + std::to_string(takeover_->received()) +
+        " listening sockets from the running router");
+    return true;
+  }
+
+  // Once this process serves: the old one (if any) drains, and this one listens for the next
+  // upgrade.
+  bool hand_over_and_listen_for_upgrades() {
+    if (takeover_) {
+      std::string error;
+      if (takeover_->release_old(error)) {
+        log("upgrade: the previous process drains; this one serves");
+      } else {
+        log("upgrade: " + error + " (both processes serve until it stops)");
+      }
+      takeover_.reset();  // sockets not taken (a listener no longer configured) close here
+    }
+    if (config_.upgrade_socket.empty()) return true;
+    upgrades_ = std::make_unique<UpgradeListener>(
+        main_io_, config_.upgrade_socket, [this](auto done) { collect_listening(std::move(done)); },
+        [this] { begin_shutdown("upgrade"); }, log);
+    std::string error;
+    if (!upgrades_->listen(error)) {
+      log(error);
+      return false;
+    }
+    return true;
+  }
+
+  // A duplicate of every listening socket, from each worker's thread.
+  void collect_listening(std::function<void(std::vector<PassedSocket>)> done) {
+    auto all = std::make_shared<std::vector<PassedSocket>>();
+    if (admin_server_) {
+      const int fd = admin_server_->share();
+      if (fd >= 0) all->push_back({"admin", config_.admin.endpoint, fd});
+    }
+    auto left = std::make_shared<size_t>(workers_.size());
+    auto then = std::make_shared<decltype(done)>(std::move(done));
+    for (auto& w : workers_) {
+      w->share_listening([this, all, left, then](auto fds) {
+        asio::post(main_io_, [all, left, then, fds = std::move(fds)] {
+          for (const auto& [ep, fd] : fds) all->push_back({"listener", ep, fd});
+          if (--*left == 0) (*then)(std::move(*all));
+        });
+      });
+    }
+  }
+
+  const bool upgrade_;  // start by taking the listeners over from a running router
+  Config config_;       // in force; replaced by each applied reload
   asio::io_context main_io_{1};
   observe::ControlMetrics control_;
   Certificates certificates_{main_io_, control_, log};
@@ -491,6 +588,9 @@ class Server {
   asio::steady_timer drain_poll_{main_io_};
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool stopping_ = false;
+  bool tunnels_told_ = false;
+  std::unique_ptr<Takeover> takeover_;
+  std::unique_ptr<UpgradeListener> upgrades_;
   bool reloading_ = false;
   bool reload_again_ = false;  // a SIGHUP came during a reload
   std::thread reload_thread_;
@@ -498,9 +598,9 @@ class Server {
 
 }  // namespace
 
-int serve(const Config& config) {
+int serve(const Config& config, bool upgrade) {
   ::signal(SIGPIPE, SIG_IGN);
-  Server server(config);
+  Server server(config, upgrade);
   return server.run();
 }
 

@@ -5,7 +5,8 @@
 
 namespace sg::app {
 
-// Returns the process exit code.
-int serve(const Config& config);
+// Returns the process exit code. `upgrade`: take the listening sockets over from the router
+// serving on config.upgrade_socket, then tell it to drain.
+int serve(const Config& config, bool upgrade = false);
 
 }  // namespace sg::app

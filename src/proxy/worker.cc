@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <system_error>
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -51,9 +52,10 @@ Worker::~Worker() {
   if (runtime_->access_log) flush_log();  // tunnels cut by the shutdown logged their line
 }
 
-bool Worker::listen(std::string& error) {
+bool Worker::listen(std::string& error, const std::function<int(const Listener&)>& given) {
   for (const auto& l : runtime_->listeners) {
-    const int fd = net::open_listen_socket(l->endpoint, error);
+    int fd = given ? given(*l) : -1;
+    if (fd < 0) fd = net::open_listen_socket(l->endpoint, error);
     if (fd < 0) return false;
     auto slot = std::make_shared<AcceptSlot>(io_);
     boost::system::error_code ec;
@@ -273,6 +275,30 @@ void Worker::recheck_tunnels() {
   metrics_.tunnels_closed_by_reload.add(told);
 }
 
+void Worker::share_listening(std::function<void(std::vector<std::pair<tcp::endpoint, int>>)> done) {
+  run_in_loop([this, done = std::move(done)] {
+    std::vector<std::pair<tcp::endpoint, int>> out;
+    for (const auto& slot : slots_) {
+      if (!slot->acceptor.is_open()) continue;
+      const int fd = ::fcntl(slot->acceptor.native_handle(), F_DUPFD_CLOEXEC, 0);
+      if (fd >= 0) out.emplace_back(slot->listener->endpoint, fd);
+    }
+    done(std::move(out));
+  });
+}
+
+void Worker::tunnels_go_away() {
+  run_in_loop([this] {
+    subscribers_.for_each_handle([](const std::string&, TunnelHandle& t) {
+      if (t.go_away) {
+        t.go_away();
+      } else {
+        t.close();
+      }
+    });
+  });
+}
+
 void Worker::begin_drain() {
   run_in_loop([this] {
     draining_ = true;
@@ -283,7 +309,24 @@ void Worker::begin_drain() {
     }
     hot_idle_.cancel_all();
     drainable_.for_each([](DeadlineHook& h) { h.expire(&h); });
-    for (size_t k = 0; k < Deadlines::kTunnels; ++k) {
+    // Idle keep-alive connections close now. One accepted within the last second and not yet
+    // heard from is most likely about to send its request (closing it would reset it): it gets
+    // that second, and is served with Connection: close; older silent ones close now.
+    const auto grace = std::chrono::seconds(1);
+    const auto cutoff =
+        std::chrono::steady_clock::now() + runtime_->settings.timeouts.request_head - grace;
+    auto close_first = [](DeadlineList& l, std::chrono::steady_clock::time_point before) {
+      l.for_each([before](DeadlineHook& h) {
+        if (h.deadline <= before) static_cast<ClientConn*>(h.owner)->stream.cancel();
+      });
+    };
+    DeadlineList& first = deadlines_.list(static_cast<size_t>(Parking::kFirstRequest));
+    close_first(first, cutoff);
+    drain_grace_.expires_after(grace);
+    drain_grace_.async_wait([&first, close_first](const boost::system::error_code& ec) {
+      if (!ec) close_first(first, std::chrono::steady_clock::time_point::max());
+    });
+    for (size_t k = 1; k < Deadlines::kTunnels; ++k) {
       deadlines_.list(k).for_each(
           [](DeadlineHook& h) { static_cast<ClientConn*>(h.owner)->stream.cancel(); });
     }
@@ -305,9 +348,9 @@ void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_poi
   }
   deadlines_.push(static_cast<size_t>(kind), p->parked, deadline);
   p->stream.async_wait_readable(
-      [this, c = std::move(c)](const boost::system::error_code& ec) mutable {
+      [this, kind, c = std::move(c)](const boost::system::error_code& ec) mutable {
         DeadlineList::remove(c->parked);
-        if (ec || draining_) return;  // due, drained or broken: close it
+        if (ec || (draining_ && kind != Parking::kFirstRequest)) return;  // due, drained, broken
         wake(std::move(c));
       });
 }

@@ -96,8 +96,16 @@ class Worker {
   void set_handler(ConnectionHandler h) { handler_ = h; }  // before start()
   ~Worker();
 
-  // Binds this worker's acceptors. Errors name the address.
-  bool listen(std::string& error);
+  // Binds this worker's acceptors. Errors name the address. `given(listener)` may hand over
+  // an already listening socket for it (a binary upgrade), or -1 to open a new one.
+  bool listen(std::string& error, const std::function<int(const Listener&)>& given = {});
+  // Thread-safe: a duplicate of each listening socket, given to `done` on this worker's thread
+  // (for a new process to take over; the worker keeps accepting on its own).
+  void share_listening(
+      std::function<void(std::vector<std::pair<boost::asio::ip::tcp::endpoint, int>>)> done);
+  // Thread-safe: the drain's last step, every tunnel told to go away (1001 on WebSockets).
+  void tunnels_go_away();
+  size_t tunnels() const { return static_cast<size_t>(metrics_.tunnels_active.get()); }
   // Thread-safe: a reload. From the next request on, `rt` is the configuration in force;
   // `fds[i]` is a socket bound for rt->listeners[i], or -1 where that address was already
   // listened on (its acceptor is kept, so no connection in its backlog is lost). Acceptors of
@@ -218,6 +226,7 @@ class Worker {
   std::string log_buf_;
   boost::asio::steady_timer log_timer_{io_};
   boost::asio::steady_timer trim_timer_{io_};
+  boost::asio::steady_timer drain_grace_{io_};  // closes connections still silent 1 s into a drain
   std::thread thread_;
 };
 

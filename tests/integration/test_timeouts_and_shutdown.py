@@ -307,5 +307,22 @@ class GracefulShutdown(unittest.TestCase):
             self.assertLess(time.time() - t0, 2.5)
             p.stop()
 
+    def test_regression_drain_serves_a_connection_accepted_just_before_it(self):
+        # Closing a connection whose request is on its way resets it: a drain gives a
+        # connection accepted within the last second that second, and answers it.
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port))
+            fresh = connect(p.port)
+            time.sleep(0.1)  # accepted and parked, nothing sent yet
+            p.proc.send_signal(signal.SIGTERM)
+            self.assertTrue(wait_until(lambda: "draining" in p.stderr()))
+            fresh.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+            status, headers, body = Reader(fresh).response()
+            self.assertEqual((status, body), (200, b"hello"))
+            self.assertEqual(dict(headers).get("connection"), "close")
+            self.assertEqual(p.proc.wait(10), 0)
+            p.stop()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
