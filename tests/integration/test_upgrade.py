@@ -29,6 +29,18 @@ def slow_handler(conn, server):
     respond(conn, 200, b"slow but complete")
 
 
+def listening_inodes(port):
+    """Inodes of the sockets listening on 127.0.0.1:port (from /proc/net/tcp)."""
+    out = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            local, state, inode = cols[1], cols[3], cols[9]
+            if state == "0A" and int(local.split(":")[1], 16) == port:
+                out.add(inode)
+    return out
+
+
 class NewProcess:
     """`sessiongate serve --upgrade` on the old router's configuration file."""
 
@@ -142,6 +154,8 @@ class Upgrade(unittest.TestCase):
         slow.start()
         time.sleep(0.2)  # the slow request is in flight in the old process
         old_pid = self.p.proc.pid
+        before = listening_inodes(self.p.port)
+        self.assertEqual(len(before), 2)  # one per worker
         self.new = NewProcess(self.p.config, self.dir)
         self.assertTrue(wait_until(lambda: "this one serves" in self.new.text(), timeout=20),
                         self.new.text())
@@ -149,6 +163,8 @@ class Upgrade(unittest.TestCase):
         fin, op, payload = ws_read_frame(wr)
         self.assertEqual((op, payload[:2]), (8, (1001).to_bytes(2, "big")))
         self.assertEqual(self.p.proc.wait(30), 0)
+        # The very sockets (and their queues) live on in the new process: none was reopened.
+        self.assertEqual(listening_inodes(self.p.port), before)
         slow.join(20)
         self.assertEqual(slow_result["answer"][0], 200)
         self.assertEqual(slow_result["answer"][2], b"slow but complete")
