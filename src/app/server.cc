@@ -470,7 +470,8 @@ class Server {
     signals_.cancel();
     if (upgrades_) upgrades_->stop();
     if (admin_server_) admin_server_->stop();
-    for (auto& w : workers_) w->begin_drain();
+    const bool handover = why == "upgrade";
+    for (auto& w : workers_) w->begin_drain(handover);
     wait_drained();
   }
 

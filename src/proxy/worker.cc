@@ -299,16 +299,24 @@ void Worker::tunnels_go_away() {
   });
 }
 
-void Worker::begin_drain() {
-  run_in_loop([this] {
+void Worker::begin_drain(bool handover) {
+  run_in_loop([this, handover] {
     draining_ = true;
+    handover_ = handover;
     for (auto& slot : slots_) {
       boost::system::error_code ignored;
       slot->acceptor.close(ignored);
       slot->pause.cancel();
     }
-    hot_idle_.cancel_all();
     drainable_.for_each([](DeadlineHook& h) { h.expire(&h); });
+    pool_.close_all();
+    activity_timer_.cancel();
+    trim_timer_.cancel();
+    // Handing over to a new process: an idle keep-alive connection is answered once more
+    // (with Connection: close) when its client next sends, instead of being closed under a
+    // request already on its way; the drain's deadline closes those that stay silent.
+    if (handover) return;
+    hot_idle_.cancel_all();
     // Idle keep-alive connections close now. One accepted within the last second and not yet
     // heard from is most likely about to send its request (closing it would reset it): it gets
     // that second, and is served with Connection: close; older silent ones close now.
@@ -330,9 +338,6 @@ void Worker::begin_drain() {
       deadlines_.list(k).for_each(
           [](DeadlineHook& h) { static_cast<ClientConn*>(h.owner)->stream.cancel(); });
     }
-    pool_.close_all();
-    activity_timer_.cancel();
-    trim_timer_.cancel();
   });
 }
 
@@ -350,7 +355,7 @@ void Worker::park(ClientPtr c, Parking kind, std::chrono::steady_clock::time_poi
   p->stream.async_wait_readable(
       [this, kind, c = std::move(c)](const boost::system::error_code& ec) mutable {
         DeadlineList::remove(c->parked);
-        if (ec || (draining_ && kind != Parking::kFirstRequest)) return;  // due, drained, broken
+        if (ec || (draining_ && !handover_ && kind != Parking::kFirstRequest)) return;
         wake(std::move(c));
       });
 }

@@ -114,9 +114,11 @@ class Worker {
   // called on this worker's thread once `rt` is in force.
   void adopt(std::shared_ptr<const Runtime> rt, std::vector<int> fds,
              std::function<void()> applied);
-  void start();        // runs the loop on a new thread
-  void begin_drain();  // thread-safe: stop accepting, close idle connections
-  void stop();         // thread-safe: end the loop now
+  void start();  // runs the loop on a new thread
+  // Thread-safe: stop accepting, close idle connections. `handover` (a binary upgrade): idle
+  // keep-alive connections are answered once more instead (see begin_drain).
+  void begin_drain(bool handover = false);
+  void stop();  // thread-safe: end the loop now
   // Thread-safe: runs `f` on this worker's thread, in call order.
   void run_in_loop(std::function<void()> f);
   void join();
@@ -217,6 +219,7 @@ class Worker {
   std::chrono::steady_clock::time_point accept_logged_{};
   HotIdle hot_idle_;
   bool draining_ = false;
+  bool handover_ = false;  // draining for a new process: idle connections get one more answer
   DeadlineList drainable_;
   registry::RouteTable routes_;
   RouteSubscribers subscribers_;
