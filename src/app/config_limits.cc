@@ -28,7 +28,7 @@ void read_timeouts(Reader& r, const YAML::Node& t, Config& cfg) {
   if (r.mapping(t, "timeouts",
                 {"request_head", "proxy_header", "tls_handshake", "keepalive_idle",
                  "upstream_connect", "upstream_head", "body_idle", "tunnel_idle",
-                 "upstream_keepalive_idle", "shutdown_drain"})) {
+                 "upstream_keepalive_idle", "shutdown_drain", "drain_announce"})) {
     auto& to = cfg.timeouts;
     r.duration(t, "request_head", "timeouts", to.request_head);
     r.duration(t, "proxy_header", "timeouts", to.proxy_header);
@@ -40,6 +40,7 @@ void read_timeouts(Reader& r, const YAML::Node& t, Config& cfg) {
     r.duration(t, "tunnel_idle", "timeouts", to.tunnel_idle);
     r.duration(t, "upstream_keepalive_idle", "timeouts", to.upstream_keepalive_idle);
     r.duration(t, "shutdown_drain", "timeouts", to.shutdown_drain);
+    r.duration(t, "drain_announce", "timeouts", to.drain_announce);
   }
 }
 

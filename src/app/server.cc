@@ -196,6 +196,11 @@ class Server {
 
   admin::Readiness readiness() {
     admin::Readiness r;
+    if (announcing_) {
+      r.ready = false;
+      r.detail = "draining: this router is shutting down (timeouts.drain_announce)";
+      return r;
+    }
     if (!store_.shared) {
       r.store_ok = r.ready = store_.store->ping();
       return r;
@@ -450,7 +455,31 @@ class Server {
     handle_sighup_and_sigusr2();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      begin_shutdown(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT");
+      const std::string name = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGQUIT";
+      const auto announce = config_.timeouts.drain_announce;
+      if (announce.count() == 0 || announcing_) {
+        begin_shutdown(name);
+        return;
+      }
+      // First tell the load balancer (/readyz fails) while serving on, then drain.
+      announcing_ = true;
+      log(name + ": /readyz fails from now; draining in " + std::to_string(announce.count()) +
+          " ms (timeouts.drain_announce)");
+      notify_stopping();
+      drain_poll_.expires_after(announce);
+      drain_poll_.async_wait([this, name](const boost::system::error_code& wec) {
+        if (!wec) begin_shutdown(name);
+      });
+      handle_signals_again();
+    });
+  }
+
+  // During the announce period a second signal drains at once.
+  void handle_signals_again() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      drain_poll_.cancel();
+      begin_shutdown("second signal");
     });
   }
 
@@ -590,6 +619,7 @@ class Server {
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool stopping_ = false;
   bool tunnels_told_ = false;
+  bool announcing_ = false;  // /readyz fails before the drain (timeouts.drain_announce)
   std::unique_ptr<Takeover> takeover_;
   std::unique_ptr<UpgradeListener> upgrades_;
   bool reloading_ = false;

@@ -35,6 +35,7 @@ struct Timeouts {
   Millis tunnel_idle{3600000};            // no byte either way on an upgraded connection
   Millis upstream_keepalive_idle{30000};  // pooled connection lifetime while idle
   Millis shutdown_drain{10000};           // in-flight requests get this long after SIGTERM
+  Millis drain_announce{0};  // after SIGTERM, /readyz fails this long before accepting stops
 };
 
 struct Settings {

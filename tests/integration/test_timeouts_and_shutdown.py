@@ -307,6 +307,21 @@ class GracefulShutdown(unittest.TestCase):
             self.assertLess(time.time() - t0, 2.5)
             p.stop()
 
+    def test_drain_announce_fails_readyz_first_and_keeps_serving(self):
+        with Upstream(keepalive_server(hello)) as up:
+            p = Proxy(upstream_rule(up.port), extra="timeouts: {drain_announce: 1500ms}")
+            self.assertEqual(p.admin("GET", "/readyz")[0], 200)
+            p.proc.send_signal(signal.SIGTERM)
+            self.assertTrue(wait_until(lambda: p.admin("GET", "/readyz")[0] == 503))
+            st, body = p.admin("GET", "/readyz")
+            self.assertIn("draining", body["detail"])
+            # Still serving new connections while the load balancer takes it out.
+            self.assertEqual(request(p.port)[0], 200)
+            self.assertIsNone(p.proc.poll())
+            self.assertEqual(p.proc.wait(10), 0)
+            self.assertIn("/readyz fails from now; draining in 1500 ms", p.stderr())
+            p.stop()
+
     def test_regression_drain_serves_a_connection_accepted_just_before_it(self):
         # Closing a connection whose request is on its way resets it: a drain gives a
         # connection accepted within the last second that second, and answers it.
