@@ -32,7 +32,7 @@ awaitable<void> Http2Stream::run_tunnel() {
   };
   handle_.go_away = [this] { go_away(); };
   handle_.key = tunnel_info_.key;
-  if (tunnel_route_) w_.subscribers().add(tunnel_route_->session_id, &handle_);
+  w_.subscribers().add(tunnel_route_ ? tunnel_route_->session_id : std::string(), &handle_);
   dog_.watch(&*tunnel_up_);
   dog_.arm(to_.tunnel_idle);
   asio::co_spawn(w_.io(), pump_up(c_.shared_from_this()), asio::detached);
@@ -55,7 +55,7 @@ awaitable<void> Http2Stream::run_tunnel() {
 void Http2Stream::end_tunnel() {
   if (!handle_.close) return;
   w_.metrics().tunnels_active.sub();
-  if (tunnel_route_) w_.subscribers().remove(tunnel_route_->session_id, &handle_);
+  w_.subscribers().remove(tunnel_route_ ? tunnel_route_->session_id : std::string(), &handle_);
   handle_.close = nullptr;
   dog_.watch(nullptr);
 }

@@ -57,11 +57,11 @@ class RouteSubscribers {
     }
     for (auto& [id, t] : all) f(id, *t);
   }
-  // Calls f(session_id) for every session with a subscriber.
+  // Calls f(session_id) for every session with a subscriber (not "": tunnels of no session).
   template <typename F>
   void for_each_session(F f) const {
     for (const auto& [id, list] : map_) {
-      if (!list.empty()) f(id);
+      if (!list.empty() && !id.empty()) f(id);
     }
   }
 

@@ -41,7 +41,9 @@ Tunnel::Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
   handle_.go_away = [this] { go_away(); };
   handle_.key = info_.key;
   // A deleted or re-pointed session takes its tunnels down with it.
-  if (route_) w_.subscribers().add(route_->session_id, &handle_);
+  // A session's tunnel goes when its route does; every tunnel is told when the worker drains
+  // (one without a session is listed under "").
+  w_.subscribers().add(route_ ? route_->session_id : std::string(), &handle_);
   idle_.expire = &Tunnel::on_idle;
   idle_.owner = this;
   touch();
@@ -55,7 +57,7 @@ Tunnel::~Tunnel() {
   }
   DeadlineList::remove(idle_);
   w_.metrics().tunnels_active.sub();
-  if (route_) w_.subscribers().remove(route_->session_id, &handle_);
+  w_.subscribers().remove(route_ ? route_->session_id : std::string(), &handle_);
   record_request(w_, rec_, head_.client, head_, route_.get());
 }
 

@@ -10,7 +10,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (ConnReader, Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
-                     recv_until_close, request, respond, upstream_rule, wait_until)
+                     recv_until_close, request, respond, upstream_rule, wait_until, ws_connect,
+                     ws_echo_handler, ws_frame, ws_read_frame)
 
 
 slow_arrived = threading.Event()
@@ -305,6 +306,27 @@ class GracefulShutdown(unittest.TestCase):
                 self.assertEqual(s.recv(10), b"")
             self.assertEqual(p.proc.wait(10), 0)
             self.assertLess(time.time() - t0, 2.5)
+            p.stop()
+
+    def test_sigterm_sends_websockets_1001_once_requests_are_done(self):
+        # Issue: shutdown cut WebSockets with no close frame (1006) at the drain deadline, so
+        # any open HMR socket made every shutdown take the whole drain time.
+        with Upstream(ws_echo_handler) as up:
+            p = Proxy(upstream_rule(up.port), extra="timeouts: {shutdown_drain: 20s}")
+            ws, r, status, _, _ = ws_connect(p.port)
+            self.assertEqual(status, 101)
+            ws.sendall(ws_frame(1, b"hi"))
+            self.assertEqual(ws_read_frame(r)[2], b"hi")
+            t0 = time.monotonic()
+            p.proc.send_signal(signal.SIGTERM)
+            ws.settimeout(10)
+            fin, op, payload = ws_read_frame(r)
+            self.assertEqual((op, payload[:2]), (8, (1001).to_bytes(2, "big")))
+            ws.sendall(ws_frame(8, payload[:2]))  # the client's answer
+            self.assertEqual(p.proc.wait(10), 0)
+            self.assertLess(time.monotonic() - t0, 5)  # not the 20 s drain time
+            ws.close()
+            # The container was told too: its echo of our close, or its own 1001, came back.
             p.stop()
 
     def test_drain_announce_fails_readyz_first_and_keeps_serving(self):

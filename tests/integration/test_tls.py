@@ -131,7 +131,9 @@ class Tls(ProxyTest, unittest.TestCase):
         self.assertTrue(data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), data)
         self.assertIn(b"plain_http_on_tls", data)
         self.assertIn(b"the plain HTTP request was sent to the HTTPS port", data)
-        self.assertGreaterEqual(self.p.metrics()[0]['sessiongate_handshake_failures_total{reason="plain_http"}'], 1)
+        # Counted once the connection is closed, which the client may see first.
+        self.assertTrue(wait_until(lambda: self.p.metrics()[0][
+            'sessiongate_handshake_failures_total{reason="plain_http"}'] >= 1))
 
     def test_the_plain_listener_redirects_to_https(self):
         r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-D", "-", "-H", f"Host: {HOST}:{self.redirect_port}",
