@@ -109,14 +109,17 @@ void Worker::accept(SlotPtr slot) {
   AcceptSlot& s = *slot;
   s.acceptor.async_accept(
       [this, slot = std::move(slot)](boost::system::error_code ec, tcp::socket sock) mutable {
-        if (ec == asio::error::operation_aborted || !slot->acceptor.is_open()) return;
+        if (ec == asio::error::operation_aborted) return;
+        // A drain or reload may close the acceptor after the kernel handed this connection over:
+        // it is served all the same (dropping it would reset a request on its way).
+        const bool open = slot->acceptor.is_open();
         if (ec && ec != asio::error::connection_aborted) {
-          pause_accepting(std::move(slot), ec);  // retrying at once would spin on the same error
+          if (open) pause_accepting(std::move(slot), ec);  // retrying at once would spin on it
           return;
         }
         accept_backoff_ = std::chrono::milliseconds(0);
         if (!ec) accepted(slot->listener, std::move(sock));
-        accept(std::move(slot));
+        if (open) accept(std::move(slot));
       });
 }
 
