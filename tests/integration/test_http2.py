@@ -505,8 +505,11 @@ class Http2SessionTunnels(ProxyTest, unittest.TestCase):
         self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
 
     def test_a_reload_mid_frame_ends_the_stream_without_a_frame_of_ours(self):
+        opened = threading.Event()
+
         def half_a_frame(conn, server):
             r = ws_upgrade(conn, server)
+            opened.wait(10)  # after the 200: these bytes go through the tunnel, not with the head
             conn.sendall(ws_frame(2, b"x" * 100, mask=False)[:50])
             try:
                 while r.exactly(1):
@@ -518,6 +521,7 @@ class Http2SessionTunnels(ProxyTest, unittest.TestCase):
             self.p.register("half", half.port)
             self.p.session("halfway", "half")
             c, sid, r = self.open_ws("halfway")
+            opened.set()
             self.assertTrue(c.wait(lambda: len(r.body) >= 50, timeout=5))
             self.reload_without_host_rule()
             try:

@@ -379,8 +379,11 @@ class ReloadAndTunnels(unittest.TestCase):
     def test_a_tunnel_going_away_mid_frame_is_closed_without_a_frame_of_ours(self):
         sent = threading.Event()
 
+        opened = threading.Event()
+
         def half_a_frame(conn, server):
             r = ws_upgrade(conn, server)
+            opened.wait(10)  # after the 101 reached the client: through the tunnel itself
             conn.sendall(ws_frame(2, b"x" * 100, mask=False)[:50])  # the rest never comes
             sent.set()
             try:
@@ -394,6 +397,7 @@ class ReloadAndTunnels(unittest.TestCase):
             self.p.session("t2", "half")
             s, r, status, _, _ = ws_connect(self.p.port, host="t2.preview.test")
             self.assertEqual(status, 101)
+            opened.set()
             self.assertTrue(sent.wait(5))
             got = r.exactly(50)
             self.reload_with(session_rule(host="*.other.test") + fixed("two"))
