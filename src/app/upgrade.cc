@@ -148,7 +148,8 @@ UpgradeListener::UpgradeListener(asio::io_context& io, std::string path, Collect
       collect_(std::move(collect)),
       drain_(std::move(drain)),
       log_(std::move(log)),
-      acceptor_(io) {}
+      acceptor_(io),
+      pause_(io) {}
 
 UpgradeListener::~UpgradeListener() {
   stop();
@@ -196,6 +197,7 @@ void UpgradeListener::stop() {
   open_ = false;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  pause_.cancel();
   ::unlink(path_.c_str());
 }
 
@@ -224,6 +226,15 @@ void UpgradeListener::accept() {
           } else {
             log_("upgrade: refused a connection from uid " + std::to_string(cred.uid));
           }
+        } else if (!ec && errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED) {
+          // Out of descriptors (or memory): retrying at once would spin the control plane.
+          log_(std::string("upgrade: accept failed: ") + std::strerror(errno) +
+               "; trying again in 1 s");
+          pause_.expires_after(std::chrono::seconds(1));
+          pause_.async_wait([this](const boost::system::error_code& pec) {
+            if (!pec && open_) accept();
+          });
+          return;
         }
         accept();
       });

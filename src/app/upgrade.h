@@ -78,6 +78,7 @@ class UpgradeListener {
   std::function<void()> drain_;
   Log log_;
   boost::asio::posix::stream_descriptor acceptor_;  // a listening AF_UNIX SOCK_SEQPACKET
+  boost::asio::steady_timer pause_;                 // after an accept() that would repeat
   bool open_ = false;
 };
 
