@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -19,6 +20,14 @@ constexpr size_t kMaxSockets = 250;  // below SCM_MAX_FD (253)
 
 std::string error_text(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
+}
+
+// The address of `path` (at most 100 bytes: config validation keeps it within sun_path).
+sockaddr_un unix_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
+  return addr;
 }
 
 bool send_text(int fd, const std::string& s) {
@@ -37,13 +46,11 @@ Takeover::~Takeover() {
 }
 
 bool Takeover::connect(const std::string& path, std::string& error) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
+  sockaddr_un addr = unix_address(path);
   if (path.size() >= sizeof addr.sun_path) {
     error = "upgrade socket path too long: " + path;
     return false;
   }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   conn_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (conn_ < 0) {
     error = error_text("socket");
@@ -164,9 +171,7 @@ bool UpgradeListener::listen(std::string& error) {
   }
   ::unlink(path_.c_str());
   const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path_.c_str(), std::min(path_.size() + 1, sizeof addr.sun_path));
+  sockaddr_un addr = unix_address(path_);
   const mode_t old = ::umask(0177);  // the same user (or root) only
   const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
                   ::listen(fd, 4) == 0;
@@ -184,9 +189,7 @@ bool UpgradeListener::listen(std::string& error) {
 
 bool UpgradeListener::answered(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path));
+  sockaddr_un addr = unix_address(path);
   const bool live = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   if (fd >= 0) ::close(fd);
   return live;

@@ -79,6 +79,22 @@ void by_reason(std::string& out, const std::vector<const WorkerMetrics*>& ws, co
   }
 }
 
+namespace {
+
+// A counter with one sample per outcome: {result="<name>"}.
+struct Result {
+  const char* name;
+  uint64_t value;
+};
+void by_result(std::string& out, const char* name, const char* help, Result a, Result b) {
+  header(out, name, "counter", help);
+  for (const Result& r : {a, b}) {
+    sample(out, name, std::string("result=\"") + r.name + "\"", static_cast<double>(r.value));
+  }
+}
+
+}  // namespace
+
 void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const ControlMetrics& c,
                        size_t route_table_size, bool store_ok, std::string& out) {
   header(out, "sessiongate_requests_total", "counter", "Requests by how they ended.");
@@ -182,20 +198,14 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
   sample(out, "sessiongate_store_operations_total", "", static_cast<double>(c.store_ops.get()));
   header(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.");
   sample(out, "sessiongate_store_errors_total", "", static_cast<double>(c.store_errors.get()));
-  header(out, "sessiongate_tls_reloads_total", "counter",
-         "Certificate reloads of TLS listeners: ok (new files in use) or failed (the previous "
-         "certificates still serve; the log says why).");
-  sample(out, "sessiongate_tls_reloads_total", "result=\"ok\"",
-         static_cast<double>(c.tls_reloads_ok.get()));
-  sample(out, "sessiongate_tls_reloads_total", "result=\"failed\"",
-         static_cast<double>(c.tls_reloads_failed.get()));
-  header(out, "sessiongate_config_reloads_total", "counter",
-         "Configuration reloads: success (applied) or failure (invalid or needs a restart; "
-         "nothing changed).");
-  sample(out, "sessiongate_config_reloads_total", "result=\"success\"",
-         static_cast<double>(c.config_reloads_ok.get()));
-  sample(out, "sessiongate_config_reloads_total", "result=\"failure\"",
-         static_cast<double>(c.config_reloads_failed.get()));
+  by_result(out, "sessiongate_tls_reloads_total",
+            "Certificate reloads of TLS listeners: ok (new files in use) or failed (the previous "
+            "certificates still serve; the log says why).",
+            {"ok", c.tls_reloads_ok.get()}, {"failed", c.tls_reloads_failed.get()});
+  by_result(out, "sessiongate_config_reloads_total",
+            "Configuration reloads: success (applied) or failure (invalid or needs a restart; "
+            "nothing changed).",
+            {"success", c.config_reloads_ok.get()}, {"failure", c.config_reloads_failed.get()});
   header(out, "sessiongate_config_generation", "gauge",
          "Configuration in force: 1 at start, one more per applied reload.");
   sample(out, "sessiongate_config_generation", "", static_cast<double>(c.config_generation.get()));

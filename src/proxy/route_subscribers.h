@@ -39,6 +39,13 @@ struct TunnelHandle {
   // away") close frame where the stream allows one, then closes. Null: close() does.
   std::function<void()> go_away;
   RouteKey key;
+  void leave() {
+    if (go_away) {
+      go_away();
+    } else {
+      close();
+    }
+  }
 };
 
 class RouteSubscribers {

@@ -269,11 +269,7 @@ void Worker::recheck_tunnels() {
       return;
     }
     ++told;
-    if (t.go_away) {
-      t.go_away();
-    } else {
-      t.close();
-    }
+    t.leave();
   });
   metrics_.tunnels_closed_by_reload.add(told);
 }
@@ -292,13 +288,7 @@ void Worker::share_listening(std::function<void(std::vector<std::pair<tcp::endpo
 
 void Worker::tunnels_go_away() {
   run_in_loop([this] {
-    subscribers_.for_each_handle([](const std::string&, TunnelHandle& t) {
-      if (t.go_away) {
-        t.go_away();
-      } else {
-        t.close();
-      }
-    });
+    subscribers_.for_each_handle([](const std::string&, TunnelHandle& t) { t.leave(); });
   });
 }
 

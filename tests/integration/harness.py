@@ -601,6 +601,28 @@ def ws_upgrade(conn, server):
     return r
 
 
+HALF_FRAME = ws_frame(2, b"x" * 100, mask=False)[:50]  # a binary frame cut in the middle
+
+
+def ws_half_frame_handler(opened, sent=None):
+    """An upstream that upgrades, waits for `opened` (so the bytes go through the tunnel, not
+    with the 101), sends HALF_FRAME, sets `sent`, and then only reads until closed."""
+
+    def handler(conn, server):
+        r = ws_upgrade(conn, server)
+        opened.wait(10)
+        conn.sendall(HALF_FRAME)
+        if sent is not None:
+            sent.set()
+        try:
+            while r.exactly(1):
+                pass
+        except (OSError, EOFError, ValueError):
+            pass
+
+    return handler
+
+
 def ws_connect(port, path="/ws", host="app.test", protocol=None):
     s = connect(port)
     key = base64.b64encode(os.urandom(16)).decode()

@@ -16,7 +16,7 @@ import h2client as h2c  # noqa: E402
 from certs import TestCA, tls_listener  # noqa: E402
 from harness import (SESSION_RULES, Proxy, ProxyTest, Upstream, free_port, keepalive_server,  # noqa: E402
                      respond, ConnReader, wait_until, ws_accept, ws_echo_frames, ws_frame,
-                     ws_upgrade)
+                     HALF_FRAME, ws_half_frame_handler)
 
 HOST = "t.preview.example.com"
 
@@ -505,19 +505,8 @@ class Http2SessionTunnels(ProxyTest, unittest.TestCase):
         self.assertEqual(self.p.admin("POST", "/v1/config/reload")[0], 200)
 
     def test_a_reload_mid_frame_ends_the_stream_without_a_frame_of_ours(self):
-        opened = threading.Event()
-
-        def half_a_frame(conn, server):
-            r = ws_upgrade(conn, server)
-            opened.wait(10)  # after the 200: these bytes go through the tunnel, not with the head
-            conn.sendall(ws_frame(2, b"x" * 100, mask=False)[:50])
-            try:
-                while r.exactly(1):
-                    pass
-            except (OSError, EOFError, ValueError):
-                pass
-
-        with Upstream(half_a_frame) as half:
+        opened = threading.Event()  # set once the client has the 200
+        with Upstream(ws_half_frame_handler(opened)) as half:
             self.p.register("half", half.port)
             self.p.session("halfway", "half")
             c, sid, r = self.open_ws("halfway")
@@ -526,7 +515,7 @@ class Http2SessionTunnels(ProxyTest, unittest.TestCase):
             self.reload_without_host_rule()
             try:
                 self.assertTrue(c.wait(lambda: r.ended or r.reset is not None, timeout=5))
-                self.assertEqual(r.body, ws_frame(2, b"x" * 100, mask=False)[:50])
+                self.assertEqual(r.body, HALF_FRAME)
             finally:
                 self.restore_rules()
 

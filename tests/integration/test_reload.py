@@ -16,7 +16,7 @@ import tempfile
 
 from certs import TestCA, tls_listener
 from harness import (BIN, Proxy, Reader, Upstream, connect, free_port, wait_until, ws_connect,
-                     ws_echo_handler, ws_frame, ws_read_frame, ws_upgrade)
+                     ws_echo_handler, ws_frame, ws_read_frame, HALF_FRAME, ws_half_frame_handler)
 
 
 def fixed(body, host="app.test", priority=10):
@@ -378,21 +378,8 @@ class ReloadAndTunnels(unittest.TestCase):
 
     def test_a_tunnel_going_away_mid_frame_is_closed_without_a_frame_of_ours(self):
         sent = threading.Event()
-
-        opened = threading.Event()
-
-        def half_a_frame(conn, server):
-            r = ws_upgrade(conn, server)
-            opened.wait(10)  # after the 101 reached the client: through the tunnel itself
-            conn.sendall(ws_frame(2, b"x" * 100, mask=False)[:50])  # the rest never comes
-            sent.set()
-            try:
-                while r.exactly(1):
-                    pass
-            except (OSError, EOFError, ValueError):
-                pass
-
-        with Upstream(half_a_frame) as half:
+        opened = threading.Event()  # set once the client has the 101
+        with Upstream(ws_half_frame_handler(opened, sent)) as half:
             self.p.register("half", half.port)
             self.p.session("t2", "half")
             s, r, status, _, _ = ws_connect(self.p.port, host="t2.preview.test")
@@ -406,7 +393,7 @@ class ReloadAndTunnels(unittest.TestCase):
             while chunk := s.recv(4096):
                 rest += chunk
             # A close frame now would be read as the rest of the container's frame.
-            self.assertEqual(got, ws_frame(2, b"x" * 100, mask=False)[:50])
+            self.assertEqual(got, HALF_FRAME)
             self.assertEqual(rest, b"")
             s.close()
             self.reload_with(session_rule() + fixed("one"))
