@@ -5,7 +5,19 @@
 namespace sg::admin {
 
 Api::Api(registry::Registry& registry, ApiSettings settings)
-    : registry_(registry), settings_(std::move(settings)) {}
+    : registry_(registry), settings_(std::move(settings)) {
+  reconfigure(settings_.policy, settings_.links, settings_.token_param);
+}
+
+Response Api::offload(std::function<Response()> work) {
+  if (!settings_.store_call) return work();
+  Response r;
+  r.later = [call = settings_.store_call,
+             work = std::move(work)](std::function<void(Response)> done) mutable {
+    call(std::move(work), std::move(done));
+  };
+  return r;
+}
 
 bool Api::token_matches(std::string_view presented, std::string_view expected) {
   // Every byte of the expected token is always compared, whatever the presented length.
@@ -45,8 +57,14 @@ Response Api::handle(const Request& req) {
   }
   std::vector<std::string> parts = split_path(req.path);
   if (parts.size() >= 2 && parts[0] == "v1") {
-    if (parts[1] == "containers") return containers(req, parts);
-    if (parts[1] == "sessions") return sessions(req, parts);
+    if (parts[1] == "containers" || parts[1] == "sessions") {
+      // The request and this reload's settings travel with the call; `this` outlives it (the
+      // pool is drained before the API is destroyed).
+      return offload([this, req, parts = std::move(parts), live = live_] {
+        return parts[1] == "containers" ? containers(req, parts, *live)
+                                        : sessions(req, parts, *live);
+      });
+    }
     if (parts[1] == "routes") return routes(req, parts);
     if (parts[1] == "config") return config(req, parts);
   }

@@ -1,8 +1,11 @@
 // The admin REST API (/v1/...): containers, sessions, routes, health. JSON in and out,
-// bearer-token auth, field-level validation errors. Runs on the control-plane thread.
+// bearer-token auth, field-level validation errors. Runs on the control-plane thread; what
+// touches the store runs through `store_call` (the StorePool), so health, readiness, metrics
+// and routes answer at once whatever the store is doing.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,13 @@ struct ReloadOutcome {
   int64_t took_ms = 0;
 };
 
+// What a reload may change, read by store calls in flight: one immutable copy per reload.
+struct ApiLive {
+  net::AddressPolicy policy;                        // where containers may live
+  std::shared_ptr<const access::LinkSigner> links;  // null or unable to sign: no link issuing
+  std::string token_param = "sg_token";
+};
+
 struct ApiSettings {
   std::string token;
   net::AddressPolicy policy;  // where containers may live
@@ -40,8 +50,12 @@ struct ApiSettings {
   std::function<std::string()> metrics;  // Prometheus text for GET /metrics
   std::function<Readiness()> ready;
   observe::ControlMetrics* counters = nullptr;
-  const access::LinkSigner* links = nullptr;  // null or unable to sign: no link issuing
+  std::shared_ptr<const access::LinkSigner> links;  // null or unable to sign: no link issuing
   std::string token_param = "sg_token";
+  // Runs `work` (which calls the store) off the control-plane loop and hands its answer to
+  // `done` on that loop; unset: runs it inline.
+  std::function<void(std::function<Response()> work, std::function<void(Response)> done)>
+      store_call;
   // Starts a reload; the completion gets its outcome on the control-plane thread.
   std::function<void(std::function<void(const ReloadOutcome&)>)> reload;
 };
@@ -50,26 +64,29 @@ class Api {
  public:
   Api(registry::Registry& registry, ApiSettings settings);
   Response handle(const Request& req);
-  // After a reload: where containers may live and the preview-link signer (kept alive by the
-  // caller until the next call).
-  void reconfigure(net::AddressPolicy policy, const access::LinkSigner* links,
+  // After a reload: where containers may live and the preview-link signer. Calls in flight
+  // finish with what they started with.
+  void reconfigure(net::AddressPolicy policy, std::shared_ptr<const access::LinkSigner> links,
                    std::string token_param) {
-    settings_.policy = std::move(policy);
-    settings_.links = links;
-    settings_.token_param = std::move(token_param);
+    live_ = std::make_shared<const ApiLive>(
+        ApiLive{std::move(policy), std::move(links), std::move(token_param)});
   }
 
   // Constant-time comparison of the presented bearer token.
   static bool token_matches(std::string_view presented, std::string_view expected);
 
  private:
-  Response containers(const Request& req, const std::vector<std::string>& parts);
-  Response sessions(const Request& req, const std::vector<std::string>& parts);
+  // Off the loop (store calls): answered through store_call.
+  Response offload(std::function<Response()> work);
+  Response containers(const Request& req, const std::vector<std::string>& parts,
+                      const ApiLive& live);
+  Response sessions(const Request& req, const std::vector<std::string>& parts, const ApiLive& live);
   Response routes(const Request& req, const std::vector<std::string>& parts);
   Response config(const Request& req, const std::vector<std::string>& parts);
-  Response put_container(const Request& req, const std::string& id);
+  Response put_container(const Request& req, const std::string& id, const ApiLive& live);
   Response list_sessions(const Request& req);
-  Response session_links(const Request& req, const std::string& id, bool revoke);
+  Response session_links(const Request& req, const std::string& id, bool revoke,
+                         const ApiLive& live);
   Response put_session(const Request& req, const std::string& id);
 
   void count_write() {
@@ -78,6 +95,7 @@ class Api {
 
   registry::Registry& registry_;
   ApiSettings settings_;
+  std::shared_ptr<const ApiLive> live_;
 };
 
 }  // namespace sg::admin

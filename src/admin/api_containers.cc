@@ -11,7 +11,8 @@ using registry::Container;
 using registry::Millis;
 using registry::Session;
 
-Response Api::containers(const Request& req, const std::vector<std::string>& parts) {
+Response Api::containers(const Request& req, const std::vector<std::string>& parts,
+                         const ApiLive& live) {
   auto& store = registry_.store();
   if (parts.size() == 2) {
     if (req.method != "GET") return method_not_allowed("GET");
@@ -51,10 +52,10 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
         container_json, settings_.counters);
   }
   if (req.method != "PUT") return method_not_allowed("GET, PUT, DELETE");
-  return put_container(req, id);
+  return put_container(req, id, live);
 }
 
-Response Api::put_container(const Request& req, const std::string& id) {
+Response Api::put_container(const Request& req, const std::string& id, const ApiLive& live) {
   auto& store = registry_.store();
   json::object body;
   if (auto bad = parse_object(req, body, {"address", "status", "lease_ttl"})) return *bad;
@@ -71,7 +72,7 @@ Response Api::put_container(const Request& req, const std::string& id) {
         "'" + c.address_text + "' is not IP:PORT (an IP literal; host names are not accepted)");
   }
   c.address_text = net::format_endpoint(c.address);
-  if (std::string why = settings_.policy.check(c.address); !why.empty()) {
+  if (std::string why = live.policy.check(c.address); !why.empty()) {
     return validation("address", why);
   }
   c.status = registry::ContainerStatus::kReady;

@@ -17,7 +17,8 @@ namespace {
 constexpr Millis kMaxLifetime = 3650LL * 86400000;
 }  // namespace
 
-Response Api::sessions(const Request& req, const std::vector<std::string>& parts) {
+Response Api::sessions(const Request& req, const std::vector<std::string>& parts,
+                       const ApiLive& live) {
   auto& store = registry_.store();
   if (parts.size() == 2) {
     if (req.method != "GET") return method_not_allowed("GET");
@@ -29,7 +30,7 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
   }
   if (parts.size() == 4 && (parts[3] == "links" || parts[3] == "revoke-links")) {
     if (req.method != "POST") return method_not_allowed("POST");
-    return session_links(req, id, parts[3] == "revoke-links");
+    return session_links(req, id, parts[3] == "revoke-links", live);
   }
   if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
   if (req.method == "GET" || req.method == "DELETE") {
@@ -81,7 +82,8 @@ Response Api::list_sessions(const Request& req) {
 }
 
 // POST .../links issues a preview link; POST .../revoke-links revokes every link issued so far.
-Response Api::session_links(const Request& req, const std::string& id, bool revoke) {
+Response Api::session_links(const Request& req, const std::string& id, bool revoke,
+                            const ApiLive& live) {
   auto& store = registry_.store();
   std::optional<Session> s;
   if (auto e = store.get_session(id, s)) return store_failure(e, settings_.counters);
@@ -93,7 +95,7 @@ Response Api::session_links(const Request& req, const std::string& id, bool revo
     if (auto e = store.put_session(*s)) return store_failure(e, settings_.counters);
     return json_response(200, json::object{{"session", id}, {"link_epoch", s->link_epoch}});
   }
-  if (!settings_.links || !settings_.links->can_sign()) {
+  if (!live.links || !live.links->can_sign()) {
     return error(409, "no_signing_key", "configure security.link_keys to issue preview links");
   }
   Millis ttl = 3600000;
@@ -107,11 +109,11 @@ Response Api::session_links(const Request& req, const std::string& id, bool revo
     }
   }
   const int64_t expires_s = (registry::now_ms() + ttl + 999) / 1000;
-  std::string token = settings_.links->issue(id, expires_s, s->link_epoch);
+  std::string token = live.links->issue(id, expires_s, s->link_epoch);
   return json_response(201, json::object{{"session", id},
                                          {"token", token},
                                          {"expires_at", expires_s * 1000},
-                                         {"query", settings_.token_param + "=" + token}});
+                                         {"query", live.token_param + "=" + token}});
 }
 
 Response Api::put_session(const Request& req, const std::string& id) {

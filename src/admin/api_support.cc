@@ -189,7 +189,19 @@ Response method_not_allowed(std::string_view allow) {
 
 Response store_failure(const registry::StoreError& e, observe::ControlMetrics* m) {
   if (m) m->store_errors.add();
-  return error(503, "store_unavailable", "the registry store failed: " + e.message);
+  Response r;
+  if (e.timed_out) {
+    if (m) m->store_timeouts.add();
+    // The write may have been applied or not; every write is idempotent, so a retry is safe
+    // and leaves one record either way (docs/deployment.md, "Store outages").
+    r = error(503, "store_timeout",
+              "the registry store did not answer in time (" + e.message +
+                  "); the change may or may not have been made: retry it");
+  } else {
+    r = error(503, "store_unavailable", "the registry store failed: " + e.message);
+  }
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 }  // namespace sg::admin

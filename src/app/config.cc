@@ -55,6 +55,14 @@ bool parse_duration(std::string_view s, Millis& out) {
   return true;
 }
 
+std::string format_duration(Millis d) {
+  const int64_t v = d.count();
+  if (v != 0 && v % 3'600'000 == 0) return std::to_string(v / 3'600'000) + "h";
+  if (v != 0 && v % 60'000 == 0) return std::to_string(v / 60'000) + "m";
+  if (v != 0 && v % 1000 == 0) return std::to_string(v / 1000) + "s";
+  return std::to_string(v) + "ms";
+}
+
 bool parse_size(std::string_view s, size_t& out) {
   size_t i = 0;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;

@@ -92,6 +92,8 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
 
 // "10s", "250ms", "5m", "1h" -> milliseconds. False on junk.
 bool parse_duration(std::string_view s, Millis& out);
+// The largest exact unit: 8760h, 90s, 250ms.
+std::string format_duration(Millis d);
 // "32768", "32KiB", "1MiB" -> bytes.
 bool parse_size(std::string_view s, size_t& out);
 

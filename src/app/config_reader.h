@@ -60,15 +60,18 @@ class Reader {
     return true;
   }
 
-  void duration(const YAML::Node& parent, const char* key, std::string_view where, Millis& out) {
+  // A duration from 1 ms to `max` (a year unless said otherwise: far beyond any timeout, and
+  // far from where a deadline in nanoseconds overflows).
+  void duration(const YAML::Node& parent, const char* key, std::string_view where, Millis& out,
+                Millis max = Millis(365LL * 86'400'000)) {
     const YAML::Node n = parent[key];
     if (!n) return;
     std::string s;
     if (!scalar(n, key, s)) return;
     Millis v{};
-    if (!parse_duration(s, v) || v.count() <= 0) {
-      error(n, std::string(where) + "." + key + ": invalid duration '" + s +
-                   "' (use a positive number with ms, s, m or h, e.g. 10s)");
+    if (!parse_duration(s, v) || v.count() <= 0 || v > max) {
+      error(n, std::string(where) + "." + key + ": invalid duration '" + s + "' (expected 1ms.." +
+                   format_duration(max) + ": a number with ms, s, m or h, e.g. 10s)");
       return;
     }
     out = v;

@@ -6,15 +6,18 @@
 namespace sg::app {
 
 void read_store(Reader& r, const YAML::Node& st, Config& cfg) {
-  if (r.mapping(st, "store",
-                {"type", "path", "synchronous", "url", "prefix", "username", "password",
-                 "password_env", "connect_timeout", "command_timeout", "check_interval"})) {
+  if (r.mapping(
+          st, "store",
+          {"type", "path", "synchronous", "url", "prefix", "username", "password", "password_env",
+           "connect_timeout", "command_timeout", "check_interval", "concurrency", "queue_limit"})) {
     if (st["type"] && r.scalar(st["type"], "type", cfg.store.type) && cfg.store.type != "sqlite" &&
         cfg.store.type != "redis") {
       r.error(st["type"],
               "store.type '" + cfg.store.type + "' is not available (known: sqlite, redis)");
     }
     const bool redis = cfg.store.type == "redis";
+    r.size(st, "concurrency", "store", cfg.store.concurrency, 1, 64);
+    r.size(st, "queue_limit", "store", cfg.store.queue_limit, 0, 100000);
     for (const char* k : {"path", "synchronous"}) {
       if (st[k] && redis) r.error(st[k], std::string("store.") + k + " applies to type sqlite");
     }
@@ -70,9 +73,9 @@ void read_store(Reader& r, const YAML::Node& st, Config& cfg) {
                 "store: a Redis ACL user needs a password (password, password_env or the url)");
       }
       Millis connect{ep.connect_timeout_ms}, command{ep.command_timeout_ms};
-      r.duration(st, "connect_timeout", "store", connect);
-      r.duration(st, "command_timeout", "store", command);
-      r.duration(st, "check_interval", "store", cfg.store.redis.check_interval);
+      r.duration(st, "connect_timeout", "store", connect, Millis(60'000));
+      r.duration(st, "command_timeout", "store", command, Millis(60'000));
+      r.duration(st, "check_interval", "store", cfg.store.redis.check_interval, Millis(3'600'000));
       ep.connect_timeout_ms = connect.count();
       ep.command_timeout_ms = command.count();
     }

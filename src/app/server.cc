@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "admin/api_support.h"
 #include "app/server.h"
 
 namespace sg::app {
@@ -26,6 +27,7 @@ int Server::run() {
   follow_store();
   if (!start_admin()) return 1;
   start_lifecycle();
+  probe_store();
   handle_signals();
   for (auto& w : workers_) w->start();
   if (feed_) feed_->start();
@@ -44,6 +46,8 @@ int Server::run() {
       (config_.admin.enabled ? "; admin API on http://" + config_.admin.address_text : ""));
   notify_ready("serving, configuration generation 1");
   main_io_.run();
+  // Store calls still running finish against a registry and store that still exist.
+  if (store_pool_) store_pool_.reset();
   if (reload_thread_.joinable()) reload_thread_.join();
   if (feed_) feed_->stop();
   for (auto& w : workers_) w->join();
@@ -58,6 +62,8 @@ bool Server::open_store() {
     return false;
   }
   log("store: " + store_.description);
+  store_pool_ =
+      std::make_unique<registry::StorePool>(config_.store.concurrency, config_.store.queue_limit);
   return true;
 }
 
@@ -106,10 +112,14 @@ bool Server::make_workers() {
 
 bool Server::load_registry() {
   reg_ = std::make_unique<registry::Registry>(
-      *store_.store, [this](const std::string& id, registry::RoutePtr route) {
+      *store_.store,
+      [this](const std::string& id, registry::RoutePtr route) {
         control_.route_changes_published.add();
         for (auto& w : workers_) w->post_route(id, route);
-      });
+      },
+      // Writes run on the store pool; what they announce is applied here, in their order
+      // (and before the write's answer, which is posted after it).
+      [this](std::function<void()> apply) { asio::post(main_io_, std::move(apply)); });
   registry::StoreError load_error;
   const auto began = std::chrono::steady_clock::now();
   auto routes = reg_->load(load_error);
@@ -117,6 +127,7 @@ bool Server::load_registry() {
                       std::chrono::steady_clock::now() - began)
                       .count();
   synced_ = !load_error;
+  store_up_ = !load_error;
   if (load_error && !store_.shared) {
     log("store: " + load_error.message);
     return false;
@@ -158,7 +169,8 @@ admin::Readiness Server::readiness() {
     return r;
   }
   if (!store_.shared) {
-    r.store_ok = r.ready = store_.store->ping();
+    r.store_ok = r.ready = store_up_.load(std::memory_order_relaxed);
+    if (!r.ready) r.detail = "the store did not answer its last check";
     return r;
   }
   r.store_ok = r.routes_current = feed_state_.up;
@@ -184,18 +196,23 @@ bool Server::start_admin() {
     std::vector<const observe::WorkerMetrics*> ws;
     for (const auto& w : workers_) ws.push_back(&w->metrics());
     std::string out;
-    observe::render_prometheus(ws, control_, reg_->route_count(), store_.store->ping(), out);
+    observe::render_prometheus(ws, control_, reg_->route_count(),
+                               store_up_.load(std::memory_order_relaxed), out);
     const BuildInfo& b = build_info();
     observe::render_build_info(b.version, b.commit, b.build_type, out);
     observe::render_process_metrics(out);
     return out;
   };
   settings.ready = [this] { return readiness(); };
-  settings.links = &runtime_->links;
+  settings.links = std::shared_ptr<const access::LinkSigner>(runtime_, &runtime_->links);
   settings.reload = [this](std::function<void(const admin::ReloadOutcome&)> done) {
     start_reload("admin API", std::move(done));
   };
   settings.token_param = config_.security.token_param;
+  settings.store_call = [this](std::function<admin::Response()> work,
+                               std::function<void(admin::Response)> done) {
+    call_store(std::move(work), std::move(done));
+  };
   api_ = std::make_unique<admin::Api>(*reg_, std::move(settings));
   admin_server_ = std::make_unique<admin::HttpServer>(
       main_io_, [this](const admin::Request& r) { return api_->handle(r); });
@@ -209,19 +226,82 @@ bool Server::start_admin() {
   return true;
 }
 
+void Server::call_store(std::function<admin::Response()> work,
+                        std::function<void(admin::Response)> done) {
+  auto answer = std::make_shared<std::function<void(admin::Response)>>(std::move(done));
+  const bool queued = store_pool_->submit([this, work = std::move(work), answer] {
+    admin::Response r = work();
+    asio::post(main_io_, [answer, r = std::move(r)]() mutable { (*answer)(std::move(r)); });
+  });
+  if (queued) return;
+  control_.store_busy.add();
+  admin::Response r = admin::error(503, "store_busy",
+                                   "too many registry store calls waiting (" +
+                                       std::to_string(store_pool_->queue_limit()) +
+                                       ", store.queue_limit): nothing was changed; retry it");
+  r.headers.emplace_back("Retry-After", "1");
+  (*answer)(std::move(r));
+}
+
 void Server::start_lifecycle() {
   sweeper_.expires_after(config_.sweep_interval);
   sweeper_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    store_log_.report("activity not saved", reg_->flush_activity());
-    auto swept = reg_->sweep(registry::now_ms());
-    store_log_.report("sweep skipped", swept.error);
-    for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
-    for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
-    control_.sessions_expired_idle.add(swept.idle.size());
-    control_.sessions_expired_absolute.add(swept.expired.size());
     start_lifecycle();
+    if (lifecycle_running_) return;  // the last round still waits on the store
+    lifecycle_round();
   });
+}
+
+// One round of activity writes and expiry, on the store pool; the results come back here.
+void Server::lifecycle_round() {
+  auto batch = reg_->take_activity();
+  const registry::Millis now = registry::now_ms();
+  auto due = reg_->due(now);
+  if (batch.empty() && due.empty()) return;
+  lifecycle_running_ = true;
+  auto round = [this, batch, due = std::move(due), now] {
+    registry::StoreError touched;
+    if (!batch.empty()) touched = store_.store->touch_sessions(batch);
+    std::vector<registry::Expiry> results;
+    registry::StoreError expired;
+    if (!due.empty()) expired = store_.store->expire_sessions(due, now, results);
+    asio::post(main_io_, [this, batch, touched = std::move(touched), results = std::move(results),
+                          expired = std::move(expired)]() mutable {
+      lifecycle_running_ = false;
+      if (touched) reg_->restore_activity(batch);
+      store_log_.report("activity not saved", touched);
+      auto swept = reg_->finish_sweep(results, std::move(expired));
+      store_log_.report("sweep skipped", swept.error);
+      for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
+      for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
+      control_.sessions_expired_idle.add(swept.idle.size());
+      control_.sessions_expired_absolute.add(swept.expired.size());
+    });
+  };
+  if (!store_pool_->submit(std::move(round))) {
+    lifecycle_running_ = false;
+    reg_->restore_activity(batch);
+  }
+}
+
+// Health checks and metrics report the store's state as of its last probe: they never wait on
+// the store themselves.
+void Server::probe_store() {
+  probe_timer_.expires_after(std::chrono::seconds(1));
+  probe_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) probe_store();
+  });
+  if (probe_running_) return;
+  probe_running_ = true;
+  const bool queued = store_pool_->submit([this] {
+    const bool up = store_.store->ping();
+    asio::post(main_io_, [this, up] {
+      probe_running_ = false;
+      store_up_.store(up, std::memory_order_relaxed);
+    });
+  });
+  if (!queued) probe_running_ = false;
 }
 
 int serve(const Config& config, bool upgrade) {

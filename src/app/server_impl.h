@@ -3,6 +3,7 @@
 // (server_upgrade.cc). Internal to src/app; `serve` (server.h) is the entry point.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -29,6 +30,7 @@
 #include "proxy/worker.h"
 #include "registry/registry.h"
 #include "registry/store_factory.h"
+#include "registry/store_pool.h"
 
 namespace sg::app {
 
@@ -75,8 +77,12 @@ class Server {
 
   bool start_admin();
 
-  // Activity to the store and expiry sweeps, every sweep_interval.
+  // Activity to the store and expiry sweeps, every sweep_interval, and a store probe.
   void start_lifecycle();
+  void lifecycle_round();
+  void probe_store();
+  // An admin call's store work on the store pool; its answer back on this loop.
+  void call_store(std::function<admin::Response()> work, std::function<void(admin::Response)> done);
 
   // SIGHUP reloads the configuration (and with it the certificates). SIGUSR2 changes nothing
   // yet. Neither is fatal (their default action would end the process without a drain).
@@ -151,6 +157,7 @@ class Server {
   std::unique_ptr<admin::HttpServer> admin_server_;
   StoreErrorLog store_log_{log};
   asio::steady_timer sweeper_{main_io_};
+  asio::steady_timer probe_timer_{main_io_};
   asio::signal_set signals_{main_io_, SIGTERM, SIGINT, SIGQUIT};
   asio::signal_set rotate_{main_io_, SIGUSR1};
   asio::signal_set ignored_{main_io_, SIGHUP, SIGUSR2};
@@ -158,12 +165,17 @@ class Server {
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool stopping_ = false;
   bool tunnels_told_ = false;
+  bool lifecycle_running_ = false;
+  bool probe_running_ = false;
+  std::atomic<bool> store_up_{false};
   bool announcing_ = false;  // /readyz fails before the drain (timeouts.drain_announce)
   std::unique_ptr<Takeover> takeover_;
   std::unique_ptr<UpgradeListener> upgrades_;
   bool reloading_ = false;
   bool reload_again_ = false;  // a SIGHUP came during a reload
   std::thread reload_thread_;
+  // Last, so it is joined first: its calls use the store, the registry and the loop above.
+  std::unique_ptr<registry::StorePool> store_pool_;
 };
 
 }  // namespace sg::app

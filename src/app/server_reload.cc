@@ -124,7 +124,10 @@ void Server::apply_reload(ReloadPlan& plan, const std::string& trigger,
   reconfigure_access_log(plan.config.access_log);
   config_ = std::move(plan.config);
   runtime_ = make_runtime(states);
-  if (api_) api_->reconfigure(policy_, &runtime_->links, config_.security.token_param);
+  if (api_)
+    api_->reconfigure(policy_,
+                      std::shared_ptr<const access::LinkSigner>(runtime_, &runtime_->links),
+                      config_.security.token_param);
   watch_certificates();
   auto left = std::make_shared<size_t>(workers_.size());
   auto then = std::make_shared<std::function<void()>>(std::move(applied));

@@ -65,6 +65,7 @@ void Server::begin_shutdown(const std::string& why) {
   stopping_ = true;
   notify_stopping();
   sweeper_.cancel();
+  probe_timer_.cancel();
   certificates_.stop();
   rotate_.cancel();
   ignored_.cancel();

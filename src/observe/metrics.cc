@@ -198,6 +198,12 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
   sample(out, "sessiongate_store_operations_total", "", static_cast<double>(c.store_ops.get()));
   header(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.");
   sample(out, "sessiongate_store_errors_total", "", static_cast<double>(c.store_errors.get()));
+  header(out, "sessiongate_store_timeouts_total", "counter",
+         "Admin store calls the store did not answer in time (503 store_timeout).");
+  sample(out, "sessiongate_store_timeouts_total", "", static_cast<double>(c.store_timeouts.get()));
+  header(out, "sessiongate_store_busy_total", "counter",
+         "Admin calls refused at once because the store pool's queue was full (503 store_busy).");
+  sample(out, "sessiongate_store_busy_total", "", static_cast<double>(c.store_busy.get()));
   by_result(out, "sessiongate_tls_reloads_total",
             "Certificate reloads of TLS listeners: ok (new files in use) or failed (the previous "
             "certificates still serve; the log says why).",

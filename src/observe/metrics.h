@@ -51,6 +51,16 @@ class Counter {
   std::atomic<uint64_t> v_{0};
 };
 
+// A counter several threads increment (the store pool's calls).
+class SharedCounter {
+ public:
+  void add(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
 // Latency histogram with fixed buckets (seconds), single writer.
 class Histogram {
  public:
@@ -111,10 +121,13 @@ struct WorkerMetrics {
 
 // Control-plane metrics, written only by the control-plane thread.
 struct ControlMetrics {
-  Counter store_ops;
-  Counter store_errors;
-  Counter container_registrations;
-  Counter heartbeats;
+  // Written by the store pool's threads.
+  SharedCounter store_ops;
+  SharedCounter store_errors;
+  SharedCounter store_timeouts;  // of store_errors: the store did not answer in time
+  SharedCounter store_busy;      // admin calls refused because the store pool's queue was full
+  SharedCounter container_registrations;
+  SharedCounter heartbeats;
   Counter sessions_expired_idle;
   Counter sessions_expired_absolute;
   Counter route_changes_published;

@@ -78,6 +78,7 @@ bool parse_redis_url(std::string_view url, RedisEndpoint& out, std::string& erro
 
 bool RedisConnection::connect(std::string& error) {
   close();
+  timed_out_ = false;
   redisContext* c =
       redisConnectWithTimeout(ep_.host.c_str(), ep_.port, to_timeval(ep_.connect_timeout_ms));
   if (c == nullptr) {
@@ -85,6 +86,7 @@ bool RedisConnection::connect(std::string& error) {
     return false;
   }
   if (c->err) {
+    timed_out_ = std::string_view(c->errstr).find("timed out") != std::string_view::npos;
     error = "connect " + ep_.host + ":" + std::to_string(ep_.port) + ": " + c->errstr;
     redisFree(c);
     return false;
@@ -135,7 +137,9 @@ void RedisConnection::close() {
 
 Reply RedisConnection::fail(std::string& error) {
   error = ctx_ && ctx_->err ? std::string(ctx_->errstr) : "connection lost";
-  if (error.empty() || error == "Resource temporarily unavailable") {
+  timed_out_ = error.empty() || error == "Resource temporarily unavailable" ||
+               error.find("timed out") != std::string::npos;
+  if (timed_out_) {
     error = "no reply within " + std::to_string(ep_.command_timeout_ms) + " ms";
   }
   close();

@@ -62,6 +62,10 @@ class RedisConnection {
   void append(const std::vector<std::string_view>& args);
   Reply read(std::string& error);
 
+  // The last failure was a command or connect timeout (the server did not answer in time),
+  // not a refused or broken connection.
+  bool timed_out() const { return timed_out_; }
+
   redisContext* raw() { return ctx_; }
   const RedisEndpoint& endpoint() const { return ep_; }
 
@@ -71,6 +75,7 @@ class RedisConnection {
   RedisEndpoint ep_;
   std::string name_;
   redisContext* ctx_ = nullptr;
+  bool timed_out_ = false;
 };
 
 }  // namespace sg::registry

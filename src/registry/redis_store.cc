@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <charconv>
 #include <unordered_map>
 
@@ -51,54 +52,94 @@ std::string after_bound(const std::string& after) {
 
 }  // namespace
 
-RedisStore::RedisStore(RedisEndpoint endpoint, std::string prefix)
-    : conn_(std::move(endpoint), "sessiongate-store"), prefix_(std::move(prefix)) {}
+RedisStore::RedisStore(RedisEndpoint endpoint, std::string prefix, size_t connections)
+    : endpoint_(std::move(endpoint)),
+      prefix_(std::move(prefix)),
+      max_connections_(std::max<size_t>(1, connections)) {}
 
-StoreError RedisStore::io_error(const std::string& what) {
+RedisStore::Lease RedisStore::lease() {
+  std::unique_lock lock(pool_mu_);
+  freed_.wait(lock, [this] { return !idle_.empty() || created_ < max_connections_; });
+  if (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(c));
+  }
+  ++created_;
+  return Lease(*this, std::make_unique<RedisConnection>(endpoint_, "sessiongate-store"));
+}
+
+void RedisStore::give_back(std::unique_ptr<RedisConnection> c) {
+  std::lock_guard lock(pool_mu_);
+  idle_.push_back(std::move(c));
+  freed_.notify_one();
+}
+
+StoreError RedisStore::io_error(const RedisConnection& c, const std::string& what) {
+  std::lock_guard lock(state_mu_);
   last_error_ = what;
+  if (c.timed_out()) {
+    // A store that stops answering (hung, overloaded, partitioned) would make every call wait
+    // out the timeout; until one succeeds, calls fail fast between attempts instead.
+    backoff_ = backoff_.count() == 0 ? kBackoffMin : std::min(backoff_ * 2, kBackoffMax);
+    retry_at_ = std::chrono::steady_clock::now() + backoff_;
+    return {"redis timeout: " + what, true};
+  }
   backoff_ = kBackoffMin;
   retry_at_ = std::chrono::steady_clock::now();  // the next call may reconnect at once
   return {"redis unavailable: " + what};
 }
 
-StoreError RedisStore::ready() {
-  if (conn_.connected()) {
-    if (conn_.idle_alive()) return {};
-    conn_.close();  // closed while idle (e.g. Redis restarted): reconnect before writing
-  }
+StoreError RedisStore::ready(RedisConnection& c) {
   const auto now = std::chrono::steady_clock::now();
-  if (now < retry_at_) {
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
-    return {"redis unavailable: " + last_error_ + " (next attempt in " +
-            std::to_string(wait.count()) + " ms)"};
+  {
+    std::lock_guard lock(state_mu_);
+    if (now < retry_at_) {
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+      return {"redis unavailable: " + last_error_ + " (next attempt in " +
+              std::to_string(wait.count()) + " ms)"};
+    }
+  }
+  if (c.connected()) {
+    if (c.idle_alive()) return {};
+    c.close();  // closed while idle (e.g. Redis restarted): reconnect before writing
   }
   std::string err;
-  if (conn_.connect(err)) {
+  if (c.connect(err)) {
+    std::lock_guard lock(state_mu_);
     backoff_ = std::chrono::milliseconds(0);
     return {};
   }
+  std::lock_guard lock(state_mu_);
   last_error_ = err;
   backoff_ = backoff_.count() == 0 ? kBackoffMin : std::min(backoff_ * 2, kBackoffMax);
   retry_at_ = now + backoff_;
-  return {"redis unavailable: " + err};
+  return {"redis unavailable: " + err, c.timed_out()};
 }
 
-StoreError RedisStore::run(const char* body, std::vector<std::string_view> args, Reply& reply) {
-  if (auto e = ready()) return e;
+StoreError RedisStore::run(RedisConnection& c, const char* body, std::vector<std::string_view> args,
+                           Reply& reply) {
+  if (auto e = ready(c)) return e;
   const Script& s = script_for(body);
   args.insert(args.begin(), {"EVALSHA", s.sha, "0", prefix_});
   std::string err;
-  reply = conn_.command(args, err);
-  if (!reply) return io_error(err);
+  reply = c.command(args, err);
+  if (!reply) return io_error(c, err);
   if (reply->type == REDIS_REPLY_ERROR && reply_text(reply.get()).starts_with("NOSCRIPT")) {
     // Script cache empty (Redis restarted or SCRIPT FLUSH): send the text once.
     args[0] = "EVAL";
     args[1] = s.text;
-    reply = conn_.command(args, err);
-    if (!reply) return io_error(err);
+    reply = c.command(args, err);
+    if (!reply) return io_error(c, err);
   }
   if (reply->type == REDIS_REPLY_ERROR) return {error_text(reply.get())};
+  succeeded();
   return {};
+}
+
+void RedisStore::succeeded() {
+  std::lock_guard lock(state_mu_);
+  backoff_ = std::chrono::milliseconds(0);
 }
 
 StoreError RedisStore::announce_message(const redisReply* r, Change* out) {
@@ -111,11 +152,11 @@ StoreError RedisStore::announce_message(const redisReply* r, Change* out) {
 }
 
 StoreError RedisStore::put_container(Container& c) {
-  std::lock_guard lock(mu_);
+  Lease conn = lease();
   const std::string lease = std::to_string(c.lease_ttl);
   const std::string now = std::to_string(now_ms());
   Reply r;
-  if (auto e = run(redis_scripts::kPutContainer,
+  if (auto e = run(*conn, redis_scripts::kPutContainer,
                    {c.id, c.address_text, to_string(c.status), lease, now}, r)) {
     return e;
   }
@@ -126,10 +167,10 @@ StoreError RedisStore::put_container(Container& c) {
 }
 
 StoreError RedisStore::heartbeat(const std::string& id, Millis now, Container& out, bool& found) {
-  std::lock_guard lock(mu_);
+  Lease conn = lease();
   const std::string at = std::to_string(now);
   Reply r;
-  if (auto e = run(redis_scripts::kHeartbeat, {id, at}, r)) return e;
+  if (auto e = run(*conn, redis_scripts::kHeartbeat, {id, at}, r)) return e;
   found = r->type != REDIS_REPLY_NIL;
   if (!found) return {};
   Change ch;
@@ -143,15 +184,15 @@ StoreError RedisStore::delete_container(const std::string& id, bool& found) {
 }
 
 StoreError RedisStore::delete_record(const char* script, const std::string& id, bool& found) {
-  std::lock_guard lock(mu_);
+  Lease conn = lease();
   Reply r;
-  if (auto e = run(script, {id}, r)) return e;
+  if (auto e = run(*conn, script, {id}, r)) return e;
   found = r->type != REDIS_REPLY_NIL;
   return found ? announce_message(r.get(), nullptr) : StoreError{};
 }
 
 StoreError RedisStore::put_session(Session& s) {
-  std::lock_guard lock(mu_);
+  Lease conn = lease();
   std::string index;
   for (const auto& [k, v] : s.labels) {
     if (!index.empty()) index.push_back(' ');
@@ -163,7 +204,7 @@ StoreError RedisStore::put_session(Session& s) {
   const std::string epoch = std::to_string(s.link_epoch);
   const std::string now = std::to_string(now_ms());
   Reply r;
-  if (auto e = run(redis_scripts::kPutSession,
+  if (auto e = run(*conn, redis_scripts::kPutSession,
                    {s.id, s.container_id, labels, idle, expires, s.access, epoch, now, index}, r)) {
     return e;
   }
@@ -178,7 +219,7 @@ StoreError RedisStore::delete_session(const std::string& id, bool& found) {
 }
 
 StoreError RedisStore::touch_sessions(const std::vector<std::pair<std::string, Millis>>& seen) {
-  std::lock_guard lock(mu_);
+  Lease conn = lease();
   // Batches of kPage: one script call never holds Redis for long, whatever the batch size.
   for (size_t from = 0; from < seen.size(); from += kPage) {
     const size_t to = std::min(seen.size(), from + kPage);
@@ -192,21 +233,21 @@ StoreError RedisStore::touch_sessions(const std::vector<std::pair<std::string, M
       args.push_back(times[i - from]);
     }
     Reply r;
-    if (auto e = run(redis_scripts::kTouch, std::move(args), r)) return e;
+    if (auto e = run(*conn, redis_scripts::kTouch, std::move(args), r)) return e;
   }
   return {};
 }
 
 StoreError RedisStore::expire_sessions(const std::vector<std::string>& ids, Millis now,
                                        std::vector<Expiry>& out) {
-  std::lock_guard lock(mu_);
+  Lease conn = lease();
   const std::string at = std::to_string(now);
   for (size_t from = 0; from < ids.size(); from += kPage) {
     const size_t to = std::min(ids.size(), from + kPage);
     std::vector<std::string_view> args{at};
     for (size_t i = from; i < to; ++i) args.push_back(ids[i]);
     Reply r;
-    if (auto e = run(redis_scripts::kExpire, std::move(args), r)) return e;
+    if (auto e = run(*conn, redis_scripts::kExpire, std::move(args), r)) return e;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != to - from) {
       return {"redis: unexpected expire result"};
     }
@@ -232,11 +273,11 @@ StoreError RedisStore::expire_sessions(const std::vector<std::string>& ids, Mill
 }
 
 StoreError RedisStore::get_container(const std::string& id, std::optional<Container>& out) {
-  std::lock_guard lock(mu_);
-  if (auto e = ready()) return e;
+  Lease conn = lease();
+  if (auto e = ready(*conn)) return e;
   std::string err;
-  Reply r = conn_.command({"HGETALL", prefix_ + "c:" + id}, err);
-  if (!r) return io_error(err);
+  Reply r = conn->command({"HGETALL", prefix_ + "c:" + id}, err);
+  if (!r) return io_error(*conn, err);
   if (r->type == REDIS_REPLY_ERROR) return {error_text(r.get())};
   out.reset();
   if (r->elements == 0) return {};
@@ -248,19 +289,19 @@ StoreError RedisStore::get_container(const std::string& id, std::optional<Contai
 }
 
 StoreError RedisStore::list_containers(std::vector<Container>& out) {
-  std::lock_guard lock(mu_);
-  if (auto e = ready()) return e;
-  if (auto e = read_index(conn_, prefix_, 'c', &out, nullptr)) return io_error(e.message);
+  Lease conn = lease();
+  if (auto e = ready(*conn)) return e;
+  if (auto e = read_index(*conn, prefix_, 'c', &out, nullptr)) return io_error(*conn, e.message);
   return {};
 }
 
-StoreError RedisStore::fetch_sessions(const std::vector<std::string>& ids,
+StoreError RedisStore::fetch_sessions(RedisConnection& c, const std::vector<std::string>& ids,
                                       std::vector<Session>& out) {
   std::string err;
-  for (const auto& id : ids) conn_.append({"HGETALL", prefix_ + "s:" + id});
+  for (const auto& id : ids) c.append({"HGETALL", prefix_ + "s:" + id});
   for (const auto& id : ids) {
-    Reply r = conn_.read(err);
-    if (!r) return io_error(err);
+    Reply r = c.read(err);
+    if (!r) return io_error(c, err);
     Session s;
     // Gone between the index read and this one: skip it, as a later read would.
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
@@ -272,18 +313,18 @@ StoreError RedisStore::fetch_sessions(const std::vector<std::string>& ids,
 }
 
 StoreError RedisStore::get_session(const std::string& id, std::optional<Session>& out) {
-  std::lock_guard lock(mu_);
-  if (auto e = ready()) return e;
+  Lease conn = lease();
+  if (auto e = ready(*conn)) return e;
   std::vector<Session> found;
-  if (auto e = fetch_sessions({id}, found)) return e;
+  if (auto e = fetch_sessions(*conn, {id}, found)) return e;
   out.reset();
   if (!found.empty()) out = std::move(found.front());
   return {};
 }
 
 StoreError RedisStore::list_sessions(const SessionQuery& q, std::vector<Session>& out) {
-  std::lock_guard lock(mu_);
-  if (auto e = ready()) return e;
+  Lease conn = lease();
+  if (auto e = ready(*conn)) return e;
   const std::string index = q.label_key.empty()
                                 ? prefix_ + "sessions"
                                 : prefix_ + "l:" + label_index_suffix(q.label_key, q.label_value);
@@ -293,24 +334,24 @@ StoreError RedisStore::list_sessions(const SessionQuery& q, std::vector<Session>
   while (out.size() < q.limit) {
     const std::string count = std::to_string(q.limit - out.size());
     Reply ids =
-        conn_.command({"ZRANGEBYLEX", index, after_bound(after), "+", "LIMIT", "0", count}, err);
-    if (!ids) return io_error(err);
+        conn->command({"ZRANGEBYLEX", index, after_bound(after), "+", "LIMIT", "0", count}, err);
+    if (!ids) return io_error(*conn, err);
     if (ids->type != REDIS_REPLY_ARRAY) return {error_text(ids.get())};
     if (ids->elements == 0) break;
     std::vector<std::string> page;
     for (size_t i = 0; i < ids->elements; ++i) page.emplace_back(reply_text(ids->element[i]));
     after = page.back();
-    if (auto e = fetch_sessions(page, out)) return e;
+    if (auto e = fetch_sessions(*conn, page, out)) return e;
   }
   return {};
 }
 
 StoreError RedisStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
                                 uint64_t& version) {
-  std::lock_guard lock(mu_);
-  if (auto e = ready()) return e;
-  if (auto e = load_from(conn_, prefix_, containers, sessions, version)) {
-    return io_error(e.message);
+  Lease conn = lease();
+  if (auto e = ready(*conn)) return e;
+  if (auto e = load_from(*conn, prefix_, containers, sessions, version)) {
+    return io_error(*conn, e.message);
   }
   return {};
 }
@@ -386,12 +427,12 @@ StoreError RedisStore::read_index(RedisConnection& conn, const std::string& pref
 }
 
 bool RedisStore::ping() {
-  std::lock_guard lock(mu_);
-  if (ready()) return false;
+  Lease conn = lease();
+  if (ready(*conn)) return false;
   std::string err;
-  Reply r = conn_.command({"PING"}, err);
+  Reply r = conn->command({"PING"}, err);
   if (!r) {
-    io_error(err);
+    io_error(*conn, err);
     return false;
   }
   return r->type == REDIS_REPLY_STATUS;

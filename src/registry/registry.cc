@@ -1,9 +1,18 @@
 #include "registry/registry.h"
 
+#include <algorithm>
+
 namespace sg::registry {
 
-Registry::Registry(Store& store, Sink sink) : store_(store), sink_(std::move(sink)) {
-  store_.on_change([this](const Change& c) { apply(c); });
+Registry::Registry(Store& store, Sink sink, Dispatch dispatch)
+    : store_(store), sink_(std::move(sink)), dispatch_(std::move(dispatch)) {
+  store_.on_change([this](const Change& c) {
+    if (!dispatch_) {
+      apply(c);
+      return;
+    }
+    dispatch_([this, c] { apply(c); });
+  });
 }
 
 std::vector<RoutePtr> Registry::load(StoreError& error) {
@@ -161,12 +170,25 @@ void Registry::record_activity(const std::string& session_id, Millis at) {
 }
 
 StoreError Registry::flush_activity() {
-  if (pending_activity_.empty()) return {};
+  auto batch = take_activity();
+  if (batch.empty()) return {};
+  StoreError err = store_.touch_sessions(batch);
+  if (err) restore_activity(batch);
+  return err;
+}
+
+std::vector<std::pair<std::string, Millis>> Registry::take_activity() {
   std::vector<std::pair<std::string, Millis>> batch(pending_activity_.begin(),
                                                     pending_activity_.end());
-  StoreError err = store_.touch_sessions(batch);
-  if (!err) pending_activity_.clear();
-  return err;
+  pending_activity_.clear();
+  return batch;
+}
+
+void Registry::restore_activity(const std::vector<std::pair<std::string, Millis>>& batch) {
+  for (const auto& [id, at] : batch) {
+    Millis& m = pending_activity_[id];
+    m = std::max(m, at);
+  }
 }
 
 void Registry::track_expiry(const std::string& id, const SessionLife& life) {
@@ -236,21 +258,31 @@ ResyncResult Registry::apply_snapshot(const Snapshot& snap) {
   return out;
 }
 
-SweepResult Registry::sweep(Millis now) {
-  SweepResult out;
-  std::vector<std::string> due;
+std::vector<std::string> Registry::due(Millis now) const {
+  std::vector<std::string> out;
   for (const auto& id : expiring_) {
     const SessionLife& life = sessions_.at(id);
     if ((life.expires_at > 0 && now >= life.expires_at) ||
         (life.idle_ttl > 0 && now - life.last_active_at >= life.idle_ttl)) {
-      due.push_back(id);
+      out.push_back(id);
     }
   }
-  if (due.empty()) return out;
+  return out;
+}
+
+SweepResult Registry::sweep(Millis now) {
+  std::vector<std::string> ids = due(now);
+  if (ids.empty()) return {};
   // The store decides by its own record (other routers may have seen activity we did not),
   // deletes atomically, and announces each deletion, which updates our maps.
   std::vector<Expiry> results;
-  out.error = store_.expire_sessions(due, now, results);
+  StoreError error = store_.expire_sessions(ids, now, results);
+  return finish_sweep(results, std::move(error));
+}
+
+SweepResult Registry::finish_sweep(const std::vector<Expiry>& results, StoreError error) {
+  SweepResult out;
+  out.error = std::move(error);
   for (const auto& r : results) {
     switch (r.outcome) {
       case Expiry::Outcome::kIdle:

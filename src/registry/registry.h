@@ -1,7 +1,9 @@
 // The control plane's view of the registry: it writes through the Store, mirrors what the
 // store holds, derives routes and hands every route change to a sink (which publishes it to
 // the workers). It also merges activity reports and sweeps expired sessions.
-// Single-threaded: used only from the control-plane thread.
+// Single-threaded: used only from the control-plane thread. Store calls may run elsewhere (the
+// StorePool): the store's change announcements then reach the registry through `dispatch`,
+// which runs them on the control-plane thread in the order they were made.
 #pragma once
 
 #include <deque>
@@ -33,7 +35,10 @@ class Registry {
  public:
   using Sink = std::function<void(const std::string& session_id, RoutePtr route)>;
 
-  Registry(Store& store, Sink sink);
+  using Dispatch = std::function<void(std::function<void()>)>;
+
+  // Without `dispatch`, announcements are applied on the writing thread (single-threaded use).
+  Registry(Store& store, Sink sink, Dispatch dispatch = nullptr);
 
   // Loads the whole store; returns every route (for the workers' initial tables).
   std::vector<RoutePtr> load(StoreError& error);
@@ -54,11 +59,18 @@ class Registry {
 
   // Activity seen by the data plane; written to the store in one batch by flush_activity().
   void record_activity(const std::string& session_id, Millis at);
-  StoreError flush_activity();
+  StoreError flush_activity();  // take_activity + the store call + restore on failure
+  // The activity not yet written, for a store call made elsewhere; give it back if that fails.
+  std::vector<std::pair<std::string, Millis>> take_activity();
+  void restore_activity(const std::vector<std::pair<std::string, Millis>>& batch);
 
   // Deletes sessions past their idle_ttl or expires_at (through the store, so the deletion
-  // is durable and announced like any other).
+  // is durable and announced like any other): due + the store call + finish_sweep.
   SweepResult sweep(Millis now);
+  // The sessions due by the mirror's record (the store decides by its own).
+  std::vector<std::string> due(Millis now) const;
+  // What the store decided for them.
+  SweepResult finish_sweep(const std::vector<Expiry>& results, StoreError error);
 
  private:
   // `force`: apply even when not newer (a reset snapshot's deletions).
@@ -96,6 +108,7 @@ class Registry {
 
   Store& store_;
   Sink sink_;
+  Dispatch dispatch_;
   std::unordered_map<std::string, Container> containers_;
   std::unordered_map<std::string, SessionLife> sessions_;
   // Sessions that can expire at all (idle_ttl or expires_at set): the only ones a sweep visits,

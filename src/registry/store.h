@@ -24,6 +24,9 @@ struct Change {
 
 struct StoreError {
   std::string message;  // empty = success
+  // The store did not answer in time: a write may or may not have been applied. Every write
+  // is idempotent (put the whole record, delete by id), so retrying it is safe.
+  bool timed_out = false;
   explicit operator bool() const { return !message.empty(); }
 };
 

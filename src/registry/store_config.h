@@ -25,6 +25,10 @@ struct RedisConfig {
 
 struct StoreConfig {
   std::string type = "sqlite";  // sqlite | redis
+  // The control plane's store calls (admin API, activity, sweeps, health probes): how many run
+  // at once, and how many more may wait before the admin API answers 503 store_busy.
+  size_t concurrency = 4;
+  size_t queue_limit = 256;
   SqliteConfig sqlite;
   RedisConfig redis;
   bool operator==(const StoreConfig&) const = default;

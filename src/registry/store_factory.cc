@@ -12,7 +12,7 @@ bool open_store(const StoreConfig& c, OpenedStore& out, std::string& error) {
   if (c.type == "redis") {
     const RedisConfig& r = c.redis;
     const RedisEndpoint& ep = r.endpoint;
-    out.store = std::make_unique<RedisStore>(ep, r.prefix);
+    out.store = std::make_unique<RedisStore>(ep, r.prefix, c.concurrency);
     out.shared = true;
     out.description = "redis " + ep.host + ":" + std::to_string(ep.port) + "/" +
                       std::to_string(ep.db) + " prefix \"" + r.prefix + "\"" +
