@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 CONFIG ?= examples/sessiongate.yaml
 
-.PHONY: deps run test build package debug asan tsan fuzz fuzz-run bench mutate coverage format clean
+.PHONY: deps run test build package debug asan tsan fuzz fuzz-run bench mutate soak coverage format clean
 
 deps:
 	./scripts/install-deps
@@ -54,6 +54,10 @@ bench:
 # the tests that should catch it (tests/mutations/list.txt). Slow: not part of `make test`.
 mutate: deps
 	./scripts/mutate
+
+# The fault suite's long versions (tests/faults with SG_SOAK=1) and a summary table.
+soak: build
+	./scripts/soak
 
 # clang source-based coverage over the whole suite, per file and folder (scripts/coverage).
 coverage: deps

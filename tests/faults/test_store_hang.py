@@ -45,7 +45,6 @@ class StoreHang(unittest.TestCase):
                     results.append((out[0], out[1].get("error") if isinstance(out[1], dict) else None, took))
 
                 writers = [threading.Thread(target=write, args=(i,)) for i in range(4)]
-                t0 = time.monotonic()
                 for w in writers:
                     w.start()
                 probes = {"/healthz": [], "/readyz": [], "/metrics": []}
