@@ -67,7 +67,7 @@ bool parse_size(std::string_view s, size_t& out) {
   size_t i = 0;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
   uint64_t v = 0;
-  if (i == 0 || i > 15 || !parse_uint(s.substr(0, i), v)) return false;
+  if (i == 0 || !parse_uint(s.substr(0, i), v)) return false;  // from_chars refuses overflow
   std::string_view unit = s.substr(i);
   uint64_t mult = 1;
   if (unit == "KiB") {
