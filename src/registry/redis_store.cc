@@ -81,7 +81,10 @@ StoreError RedisStore::io_error(const RedisConnection& c, const std::string& wha
   if (c.timed_out()) {
     // A store that stops answering (hung, overloaded, partitioned) would make every call wait
     // out the timeout; until one succeeds, calls fail fast between attempts instead.
-    backoff_ = backoff_.count() == 0 ? kBackoffMin : std::min(backoff_ * 2, kBackoffMax);
+    // The first pause is as long as the timeout itself: a store that did not answer in that
+    // time is not asked again sooner.
+    const std::chrono::milliseconds floor{endpoint_.command_timeout_ms};
+    backoff_ = std::min(std::max(backoff_ * 2, std::max(floor, kBackoffMin)), kBackoffMax);
     retry_at_ = std::chrono::steady_clock::now() + backoff_;
     return {"redis timeout: " + what, true};
   }
