@@ -4,7 +4,6 @@ sends has a defined effect) and the shutdown sequence (announce, drain, 1001 to 
 import os
 import signal
 import sys
-import threading
 import time
 import unittest
 
@@ -12,16 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import (Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
                      recv_until_close, request, upstream_rule, wait_until, ws_connect,
                      ws_echo_handler, ws_frame, ws_read_frame)
-
-
-slow_arrived = threading.Event()
-
-
-def hello(method, target, headers, body, conn):
-    if target == "/slow":
-        slow_arrived.set()
-        time.sleep(1.0)
-    return 200, b"hello", None
+from test_timeouts_and_shutdown import hello, slow_arrived  # noqa: E402
 
 
 def lower_fd_limit(pid, spare):

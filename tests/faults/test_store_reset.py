@@ -10,37 +10,9 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import SESSION_RULES, Proxy, RedisServer, Upstream, get, keepalive_server, redis_store  # noqa: E402
+from test_redis_routers import app_named, host, metric, status, wait_for  # noqa: E402
 
 SOAK = os.environ.get("SG_SOAK") == "1"
-
-
-def app_named(name):
-    def app(method, target, headers, body, conn):
-        return 200, name.encode(), None
-    return app
-
-
-def host(sid):
-    return f"{sid}.preview.example.com"
-
-
-def wait_for(pred, timeout=10.0, step=0.0):
-    import time
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        if step:
-            time.sleep(step)
-    return pred()
-
-
-def status(proxy, sid):
-    return get(proxy.port, "/", host(sid))[0]
-
-
-def metric(proxy, name):
-    return proxy.metrics()[0][name]
 
 
 class StoreReset(unittest.TestCase):
