@@ -1,5 +1,6 @@
 #include "admin/http_server.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -202,11 +203,16 @@ void HttpServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec && ec != asio::error::connection_aborted) {
+      const bool out_of_descriptors = ec.value() == EMFILE || ec.value() == ENFILE;
+      if (out_of_descriptors && spare_.release()) return accept();
       pause_accepting(ec);
       return;
     }
     backoff_ = std::chrono::milliseconds(0);
-    if (!ec) asio::co_spawn(io_, serve(std::move(s), handler_), asio::detached);
+    if (!ec) {
+      asio::co_spawn(io_, serve(std::move(s), handler_),
+                     [this](const std::exception_ptr&) { spare_.refill(); });
+    }
     accept();
   });
 }
@@ -222,7 +228,9 @@ void HttpServer::pause_accepting(const boost::system::error_code& ec) {
   }
   pause_.expires_after(backoff_);
   pause_.async_wait([this](const boost::system::error_code& wec) {
-    if (!wec && acceptor_.is_open()) accept();
+    if (wec || !acceptor_.is_open()) return;
+    spare_.refill();
+    accept();
   });
 }
 

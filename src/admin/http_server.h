@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/message.h"
+#include "net/spare_descriptors.h"
 
 namespace sg::admin {
 
@@ -57,6 +58,9 @@ class HttpServer {
   boost::asio::steady_timer pause_{io_};
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point logged_{};
+  // Given up when accept() finds no descriptor, so a health check still gets in; taken back
+  // when that connection ends.
+  net::SpareDescriptors spare_{2};
 };
 
 }  // namespace sg::admin

@@ -165,6 +165,7 @@ class Server {
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool stopping_ = false;
   bool tunnels_told_ = false;
+  bool requests_cut_ = false;  // shutdown_drain ran out with requests unanswered
   bool lifecycle_running_ = false;
   bool probe_running_ = false;
   std::atomic<bool> store_up_{false};

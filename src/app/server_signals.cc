@@ -83,7 +83,17 @@ void Server::wait_drained() {
     open += w->connections();
     tunnels += w->tunnels();
   }
-  const auto now = std::chrono::steady_clock::now();
+  auto now = std::chrono::steady_clock::now();
+  if (!requests_cut_ && now >= drain_deadline_ && open > tunnels) {
+    // shutdown_drain is over: requests still waiting for their answer get the shutting-down
+    // page (a second for it to go out), those already answering are cut.
+    requests_cut_ = true;
+    log("drain time over: " + std::to_string(open - tunnels) +
+        " connections still busy; unanswered requests get 503 shutting_down");
+    for (auto& w : workers_) w->cut_in_flight();
+    drain_deadline_ = now + std::chrono::seconds(1);
+    now = std::chrono::steady_clock::now();
+  }
   if (!tunnels_told_ && (open <= tunnels || now >= drain_deadline_)) {
     tunnels_told_ = true;
     if (tunnels > 0) {

@@ -31,7 +31,11 @@ Error from_parse(const http::ParseError& e) {
 }  // namespace
 
 awaitable<bool> Exchange::fail(const Error& e) {
-  co_await down_->send_reply(make_reply(e.kind, reply_input(e.detail)));
+  // Past the drain's end, whatever stopped the request, the truth is that the router stopped it.
+  const Error why = w_.requests_cut() ? Error{ReplyKind::kShuttingDown,
+                                              "the router shut down before the answer came"}
+                                      : e;
+  co_await down_->send_reply(make_reply(why.kind, reply_input(why.detail)));
   co_return false;
 }
 

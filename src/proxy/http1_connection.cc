@@ -69,6 +69,7 @@ awaitable<void> Http1Connection::run() {
     bool clean = true;
     UpstreamTarget target;
     if (exchange_.plan_for(*this, target)) {
+      InFlight in_flight(w_, dog_);
       clean = co_await exchange_.forward(target);
     } else {
       co_await send_reply(*exchange_.reply());

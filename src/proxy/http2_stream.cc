@@ -404,6 +404,7 @@ awaitable<void> Http2Stream::run() {
   } else {
     UpstreamTarget target;
     if (exchange_.plan_for(*this, target)) {
+      InFlight in_flight(w_, dog_);
       co_await exchange_.forward(target);
     } else {
       co_await send_reply(*exchange_.reply());

@@ -292,6 +292,22 @@ void Worker::tunnels_go_away() {
   });
 }
 
+InFlight::InFlight(Worker& w, net::Watchdog& dog) {
+  hook_.owner = &dog;
+  hook_.expire = [](DeadlineHook* h) { static_cast<net::Watchdog*>(h->owner)->expire_now(); };
+  w.watch_in_flight(hook_);
+}
+
+void Worker::cut_in_flight() {
+  run_in_loop([this] {
+    requests_cut_ = true;
+    in_flight_.for_each([](DeadlineHook& h) {
+      DeadlineList::remove(h);
+      h.expire(&h);
+    });
+  });
+}
+
 void Worker::begin_drain(bool handover) {
   run_in_loop([this, handover] {
     draining_ = true;

@@ -20,6 +20,7 @@
 #include "access/link_token.h"
 #include "net/address_policy.h"
 #include "net/upstream_pool.h"
+#include "net/watchdog.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
 #include "proxy/client_conn.h"
@@ -76,6 +77,20 @@ class Worker;
 // A connection that carries many requests at once (HTTP/2), told when it must wind down.
 struct DrainHook : DeadlineHook {
   const ClientConn* conn = nullptr;
+};
+
+// A request between its head and the start of its response (either codec), kept in the
+// worker's list for the drain's end: its watchdog is then expired, so it is answered with the
+// shutting-down page instead of being cut without a word. Scoped to the exchange.
+class InFlight {
+ public:
+  InFlight(Worker& w, net::Watchdog& dog);
+  ~InFlight() { DeadlineList::remove(hook_); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  DeadlineHook hook_;
 };
 
 // What serves a client connection: the downstream codec, chosen by the application (the worker
@@ -148,6 +163,11 @@ class Worker {
   // Connections that carry many requests at once (HTTP/2) and must be told when the worker
   // drains (hook.expire is called then); unlinked by their owner when it closes.
   void watch_drain(DrainHook& h) { drainable_.push_back(h, {}); }
+  void watch_in_flight(DeadlineHook& h) { in_flight_.push_back(h, {}); }
+  // Thread-safe: the drain's time is over; requests not yet answered get the shutting-down
+  // page (see InFlight), from then on any failing request does.
+  void cut_in_flight();
+  bool requests_cut() const { return requests_cut_; }
   // A tunnel's idle deadline, `timeout` from now (moved to the back of its list).
   void push_tunnel_deadline(DeadlineHook& h, Millis timeout);
 
@@ -221,6 +241,8 @@ class Worker {
   bool draining_ = false;
   bool handover_ = false;  // draining for a new process: idle connections get one more answer
   DeadlineList drainable_;
+  DeadlineList in_flight_;
+  bool requests_cut_ = false;
   registry::RouteTable routes_;
   RouteSubscribers subscribers_;
   ActivitySink activity_sink_;

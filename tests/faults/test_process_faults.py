@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import (Proxy, Reader, Upstream, connect, keepalive_server,  # noqa: E402
+from harness import (Proxy, Reader, Upstream, connect, free_port, keepalive_server,  # noqa: E402
                      recv_until_close, request, upstream_rule, wait_until, ws_connect,
                      ws_echo_handler, ws_frame, ws_read_frame)
 from test_timeouts_and_shutdown import hello, slow_arrived  # noqa: E402
@@ -67,45 +67,108 @@ class DescriptorExhaustion(unittest.TestCase):
             p = Proxy(upstream_rule(up.port))
             try:
                 soft, hard = lower_fd_limit(p.proc.pid, spare=0)
-                waiting = connect(p.admin_port)  # stays in the backlog: accept() has no fd
+                # The first two get in on the admin API's two spare descriptors; the third
+                # stays in the backlog: accept() has no descriptor and no spare is left.
+                waiting = [connect(p.admin_port) for _ in range(3)]
                 self.assertTrue(wait_until(lambda: "admin API: accept failed: Too many open files"
                                            in p.stderr()))
                 self.assertLess(ticks_in_a_second(p.proc.pid), 50, "the admin acceptor spins on EMFILE")
                 resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
-                waiting.close()
+                for w in waiting:
+                    w.close()
                 self.assertTrue(wait_until(lambda: p.admin("GET", "/healthz", token="")[0] == 200,
                                            timeout=10))
             finally:
                 p.stop()
 
-    def test_regression_accept_out_of_descriptors_pauses_instead_of_spinning(self):
-        # The limit is lowered under the running router (as when other descriptors pile up):
-        # accept() fails with EMFILE, and the acceptor must back off, count it and say so,
-        # then accept again once descriptors are free.
+    def data_plane_out_of_descriptors(self, while_out):
+        """Lowers the limit under the running router (as when other descriptors pile up) until
+        accept() fails with EMFILE, runs `while_out(p)`, then frees the descriptors and checks
+        the router accepts again."""
         import resource
         with Upstream(keepalive_server(hello)) as up:
             p = Proxy(upstream_rule(up.port))
             try:
                 soft, hard = lower_fd_limit(p.proc.pid, spare=20)
-                held = []
-                for _ in range(40):  # more than the router can hold: the rest wait in the backlog
-                    held.append(connect(p.port))
-                # (The admin API shares the process's descriptors: read the log, not /metrics.)
+                # More than the router can hold: the rest wait in the backlog.
+                held = [connect(p.port) for _ in range(40)]
                 self.assertTrue(wait_until(lambda: "accept failed: Too many open files" in p.stderr()))
-                self.assertLess(ticks_in_a_second(p.proc.pid), 50, "the acceptor spins on EMFILE")
+                while_out(p)
                 for h in held:
                     h.close()
                 resource.prlimit(p.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
                 self.assertTrue(wait_until(lambda: request(p.port)[0] == 200, timeout=10))
-                key = 'sessiongate_accept_errors_total{reason="emfile"}'
-                self.assertGreaterEqual(p.metrics()[0][key], 1)
-                # Said once per 10 s, not once per failure.
-                self.assertLessEqual(p.stderr().count("accept failed: Too many open files"), 2)
+                return p.metrics()[0], p.stderr()
             finally:
                 p.stop()
 
+    def test_regression_accept_out_of_descriptors_pauses_instead_of_spinning(self):
+        # The acceptor must back off, count it and say so, then accept again once descriptors
+        # are free.
+        values, stderr = self.data_plane_out_of_descriptors(
+            lambda p: self.assertLess(ticks_in_a_second(p.proc.pid), 50, "the acceptor spins on EMFILE"))
+        self.assertGreaterEqual(values['sessiongate_accept_errors_total{reason="emfile"}'], 1)
+        # Said once per 10 s, not once per failure.
+        self.assertLessEqual(stderr.count("accept failed: Too many open files"), 2)
+
+    def test_regression_health_checks_answer_while_the_data_plane_is_out_of_descriptors(self):
+        # The admin API shared the process's last descriptor with the data plane: at the limit
+        # /healthz and /metrics could not even be accepted, so the router looked dead to its
+        # orchestrator exactly when it needed to be seen. It keeps spares for them.
+        def while_out(p):
+            self.assertEqual(p.admin("GET", "/healthz", token="")[0], 200)
+            values = p.metrics()[0]
+            self.assertGreaterEqual(values['sessiongate_accept_errors_total{reason="emfile"}'], 1)
+            self.assertEqual(p.admin("GET", "/healthz", token="")[0], 200)
+        self.data_plane_out_of_descriptors(while_out)
+
+
+def slower(method, target, headers, body, conn):
+    if target == "/slower":
+        slow_arrived.set()
+        time.sleep(6.0)
+    return 200, b"too late", None
+
 
 class GracefulShutdown(unittest.TestCase):
+    def test_regression_a_request_unanswered_at_the_drain_deadline_gets_a_503(self):
+        # Past timeouts.shutdown_drain the connection was closed with no answer at all: the
+        # client saw an empty reply and could not tell a shutdown from a crash.
+        with Upstream(keepalive_server(slower)) as up:
+            p = Proxy(upstream_rule(up.port), extra="timeouts: {shutdown_drain: 1s}")
+            busy = connect(p.port, timeout=10)
+            slow_arrived.clear()
+            busy.sendall(b"GET /slower HTTP/1.1\r\nHost: app.test\r\nAccept: text/html\r\n\r\n")
+            self.assertTrue(slow_arrived.wait(10))
+            started = time.monotonic()
+            p.proc.send_signal(signal.SIGTERM)
+            status, headers, body = Reader(busy).response()
+            waited = time.monotonic() - started
+            self.assertEqual(status, 503)
+            self.assertEqual(headers.get("connection"), "close")
+            self.assertIn(b"restarting", body.lower())
+            self.assertEqual(busy.recv(10), b"")
+            self.assertLess(waited, 5.0, "answered at the drain deadline, not when the upstream did")
+            self.assertEqual(p.proc.wait(10), 0)
+            self.assertIn("unanswered requests get 503 shutting_down", p.stderr())
+
+    def test_regression_an_h2_stream_unanswered_at_the_drain_deadline_gets_a_503(self):
+        import subprocess
+        with Upstream(keepalive_server(slower)) as up:
+            h2c_port = free_port()
+            p = Proxy(upstream_rule(up.port), extra="timeouts: {shutdown_drain: 1s}",
+                      more_listeners=f"  - {{address: 127.0.0.1:{h2c_port}, h2c: true}}\n")
+            slow_arrived.clear()
+            curl = subprocess.Popen(["curl", "-sS", "-i", "--max-time", "20", "--http2-prior-knowledge",
+                                     "-H", "Host: app.test", f"http://127.0.0.1:{h2c_port}/slower"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertTrue(slow_arrived.wait(10))
+            p.proc.send_signal(signal.SIGTERM)
+            out, err = curl.communicate(timeout=20)
+            self.assertTrue(out.startswith("HTTP/2 503"), out + err)
+            self.assertIn("shutting_down", out)
+            self.assertEqual(p.proc.wait(10), 0)
+
     def test_sigterm_finishes_in_flight_and_exits_zero(self):
         with Upstream(keepalive_server(hello)) as up:
             p = Proxy(upstream_rule(up.port))
