@@ -83,7 +83,7 @@ void Server::wait_drained() {
     open += w->connections();
     tunnels += w->tunnels();
   }
-  auto now = std::chrono::steady_clock::now();
+  const auto now = std::chrono::steady_clock::now();
   if (!requests_cut_ && now >= drain_deadline_ && open > tunnels) {
     // shutdown_drain is over: requests still waiting for their answer get the shutting-down
     // page (a second for it to go out), those already answering are cut.
@@ -92,7 +92,6 @@ void Server::wait_drained() {
         " connections still busy; unanswered requests get 503 shutting_down");
     for (auto& w : workers_) w->cut_in_flight();
     drain_deadline_ = now + std::chrono::seconds(1);
-    now = std::chrono::steady_clock::now();
   }
   if (!tunnels_told_ && (open <= tunnels || now >= drain_deadline_)) {
     tunnels_told_ = true;

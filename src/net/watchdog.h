@@ -51,13 +51,7 @@ class Watchdog {
   }
   void disarm() { state_->deadline = Clock::time_point::max(); }
   // Expires now, whatever the deadline: the watched streams are cancelled at once.
-  void expire_now() {
-    State& s = *state_;
-    s.expired = true;
-    s.deadline = Clock::time_point::max();
-    if (s.a) s.a->cancel();
-    if (s.b) s.b->cancel();
-  }
+  void expire_now() { fire(*state_); }
   bool expired() const { return state_->expired; }
 
  private:
@@ -85,11 +79,14 @@ class Watchdog {
         start(s);
         return;
       }
-      s->expired = true;
-      s->deadline = Clock::time_point::max();
-      if (s->a) s->a->cancel();
-      if (s->b) s->b->cancel();
+      fire(*s);
     });
+  }
+  static void fire(State& s) {
+    s.expired = true;
+    s.deadline = Clock::time_point::max();
+    if (s.a) s.a->cancel();
+    if (s.b) s.b->cancel();
   }
 
   std::shared_ptr<State> state_;

@@ -79,9 +79,9 @@ struct DrainHook : DeadlineHook {
   const ClientConn* conn = nullptr;
 };
 
-// A request between its head and the start of its response (either codec), kept in the
-// worker's list for the drain's end: its watchdog is then expired, so it is answered with the
-// shutting-down page instead of being cut without a word. Scoped to the exchange.
+// A request being forwarded (either codec), in the worker's list for the drain's end: its
+// watchdog is then expired, so one whose response has not started is answered with the
+// shutting-down page instead of being cut without a word. Scoped to Exchange::forward.
 class InFlight {
  public:
   InFlight(Worker& w, net::Watchdog& dog);
