@@ -80,7 +80,7 @@ Response Api::put_container(const Request& req, const std::string& id, const Api
     auto parsed = st->is_string() ? registry::parse_status(st->as_string()) : std::nullopt;
     if (!parsed) {
       return validation("status",
-                        "status must be one of starting, ready, draining, stopped, failed");
+                        "status must be one of starting, ready, draining, stopped, failed, sleeping");
     }
     c.status = *parsed;
   }

@@ -47,6 +47,11 @@ Response Api::routes(const Request& req, const std::vector<std::string>& parts) 
     case registry::RouteState::kFailed:
       o["reason"] = "container is stopped or failed: requests get the 503 unavailable page";
       break;
+    case registry::RouteState::kSleeping:
+      o["reason"] =
+          "container is sleeping: with wake configured a request wakes it and waits; without, "
+          "requests get the 503 unavailable page";
+      break;
     case registry::RouteState::kLeaseExpired:
       o["reason"] =
           "container missed its heartbeats (lease expired): requests get the 503 "

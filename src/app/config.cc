@@ -30,7 +30,7 @@ constexpr Section kSections[] = {
     {"listeners", &read_listeners}, {"limits", &read_limits},     {"timeouts", &read_timeouts},
     {"http2", &read_http2},         {"admin", &read_admin},       {"access_log", &read_access_log},
     {"store", &read_store},         {"security", &read_security}, {"sessions", &read_sessions},
-    {"pages", &read_pages},         {"rules", &read_rules},
+    {"pages", &read_pages},         {"rules", &read_rules},       {"wake", &read_wake},
 };
 
 }  // namespace
@@ -123,10 +123,10 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
   }
   if (!r.mapping(root, "the configuration",
                  {"workers", "listeners", "limits", "timeouts", "http2", "rules", "admin", "store",
-                  "security", "sessions", "pages", "access_log", "upgrade_socket"})) {
+                  "security", "sessions", "pages", "access_log", "upgrade_socket", "wake"})) {
     return false;
   }
-  static_assert(std::size(kSections) == 11, "a new section is added here and to the known keys");
+  static_assert(std::size(kSections) == 12, "a new section is added here and to the known keys");
   if (const YAML::Node w = root["workers"]) {
     std::string s;
     uint64_t v = 0;
@@ -147,6 +147,11 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
   }
   for (const Section& s : kSections) {
     if (const YAML::Node n = root[s.key]) s.read(r, n, cfg);
+  }
+  if (cfg.wake.sleep_after.count() > 0 && !cfg.wake.enabled) {
+    r.error(root["sessions"]["sleep_after"],
+            "sessions.sleep_after needs wake (a webhook or command that stops and starts "
+            "containers)");
   }
   return errors.empty();
 }

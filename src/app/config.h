@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "access/link_token.h"
+#include "lifecycle/wake_settings.h"
 #include "net/cidr.h"
 #include "net/tls_settings.h"
 #include "proxy/settings.h"
@@ -74,6 +75,7 @@ struct Config {
   Timeouts timeouts;
   http::H2Settings http2;
   std::vector<routing::Rule> rules;
+  lifecycle::WakeSettings wake;  // wake: and sessions.sleep_after
 };
 
 struct ConfigError {

@@ -120,6 +120,7 @@ void read_security(Reader& r, const YAML::Node& n, Config& cfg);
 void read_sessions(Reader& r, const YAML::Node& n, Config& cfg);
 void read_pages(Reader& r, const YAML::Node& n, Config& cfg);
 void read_rules(Reader& r, const YAML::Node& n, Config& cfg);
+void read_wake(Reader& r, const YAML::Node& n, Config& cfg);
 
 // A list of CIDRs (security lists).
 void read_cidrs(Reader& r, const YAML::Node& list, std::string_view what,

@@ -8,7 +8,7 @@ namespace sg::app {
 void read_sessions(Reader& r, const YAML::Node& se, Config& cfg) {
   if (r.mapping(se, "sessions",
                 {"cookie_name", "activity_interval", "sweep_interval", "default_lease",
-                 "starting_retry_after"})) {
+                 "starting_retry_after", "sleep_after"})) {
     if (se["cookie_name"]) {
       std::string v;
       r.scalar(se["cookie_name"], "cookie_name", v);
@@ -25,6 +25,12 @@ void read_sessions(Reader& r, const YAML::Node& se, Config& cfg) {
     r.duration(se, "starting_retry_after", "sessions", retry);
     cfg.sessions.starting_retry_after =
         static_cast<int>(std::max<int64_t>(1, retry.count() / 1000));
+    if (const YAML::Node s = se["sleep_after"]; s && !(s.IsScalar() && s.Scalar() == "0")) {
+      r.duration(se, "sleep_after", "sessions", cfg.wake.sleep_after);
+      if (cfg.wake.sleep_after < Millis(1000)) {
+        r.error(s, "sessions.sleep_after must be 0 (never) or at least 1s");
+      }
+    }
   }
 }
 

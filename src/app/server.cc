@@ -24,6 +24,7 @@ int Server::run() {
   if (!open_store() || !open_access_log()) return 1;
   runtime_ = make_runtime({});
   if (!make_workers() || !load_registry()) return 1;
+  start_wake();
   follow_store();
   if (!start_admin()) return 1;
   start_lifecycle();
@@ -80,7 +81,8 @@ bool Server::open_access_log() {
 std::shared_ptr<proxy::Runtime> Server::make_runtime(
     const std::vector<std::shared_ptr<proxy::ListenerState>>& states) {
   RuntimeParts parts{certificates_.servers(), states,    access_log_.get(),
-                     &client_limits_,         workers(), log};
+                     &client_limits_,         workers(), log,
+                     &wake_gate_};
   return build_runtime(config_, parts, policy_);
 }
 
@@ -115,6 +117,7 @@ bool Server::load_registry() {
       *store_.store,
       [this](const std::string& id, registry::RoutePtr route) {
         control_.route_changes_published.add();
+        if (waker_) waker_->route_changed(id, route.get());
         for (auto& w : workers_) w->post_route(id, route);
       },
       // Writes run on the store pool; what they announce is applied here, in their order
@@ -257,6 +260,7 @@ void Server::start_lifecycle() {
 void Server::lifecycle_round() {
   auto batch = reg_->take_activity();
   const registry::Millis now = registry::now_ms();
+  put_idle_to_sleep(now);
   auto due = reg_->due(now);
   if (batch.empty() && due.empty()) return;
   lifecycle_running_ = true;

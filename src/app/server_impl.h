@@ -22,6 +22,7 @@
 #include "app/store_follow.h"
 #include "app/upgrade.h"
 #include "app/version.h"
+#include "lifecycle/wake_controller.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
 #include "observe/process_metrics.h"
@@ -76,6 +77,13 @@ class Server {
   admin::Readiness readiness();
 
   bool start_admin();
+
+  // Wake-on-request and sleep (server_wake.cc): the controller on this loop, the store
+  // leases and writes it needs on the store pool, and its failures to every worker.
+  void start_wake();
+  void ask_wake(const std::string& session, const std::string& container,
+                const std::string& request_id);
+  void put_idle_to_sleep(registry::Millis now);
 
   // Activity to the store and expiry sweeps, every sweep_interval, and a store probe.
   void start_lifecycle();
@@ -146,6 +154,14 @@ class Server {
   registry::OpenedStore store_;
   std::unique_ptr<observe::AccessLog> access_log_;
   ClientLimits client_limits_;
+  // Shared by every worker's held requests; asks this loop for wakes.
+  proxy::WakeGate wake_gate_{
+      {}, [this](const std::string& s, const std::string& c, const std::string& id) {
+        ask_wake(s, c, id);
+      }};
+  std::unique_ptr<lifecycle::WakeController> waker_;
+  std::string owner_;  // this router, as the owner of store leases
+  registry::Millis started_ms_ = registry::now_ms();
   net::AddressPolicy policy_;
   std::shared_ptr<const proxy::Runtime> runtime_;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;

@@ -123,6 +123,7 @@ void Server::apply_reload(ReloadPlan& plan, const std::string& trigger,
   certificates_.reload(trigger.c_str());  // kept listeners' files may have changed
   reconfigure_access_log(plan.config.access_log);
   config_ = std::move(plan.config);
+  if (waker_) waker_->configure(config_.wake);
   runtime_ = make_runtime(states);
   if (api_)
     api_->reconfigure(policy_,

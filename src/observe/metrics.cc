@@ -34,6 +34,13 @@ void sample(std::string& out, std::string_view name, std::string_view labels, do
   out.append(" ").append(buf).append("\n");
 }
 
+// A metric with one unlabelled sample.
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            double v) {
+  header(out, name, type, help);
+  sample(out, name, "", v);
+}
+
 template <typename F>
 uint64_t sum(const std::vector<const WorkerMetrics*>& ws, F f) {
   uint64_t total = 0;
@@ -41,14 +48,15 @@ uint64_t sum(const std::vector<const WorkerMetrics*>& ws, F f) {
   return total;
 }
 
-void histogram(std::string& out, std::string_view name, std::string_view help,
-               const std::vector<const WorkerMetrics*>& ws,
-               const Histogram& (*pick)(const WorkerMetrics&)) {
+// `bucket(i)` and `sum_us()` of one histogram or of the sum of several.
+template <typename Bucket, typename SumUs>
+void histogram_of(std::string& out, std::string_view name, std::string_view help, Bucket bucket,
+                  SumUs sum_us) {
   header(out, name, "histogram", help);
   uint64_t cumulative = 0;
   std::string bucket_name = std::string(name) + "_bucket";
   for (size_t i = 0; i <= Histogram::kBounds.size(); ++i) {
-    cumulative += sum(ws, [&](const WorkerMetrics& w) { return pick(w).bucket(i); });
+    cumulative += bucket(i);
     char le[32];
     if (i < Histogram::kBounds.size()) {
       std::snprintf(le, sizeof le, "le=\"%g\"", Histogram::kBounds[i]);
@@ -57,10 +65,17 @@ void histogram(std::string& out, std::string_view name, std::string_view help,
     }
     sample(out, bucket_name, le, static_cast<double>(cumulative));
   }
-  sample(
-      out, std::string(name) + "_sum", "",
-      static_cast<double>(sum(ws, [&](const WorkerMetrics& w) { return pick(w).sum_us(); })) / 1e6);
+  sample(out, std::string(name) + "_sum", "", static_cast<double>(sum_us()) / 1e6);
   sample(out, std::string(name) + "_count", "", static_cast<double>(cumulative));
+}
+
+void histogram(std::string& out, std::string_view name, std::string_view help,
+               const std::vector<const WorkerMetrics*>& ws,
+               const Histogram& (*pick)(const WorkerMetrics&)) {
+  histogram_of(
+      out, name, help,
+      [&](size_t i) { return sum(ws, [&](const WorkerMetrics& w) { return pick(w).bucket(i); }); },
+      [&] { return sum(ws, [&](const WorkerMetrics& w) { return pick(w).sum_us(); }); });
 }
 
 }  // namespace
@@ -194,16 +209,16 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
   sample(out, "sessiongate_route_table_sessions", "", static_cast<double>(route_table_size));
   header(out, "sessiongate_store_up", "gauge", "1 when the registry store answers.");
   sample(out, "sessiongate_store_up", "", store_ok ? 1 : 0);
-  header(out, "sessiongate_store_operations_total", "counter", "Registry store writes.");
-  sample(out, "sessiongate_store_operations_total", "", static_cast<double>(c.store_ops.get()));
-  header(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.");
-  sample(out, "sessiongate_store_errors_total", "", static_cast<double>(c.store_errors.get()));
-  header(out, "sessiongate_store_timeouts_total", "counter",
-         "Admin store calls the store did not answer in time (503 store_timeout).");
-  sample(out, "sessiongate_store_timeouts_total", "", static_cast<double>(c.store_timeouts.get()));
-  header(out, "sessiongate_store_busy_total", "counter",
-         "Admin calls refused at once because the store pool's queue was full (503 store_busy).");
-  sample(out, "sessiongate_store_busy_total", "", static_cast<double>(c.store_busy.get()));
+  single(out, "sessiongate_store_operations_total", "counter", "Registry store writes.",
+         static_cast<double>(c.store_ops.get()));
+  single(out, "sessiongate_store_errors_total", "counter", "Registry store writes that failed.",
+         static_cast<double>(c.store_errors.get()));
+  single(out, "sessiongate_store_timeouts_total", "counter",
+         "Admin store calls the store did not answer in time (503 store_timeout).",
+         static_cast<double>(c.store_timeouts.get()));
+  single(out, "sessiongate_store_busy_total", "counter",
+         "Admin calls refused at once because the store pool's queue was full (503 store_busy).",
+         static_cast<double>(c.store_busy.get()));
   by_result(out, "sessiongate_tls_reloads_total",
             "Certificate reloads of TLS listeners: ok (new files in use) or failed (the previous "
             "certificates still serve; the log says why).",
@@ -258,6 +273,42 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
          "Route changes published to the workers.");
   sample(out, "sessiongate_route_changes_published_total", "",
          static_cast<double>(c.route_changes_published.get()));
+  render_wake(ws, c, out);
+}
+
+void render_wake(const std::vector<const WorkerMetrics*>& ws, const ControlMetrics& c,
+                 std::string& out) {
+  header(out, "sessiongate_wakes_total", "counter",
+         "Wakes of sleeping containers by result: started (the platform accepted the start "
+         "call), failed (after retries), circuit_open (not called: the platform kept failing), "
+         "elsewhere (another router holds the wake lease).");
+  for (size_t i = 0; i < std::size(ControlMetrics::kWakeResults); ++i) {
+    sample(out, "sessiongate_wakes_total",
+           std::string("result=\"") + ControlMetrics::kWakeResults[i] + "\"",
+           static_cast<double>(c.wakes[i].get()));
+  }
+  histogram_of(
+      out, "sessiongate_wake_seconds",
+      "Time from the first held request of a wake to its container registering ready.",
+      [&](size_t i) { return c.wake_seconds.bucket(i); }, [&] { return c.wake_seconds.sum_us(); });
+  single(
+      out, "sessiongate_held_requests", "gauge", "Requests waiting for their container to wake.",
+      static_cast<double>(sum(ws, [](const WorkerMetrics& w) { return w.held_requests.get(); })));
+  single(out, "sessiongate_holds_total", "counter", "Requests that were held for a wake.",
+         static_cast<double>(sum(ws, [](const WorkerMetrics& w) { return w.holds_total.get(); })));
+  single(
+      out, "sessiongate_hold_timeouts_total", "counter",
+      "Held requests answered without their container after wake.hold_timeout.",
+      static_cast<double>(sum(ws, [](const WorkerMetrics& w) { return w.hold_timeouts.get(); })));
+  single(out, "sessiongate_sleeps_total", "counter",
+         "Containers put to sleep after sessions.sleep_after without activity.",
+         static_cast<double>(c.sleeps.get()));
+  single(out, "sessiongate_sleep_failures_total", "counter",
+         "Stop calls the platform failed (tried again 30 s later).",
+         static_cast<double>(c.sleep_failures.get()));
+  single(out, "sessiongate_wake_circuit_open", "gauge",
+         "1 while the platform hook's circuit breaker is open (no calls are made).",
+         static_cast<double>(c.wake_circuit_open.get()));
 }
 
 }  // namespace sg::observe

@@ -18,6 +18,7 @@ namespace sg::observe {
   X(unknown_session)   \
   X(starting)          \
   X(unavailable)       \
+  X(wake_failed)       \
   X(upstream_refused)  \
   X(upstream_timeout)  \
   X(upstream_invalid)  \
@@ -117,6 +118,10 @@ struct WorkerMetrics {
   Counter h2_streams_total;
   // Connections ended for abuse, by http::H2Flood (control, reset, continuation, outbound).
   std::array<Counter, 4> h2_floods;
+  // Requests held while their container wakes (wake-on-request).
+  Counter held_requests;  // now
+  Counter holds_total;
+  Counter hold_timeouts;  // held for wake.hold_timeout and answered without the container
 };
 
 // Control-plane metrics, written only by the control-plane thread.
@@ -147,7 +152,19 @@ struct ControlMetrics {
   Counter config_reloads_failed;
   Counter config_generation;       // 1 at start, +1 per applied reload
   Counter config_last_success_ms;  // wall clock of the last applied load (start or reload)
+  // Wake-on-request and sleep: calls to the platform, by result.
+  static constexpr const char* kWakeResults[] = {"started", "failed", "circuit_open", "elsewhere"};
+  enum WakeResult : size_t { kWakeStarted, kWakeFailed, kWakeCircuitOpen, kWakeElsewhere };
+  std::array<Counter, 4> wakes;
+  Histogram wake_seconds;     // first held request -> the container registered ready
+  Counter sleeps;             // containers put to sleep
+  Counter sleep_failures;     // stop calls the platform failed
+  Counter wake_circuit_open;  // 0 or 1
 };
+
+// Wake-on-request and sleep (part of render_prometheus).
+void render_wake(const std::vector<const WorkerMetrics*>& workers, const ControlMetrics& c,
+                 std::string& out);
 
 // Prometheus text exposition of everything.
 void render_prometheus(const std::vector<const WorkerMetrics*>& workers, const ControlMetrics& c,

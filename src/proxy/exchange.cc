@@ -37,25 +37,32 @@ boost::asio::awaitable<bool> Exchange::run(Downstream& down) {
   down_ = &down;
   req_ = &down.request();
   UpstreamTarget t;
-  if (!plan(t)) {
+  Plan p = plan(t);
+  if (p == Plan::kHold) p = co_await hold_for_wake(t);
+  if (p == Plan::kReply) {
     co_await down.send_reply(*reply_);
     co_return true;
   }
   co_return co_await forward(t);
 }
 
-bool Exchange::plan(UpstreamTarget& t) {
+Exchange::Plan Exchange::plan(UpstreamTarget& t) {
   reset();
   adopt_runtime();
-  if (admit() == Step::kReply) return false;
+  if (admit() == Step::kReply) return Plan::kReply;
   routing::RuleMatch m;
-  if (match(m) == Step::kReply) return false;
+  if (match(m) == Step::kReply) return Plan::kReply;
   const routing::Action& a = m.rule->action;
   if (a.type == routing::ActionType::kSession) {
-    if (resolve(a, m, t) == Step::kReply || authorize() == Step::kReply) return false;
-    if (hold() == Step::kReply) return false;
+    if (resolve(a, m, t) == Step::kReply || authorize() == Step::kReply) return Plan::kReply;
+    const Step held = hold();
+    if (held == Step::kReply) return Plan::kReply;
+    if (held == Step::kHold) {
+      action_ = &a;
+      return Plan::kHold;
+    }
   }
-  return pick_upstream(a, t) == Step::kContinue;
+  return pick_upstream(a, t) == Step::kContinue ? Plan::kForward : Plan::kReply;
 }
 
 ReplyInput Exchange::reply_input(std::string_view detail) const {
@@ -183,12 +190,18 @@ Exchange::Step Exchange::authorize() {
   return Step::kReply;
 }
 
-// Where a request waits for its route to become usable. Today the route's state decides at
-// once: a container that is not ready gets its page.
+// Where a request waits for its route to become usable: a container that can be woken is, when
+// wake-on-request is configured (the wait itself is hold_for_wake); otherwise a container that
+// is not ready gets its page at once.
 Exchange::Step Exchange::hold() {
   w_.note_activity(*route_, now_ms_);
   const registry::RouteState state = registry::state_of(*route_, now_ms_);
   if (state == registry::RouteState::kReady) return Step::kContinue;
+  // A starting container is waited for too (someone else woke it): it is about to be ready.
+  if (rt_->wake != nullptr &&
+      (registry::wakeable(state) || state == registry::RouteState::kStarting)) {
+    return Step::kHold;
+  }
   const bool starting =
       state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting;
   return answer(starting ? ReplyKind::kContainerStarting : ReplyKind::kContainerDown,

@@ -7,8 +7,9 @@
 //
 // Each planning phase either continues or ends the exchange with a Reply (reply.h); the
 // upstream phases end it with an Error that becomes one. `hold` is where a request may wait
-// for its route to become usable (wake-on-request); today it never waits. The exchange talks
-// to the client only through its Downstream, so any codec can drive it.
+// for its route to become usable: with wake-on-request configured, a request for a sleeping,
+// stopped or unregistered container is held (exchange_hold.cc) while the platform starts it.
+// The exchange talks to the client only through its Downstream, so any codec can drive it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -61,21 +62,26 @@ class Exchange {
   const std::shared_ptr<const Runtime>& runtime() const { return pin_; }
   void reset();
 
-  // The planning phases alone, without I/O or suspension: true with `t` set to forward;
-  // false when a reply was chosen (reply()). run() is plan_for, then forward or the reply.
-  bool plan_for(Downstream& down, UpstreamTarget& t) {
+  // What planning chose: forward to `t`, answer with reply(), or wait (hold_for_wake).
+  enum class Plan : uint8_t { kForward, kReply, kHold };
+  // The planning phases alone, without I/O or suspension. run() is plan_for, hold_for_wake
+  // when it says so, then forward or the reply.
+  Plan plan_for(Downstream& down, UpstreamTarget& t) {
     down_ = &down;
     req_ = &down.request();
     return plan(t);
   }
+  // The hold phase of a plan that said kHold: asks for a wake, waits until the container is
+  // ready (kForward, `t` set) or the wait ends otherwise (kReply). Never kHold.
+  boost::asio::awaitable<Plan> hold_for_wake(UpstreamTarget& t);
   const Reply* reply() const { return reply_ ? &*reply_ : nullptr; }
   // The upstream phases for a plan that chose to forward (see plan_for). True when the
   // exchange completed cleanly.
   boost::asio::awaitable<bool> forward(const UpstreamTarget& t);
 
  private:
-  bool plan(UpstreamTarget& t);
-  enum class Step : uint8_t { kContinue, kReply };
+  Plan plan(UpstreamTarget& t);
+  enum class Step : uint8_t { kContinue, kReply, kHold };
 
   // ---- planning (exchange.cc) ----
   Step admit();
@@ -85,6 +91,9 @@ class Exchange {
   Step hold();
   Step pick_upstream(const routing::Action& a, UpstreamTarget& t);
   Step answer(ReplyKind k, std::string_view detail = {});
+  // After a hold: the route as it is now decides (exchange_hold.cc).
+  Plan after_hold(UpstreamTarget& t, registry::RouteState state);
+  size_t held_bytes() const;
   ReplyInput reply_input(std::string_view detail) const;
   bool request_is_https() const;
   Step to_https();
@@ -132,7 +141,8 @@ class Exchange {
 
   std::string_view client_ip_;  // the peer's text, or client_buf_
   std::string client_buf_;
-  registry::RoutePtr route_;  // held while a session request is in flight
+  registry::RoutePtr route_;                 // held while a session request is in flight
+  const routing::Action* action_ = nullptr;  // the matched rule's, for a held request
   std::optional<Reply> reply_;
   access::Decision access_;
   registry::Millis now_ms_ = 0;  // wall clock, read once by authorize()

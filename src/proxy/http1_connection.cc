@@ -68,7 +68,9 @@ awaitable<void> Http1Connection::run() {
     // plain calls, and only forwarding suspends.
     bool clean = true;
     UpstreamTarget target;
-    if (exchange_.plan_for(*this, target)) {
+    Exchange::Plan plan = exchange_.plan_for(*this, target);
+    if (plan == Exchange::Plan::kHold) plan = co_await exchange_.hold_for_wake(target);
+    if (plan == Exchange::Plan::kForward) {
       InFlight in_flight(w_, dog_);
       clean = co_await exchange_.forward(target);
     } else {

@@ -403,7 +403,9 @@ awaitable<void> Http2Stream::run() {
     co_await send_reply(make_reply(refused_, in));
   } else {
     UpstreamTarget target;
-    if (exchange_.plan_for(*this, target)) {
+    Exchange::Plan plan = exchange_.plan_for(*this, target);
+    if (plan == Exchange::Plan::kHold) plan = co_await exchange_.hold_for_wake(target);
+    if (plan == Exchange::Plan::kForward) {
       InFlight in_flight(w_, dog_);
       co_await exchange_.forward(target);
     } else {

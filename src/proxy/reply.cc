@@ -56,6 +56,13 @@ constexpr std::array<ReplySpec, kKinds> kSpecs{{
      "The dev server for this session is not running right now. It may have been stopped or "
      "stopped responding; try again in a moment, or restart it from your workspace.",
      R::kNone, false, true},
+    {503, Outcome::k_wake_failed, "wake_failed", "This preview could not be started",
+     "The platform did not start the dev server for this session. Try again in a moment; if it "
+     "keeps happening, restart the preview from your workspace.",
+     R::kStarting, false, true},
+    {503, Outcome::k_rate_limited, "hold_full", "Too many previews starting",
+     "Too many requests are already waiting for previews to start. Try again in a moment.",
+     R::kOneSecond, false, true},
     {502, Outcome::k_upstream_refused, "upstream_refused", "The server is not reachable",
      "The proxy could not connect to the server behind this address. It may be restarting; try "
      "again in a moment.",
@@ -94,6 +101,8 @@ static_assert(kSpecs[static_cast<size_t>(ReplyKind::kExpectationFailed)].status 
                   kSpecs[static_cast<size_t>(ReplyKind::kContainerStarting)].retry ==
                       R::kStarting &&
                   kSpecs[static_cast<size_t>(ReplyKind::kUpstreamTimeout)].status == 504 &&
+                  kSpecs[static_cast<size_t>(ReplyKind::kWakeFailed)].outcome ==
+                      Outcome::k_wake_failed &&
                   kSpecs[static_cast<size_t>(ReplyKind::kRateLimited)].status == 429 &&
                   kSpecs[static_cast<size_t>(ReplyKind::kForbidden)].status == 403 &&
                   kSpecs[static_cast<size_t>(ReplyKind::kRedirect)].outcome == Outcome::k_redirect,

@@ -35,6 +35,8 @@ enum class ReplyKind : uint8_t {
   kUnknownSession,     // no such session in the registry
   kContainerStarting,  // not registered yet, or starting
   kContainerDown,      // stopped, failed, or its lease ran out
+  kWakeFailed,         // the platform did not start a sleeping container
+  kHoldFull,           // too many requests already wait for containers to wake
   // The upstream.
   kUpstreamRefused,    // connect failed
   kUpstreamForbidden,  // denied by the SSRF policy: never connected

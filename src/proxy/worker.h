@@ -27,6 +27,7 @@
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
 #include "proxy/deadlines.h"
+#include "proxy/holds.h"
 #include "proxy/listener.h"
 #include "proxy/parking.h"
 #include "proxy/route_subscribers.h"
@@ -53,6 +54,7 @@ struct Runtime {
   uint32_t access_fields = ~0u;                        // bit per observe::AccessField
   net::AddressPolicy upstream_policy;                  // checked again at every connect
   ClientLimits* client_limits = nullptr;               // shared by all workers; may be null
+  WakeGate* wake = nullptr;  // wake-on-request (shared by all workers); null: off
   // Preview access control.
   access::LinkSigner links;
   bool default_link = false;
@@ -178,6 +180,11 @@ class Worker {
 
   // Tunnels by session, closed when their session moves or goes away.
   RouteSubscribers& subscribers() { return subscribers_; }
+  // Requests waiting for their session's container to wake.
+  Holds& holds() { return holds_; }
+  // Thread-safe: the platform could not start `session`'s container; its held requests get
+  // the wake_failed page (`reason` is the failure's class).
+  void wake_failed(std::string session, std::string reason);
 
   observe::WorkerMetrics& metrics() { return metrics_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }
@@ -245,6 +252,7 @@ class Worker {
   bool requests_cut_ = false;
   registry::RouteTable routes_;
   RouteSubscribers subscribers_;
+  Holds holds_;
   ActivitySink activity_sink_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};

@@ -34,6 +34,8 @@ std::string_view to_string(ContainerStatus s) {
       return "draining";
     case ContainerStatus::kStopped:
       return "stopped";
+    case ContainerStatus::kSleeping:
+      return "sleeping";
     case ContainerStatus::kFailed:
       return "failed";
   }
@@ -44,6 +46,7 @@ std::optional<ContainerStatus> parse_status(std::string_view s) {
   if (s == "starting") return ContainerStatus::kStarting;
   if (s == "ready") return ContainerStatus::kReady;
   if (s == "draining") return ContainerStatus::kDraining;
+  if (s == "sleeping") return ContainerStatus::kSleeping;
   if (s == "stopped") return ContainerStatus::kStopped;
   if (s == "failed") return ContainerStatus::kFailed;
   return std::nullopt;

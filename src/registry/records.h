@@ -13,7 +13,9 @@ namespace sg::registry {
 
 using Millis = int64_t;  // ms since epoch, or a duration in ms
 
-enum class ContainerStatus : uint8_t { kStarting, kReady, kDraining, kStopped, kFailed };
+// kSleeping: stopped on purpose while nobody looks; the session keeps its route and a request
+// wakes it (when wake-on-request is configured).
+enum class ContainerStatus : uint8_t { kStarting, kReady, kDraining, kStopped, kFailed, kSleeping };
 
 std::string_view to_string(ContainerStatus s);
 std::optional<ContainerStatus> parse_status(std::string_view s);

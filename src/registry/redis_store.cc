@@ -429,6 +429,20 @@ StoreError RedisStore::read_index(RedisConnection& conn, const std::string& pref
   return {};
 }
 
+StoreError RedisStore::acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
+                                     Millis, bool& acquired) {
+  Lease conn = lease();
+  if (auto e = ready(*conn)) return e;
+  std::string err;
+  // Redis expires the key itself: its clock decides, so routers' clocks need not agree.
+  Reply r = conn->command(
+      {"SET", prefix_ + "lease:" + name, owner, "NX", "PX", std::to_string(ttl)}, err);
+  if (!r) return io_error(*conn, err);
+  if (r->type == REDIS_REPLY_ERROR) return {"redis: " + std::string(r->str, r->len)};
+  acquired = r->type == REDIS_REPLY_STATUS;  // OK; nil when another owner holds it
+  return {};
+}
+
 bool RedisStore::ping() {
   Lease conn = lease();
   if (ready(*conn)) return false;

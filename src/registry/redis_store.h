@@ -40,6 +40,8 @@ class RedisStore final : public Store {
 
   StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
                       uint64_t& version) override;
+  StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
+                           Millis now, bool& acquired) override;
   bool ping() override;
 
   const std::string& prefix() const { return prefix_; }

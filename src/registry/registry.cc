@@ -159,6 +159,27 @@ void Registry::apply(const Change& c, bool force) {
   }
 }
 
+std::vector<std::pair<std::string, std::string>> Registry::sleepy(Millis now, Millis after,
+                                                                  Millis floor) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [container_id, ids] : by_container_) {
+    auto c = containers_.find(container_id);
+    if (c == containers_.end() || c->second.status != ContainerStatus::kReady || ids.empty()) {
+      continue;
+    }
+    bool idle = true;
+    for (const auto& id : ids) {
+      auto s = sessions_.find(id);
+      if (s != sessions_.end() && std::max(s->second.last_active_at, floor) + after > now) {
+        idle = false;
+        break;
+      }
+    }
+    if (idle) out.emplace_back(container_id, *ids.begin());
+  }
+  return out;
+}
+
 void Registry::record_activity(const std::string& session_id, Millis at) {
   auto s = sessions_.find(session_id);
   if (s == sessions_.end()) return;

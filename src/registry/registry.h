@@ -72,6 +72,12 @@ class Registry {
   // What the store decided for them.
   SweepResult finish_sweep(const std::vector<Expiry>& results, StoreError error);
 
+  // Containers that may sleep: ready, and every session on them without activity for
+  // `after` (activity older than `floor` counts as at `floor`: this router's start). Each as
+  // (container id, one of its sessions).
+  std::vector<std::pair<std::string, std::string>> sleepy(Millis now, Millis after,
+                                                          Millis floor) const;
+
  private:
   // `force`: apply even when not newer (a reset snapshot's deletions).
   void apply(const Change& c, bool force = false);

@@ -11,6 +11,8 @@ RouteState state_of(const Route& r, Millis now) {
       return RouteState::kStopped;
     case ContainerStatus::kFailed:
       return RouteState::kFailed;
+    case ContainerStatus::kSleeping:
+      return RouteState::kSleeping;
     case ContainerStatus::kReady:
     case ContainerStatus::kDraining:
       return now < r.lease_deadline ? RouteState::kReady : RouteState::kLeaseExpired;
@@ -32,6 +34,8 @@ std::string_view to_string(RouteState s) {
       return "failed";
     case RouteState::kLeaseExpired:
       return "lease_expired";
+    case RouteState::kSleeping:
+      return "sleeping";
   }
   return "unknown";
 }

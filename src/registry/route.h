@@ -45,7 +45,12 @@ enum class RouteState : uint8_t {
   kStopped,      // stopped or failed: unavailable page
   kFailed,
   kLeaseExpired,  // missed heartbeats: unavailable page, data kept
+  kSleeping,      // stopped on purpose while idle: a request wakes it (or gets the starting page)
 };
+// A request may wake the container and wait for it: it sleeps, stopped, or never registered.
+inline bool wakeable(RouteState s) {
+  return s == RouteState::kSleeping || s == RouteState::kStopped || s == RouteState::kNoContainer;
+}
 RouteState state_of(const Route& r, Millis now);
 std::string_view to_string(RouteState s);
 

@@ -106,7 +106,12 @@ constexpr const char* kMigrations[] = {
     // 2: preview access control
     "ALTER TABLE sessions ADD COLUMN access TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE sessions ADD COLUMN link_epoch INTEGER NOT NULL DEFAULT 0;",
+    // 3: wake and sleep leases
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL);",
 };
+static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion + 1,
+              "one migration per schema version");
 
 }  // namespace
 
@@ -387,6 +392,21 @@ StoreError SqliteStore::touch_sessions(const std::vector<std::pair<std::string, 
     st.reset();
   }
   if (!exec("COMMIT;", err)) return rollback({err});
+  return {};
+}
+
+StoreError SqliteStore::acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
+                                      Millis now, bool& acquired) {
+  std::lock_guard lock(mu_);
+  // One statement: taken when absent, expired, or already ours (several processes may share
+  // the file, and SQLite runs each statement atomically).
+  Stmt st(db_,
+          "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT(name) DO UPDATE SET owner = ?2, expires_at = ?3 "
+          "WHERE leases.expires_at <= ?4 OR leases.owner = ?2");
+  st.bind(1, name).bind(2, owner).bind(3, now + ttl).bind(4, now);
+  if (st.step() != SQLITE_DONE) return {std::string("sqlite: ") + sqlite3_errmsg(db_)};
+  acquired = sqlite3_changes(db_) == 1;
   return {};
 }
 

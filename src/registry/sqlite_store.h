@@ -33,12 +33,14 @@ class SqliteStore final : public Store {
                              std::vector<Expiry>& out) override;
   StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
                       uint64_t& version) override;
+  StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
+                           Millis now, bool& acquired) override;
   bool ping() override;
 
   // What the database reports back, for the startup log and tests.
   std::string journal_mode();
   int synchronous();
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
  private:
   bool exec(const char* sql, std::string& error);

@@ -83,6 +83,12 @@ class Store {
   virtual StoreError expire_sessions(const std::vector<std::string>& ids, Millis now,
                                      std::vector<Expiry>& out) = 0;
 
+  // A short lease on `name` (a wake or sleep of one session across every router sharing the
+  // store): `acquired` when no other owner holds it unexpired; the lease then ends after `ttl`
+  // by itself (a router that dies holding it blocks nobody for long). Not announced.
+  virtual StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
+                                   Millis now, bool& acquired) = 0;
+
   // True when the store answers a trivial query now.
   virtual bool ping() = 0;
 

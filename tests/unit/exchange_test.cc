@@ -297,7 +297,7 @@ TEST_F(ExchangePhases, PlanningAnswersEachRouteStateWithItsReply) {
   FakeDownstream ready(worker_->io(), "GET /p?q=1 HTTP/1.1\r\nHost: ready.preview.test\r\n");
   Exchange ex(*worker_);
   UpstreamTarget t;
-  EXPECT_TRUE(ex.plan_for(ready, t));
+  EXPECT_EQ(ex.plan_for(ready, t), Exchange::Plan::kForward);
   EXPECT_EQ(t.address.port(), 4321);
   EXPECT_EQ(t.target, "/p?q=1");
   EXPECT_TRUE(t.from_registry);

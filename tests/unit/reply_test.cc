@@ -45,6 +45,8 @@ TEST(ReplyTable, StatusesAndOutcomesOfTheAnswersClientsSee) {
       {ReplyKind::kUnknownSession, 404, Outcome::k_unknown_session, false},
       {ReplyKind::kContainerStarting, 503, Outcome::k_starting, false},
       {ReplyKind::kContainerDown, 503, Outcome::k_unavailable, false},
+      {ReplyKind::kWakeFailed, 503, Outcome::k_wake_failed, false},
+      {ReplyKind::kHoldFull, 503, Outcome::k_rate_limited, false},
       {ReplyKind::kUpstreamRefused, 502, Outcome::k_upstream_refused, true},
       {ReplyKind::kUpstreamForbidden, 502, Outcome::k_upstream_refused, true},
       {ReplyKind::kUpstreamTimeout, 504, Outcome::k_upstream_timeout, true},

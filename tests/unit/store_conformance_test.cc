@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "net/address.h"
 #include "registry/redis_store.h"
@@ -222,6 +223,28 @@ TEST_P(StoreConformance, ExpiryDecidesByTheStoresRecordAndDeletesOnce) {
   EXPECT_EQ(out[1].outcome, Expiry::Outcome::kGone);
   EXPECT_EQ(changes.size(), 2u);
   EXPECT_TRUE(get_session("busy").has_value());
+}
+
+TEST_P(StoreConformance, LeaseHasOneOwnerUntilItEnds) {
+  bool got = false;
+  ASSERT_FALSE(store_->acquire_lease("wake/t1", "router-a", 300, now_ms(), got));
+  EXPECT_TRUE(got);
+  ASSERT_FALSE(store_->acquire_lease("wake/t1", "router-b", 300, now_ms(), got));
+  EXPECT_FALSE(got) << "a second router must not wake the same session";
+  ASSERT_FALSE(store_->acquire_lease("wake/t2", "router-b", 300, now_ms(), got));
+  EXPECT_TRUE(got) << "leases are per name";
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  ASSERT_FALSE(store_->acquire_lease("wake/t1", "router-b", 300, now_ms(), got));
+  EXPECT_TRUE(got) << "an ended lease is free again";
+}
+
+TEST_P(StoreConformance, SleepingStatusRoundTrips) {
+  Container c = container("asleep", "10.0.0.9:4321");
+  c.status = ContainerStatus::kSleeping;
+  ASSERT_FALSE(store_->put_container(c));
+  auto back = get_container("asleep");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->status, ContainerStatus::kSleeping);
 }
 
 TEST_P(StoreConformance, LoadAllReportsTheVersion) {
