@@ -21,12 +21,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 os.environ.setdefault("SESSIONGATE_BIN", os.path.join(ROOT, "build", "release", "sessiongate"))
-from harness import SESSION_RULES, Proxy, RedisServer, Upstream, get, keepalive_server, redis_store  # noqa: E402
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+from harness import SESSION_RULES, Proxy, RedisServer, Upstream, get, keepalive_server, pct, redis_store  # noqa: E402
 
 
 def app(method, target, headers, body, conn):

@@ -214,7 +214,7 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="3 reps x 5 s, fewer callgrind requests")
     ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes,tls,"
-                    "http2,pageload")
+                    "http2,pageload,wake")
     ap.add_argument("--readme-from", help="only rewrite the README block from this summary.md")
     ap.add_argument("--baseline", help="another sessiongate binary (e.g. the previous commit's) run "
                     "beside this one in the throughput scenario, same registry, repetitions interleaved")
@@ -285,6 +285,9 @@ def main():
         text = sh([py, os.path.join(HERE, "pageload.py"), "--reps", str(a.reps), "--out", out],
                   out=os.path.join(out, "pageload.txt"))
         sections.append(("Preview page load (Chromium, 40 ms RTT)", text[text.find("A Vite"):]))
+    if "wake" not in skip:
+        text = sh([py, os.path.join(HERE, "wake.py"), "--out", out], out=os.path.join(out, "wake.txt"))
+        sections.append(("Wake on request (one worker)", text[text.find("| measure"):]))
     if "routes" not in skip:
         text = sh([ROUTE_BENCH, "--benchmark_min_time=1"], out=os.path.join(out, "route_table.txt"))
         sections.append(("Route table at 1,000,000 sessions (Google Benchmark)",

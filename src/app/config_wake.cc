@@ -118,10 +118,10 @@ void read_count(Reader& r, const YAML::Node& parent, const char* key, size_t& ou
 
 void read_wake(Reader& r, const YAML::Node& n, Config& cfg) {
   lifecycle::WakeSettings& w = cfg.wake;
-  if (!r.mapping(
-          n, "wake",
-          {"webhook", "command", "hold_timeout", "max_held_per_session", "max_held",
-           "max_held_bytes", "retries", "retry_backoff", "breaker_failures", "breaker_cooldown"})) {
+  if (!r.mapping(n, "wake",
+                 {"webhook", "command", "hold_timeout", "navigation_hold", "max_held_per_session",
+                  "max_held", "max_held_bytes", "retries", "retry_backoff", "breaker_failures",
+                  "breaker_cooldown"})) {
     return;
   }
   if (n["webhook"] && n["command"]) r.error(n, "wake takes a webhook or a command, not both");
@@ -132,6 +132,7 @@ void read_wake(Reader& r, const YAML::Node& n, Config& cfg) {
   if (n["command"]) read_command(r, n["command"], w);
   w.enabled = true;
   r.duration(n, "hold_timeout", "wake", w.hold_timeout, Millis(600'000));
+  r.duration(n, "navigation_hold", "wake", w.navigation_hold, Millis(600'000));
   read_count(r, n, "max_held_per_session", w.max_held_per_session, 1'000'000);
   read_count(r, n, "max_held", w.max_held, 10'000'000);
   r.size(n, "max_held_bytes", "wake", w.max_held_bytes, 4096, size_t{1} << 40);

@@ -79,8 +79,9 @@ std::shared_ptr<proxy::Runtime> build_runtime(const Config& cfg, const RuntimePa
                            static_cast<double>(cfg.limits.per_client_burst));
   if (parts.client_limits->enabled()) rt->client_limits = parts.client_limits;
   if (cfg.wake.enabled && parts.wake_gate) {
-    parts.wake_gate->set_limits({cfg.wake.hold_timeout, cfg.wake.max_held_per_session,
-                                 cfg.wake.max_held, cfg.wake.max_held_bytes});
+    parts.wake_gate->set_limits({cfg.wake.hold_timeout, cfg.wake.navigation_hold,
+                                 cfg.wake.max_held_per_session, cfg.wake.max_held,
+                                 cfg.wake.max_held_bytes});
     rt->wake = parts.wake_gate;
   }
   rt->settings.limits.max_connections =

@@ -80,8 +80,12 @@ bool Server::open_access_log() {
 
 std::shared_ptr<proxy::Runtime> Server::make_runtime(
     const std::vector<std::shared_ptr<proxy::ListenerState>>& states) {
-  RuntimeParts parts{certificates_.servers(), states,    access_log_.get(),
-                     &client_limits_,         workers(), log,
+  RuntimeParts parts{certificates_.servers(),
+                     states,
+                     access_log_.get(),
+                     &client_limits_,
+                     workers(),
+                     log,
                      &wake_gate_};
   return build_runtime(config_, parts, policy_);
 }

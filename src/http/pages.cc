@@ -1,5 +1,6 @@
 #include "http/pages.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace sg::http {
@@ -115,8 +116,31 @@ namespace {
 
 std::string refresh_meta(const Page& page) {
   if (page.refresh <= 0) return {};
-  return "<meta http-equiv=\"refresh\" content=\"" + std::to_string(page.refresh) + "\">";
+  std::string meta =
+      "<meta http-equiv=\"refresh\" content=\"" + std::to_string(page.refresh) + "\">";
+  // A live page reloads when the router says so; the timed reload is for pages without JS.
+  return page.live ? "<noscript>" + meta + "</noscript>" : meta;
 }
+
+// The live page's script: waits on the router with a long poll of the page's own URL (the
+// router answers X-Sessiongate-Wait itself: it never reaches the container), shows the time
+// waited and what is happening, and reloads once the state is ready. The page's state code
+// goes between the two halves.
+constexpr std::string_view kLiveScriptHead =
+    "<p class=\"s\" id=\"sg-wait\" aria-live=\"polite\"></p><script>(()=>{let state='";
+constexpr std::string_view kLiveScriptTail =
+    "';const t0=Date.now(),el=document.getElementById('sg-wait'),"
+    "what=document.getElementById('sg-what'),text={"
+    "waking:'Waking the preview: the platform is starting its container.',"
+    "starting:'The container is up; waiting for its dev server to answer.',"
+    "waiting:'Waiting for the preview\\u2019s container to register.'};"
+    "const show=()=>{if(text[state])what.textContent=text[state];"
+    "el.textContent='Waiting for '+Math.round((Date.now()-t0)/1000)+' s.';};"
+    "setInterval(show,1000);show();"
+    "const poll=async()=>{for(;;){try{const r=await fetch(location.href,{cache:'no-store',"
+    "headers:{'X-Sessiongate-Wait':'1'}});const j=await r.json();"
+    "if(j.state==='ready'||!r.ok){location.reload();return;}state=j.state;show();}"
+    "catch(e){await new Promise(f=>setTimeout(f,2000));}}};poll();})();</script>";
 
 void fill_template(const std::string& tmpl, const Page& page, std::string& body) {
   size_t i = 0;
@@ -182,12 +206,24 @@ void render_page_body(const Page& page, bool html, const std::string* tmpl, std:
       append_html_escaped(body, page.session);
       body += "</code></p>";
     }
-    if (!page.detail.empty()) {
+    if (page.live) {
+      // What is happening, in words (the script keeps it current), then the time waited.
+      body += "<p id=\"sg-what\">";
+      append_html_escaped(body, page.detail);
+      body += "</p>";
+      body += kLiveScriptHead;
+      for (char c : page.state) {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') body += c;
+      }
+      body += kLiveScriptTail;
+    } else if (!page.detail.empty()) {
       body += "<p><code>";
       append_html_escaped(body, page.detail);
       body += "</code></p>";
     }
-    if (page.refresh > 0) body += "<p class=\"s\">This page reloads by itself.</p>";
+    if (!page.live && page.refresh > 0) {
+      body += "<p class=\"s\">This page reloads by itself.</p>";
+    }
     body += "<p class=\"s\">";
     body += std::to_string(page.status);
     body += " &middot; sessiongate</p></body></html>\n";
@@ -207,6 +243,17 @@ void render_page_body(const Page& page, bool html, const std::string* tmpl, std:
     if (!page.session.empty()) {
       body += ",\"session\":\"";
       append_json_escaped(body, page.session);
+      body += "\"";
+    }
+    if (!page.state.empty()) {
+      body += ",\"state\":\"";
+      append_json_escaped(body, page.state);
+      body += "\",\"retry_after_ms\":";
+      body += std::to_string(page.refresh * 1000);
+    }
+    if (!page.request_id.empty()) {
+      body += ",\"request_id\":\"";
+      append_json_escaped(body, page.request_id);
       body += "\"";
     }
     body += "}\n";

@@ -14,6 +14,14 @@ struct Page {
   std::string_view detail;   // optional precise reason (escaped on output)
   std::string_view session;  // the session concerned, when there is one
   int refresh = 0;           // > 0: the HTML page reloads itself after this many seconds
+  // A page that waits for something (the starting page): its state code (JSON `state`, with
+  // `retry_after_ms` from `refresh`) and the request id JSON clients can quote.
+  std::string_view state;
+  std::string_view request_id;
+  // The HTML page waits on the router (a long poll of its own URL with X-Sessiongate-Wait) and
+  // reloads the moment the state is ready, showing the time waited; without JavaScript it
+  // falls back to reloading every `refresh` seconds.
+  bool live = false;
 };
 
 inline Page make_page(int status, std::string_view code, std::string_view title,

@@ -28,6 +28,10 @@ struct WakeSettings {
   std::vector<std::string> command;
   Millis timeout{5000};  // one webhook call or command run
   Millis hold_timeout{30000};
+  // A browser navigation waits at most this long before it gets the live starting page
+  // (which then waits on the router itself): a quick wake looks seamless, a slow one shows
+  // what is happening instead of a blank tab.
+  Millis navigation_hold{2000};
   size_t max_held_per_session = 256;
   size_t max_held = 10000;
   size_t max_held_bytes = 64u << 20;

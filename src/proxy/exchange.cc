@@ -2,6 +2,7 @@
 // I/O and no suspension (the common path costs no coroutine frame).
 #include "proxy/exchange.h"
 
+#include "lifecycle/wake_controller.h"
 #include "proxy/client_address.h"
 #include "proxy/listener.h"
 #include "proxy/worker.h"
@@ -28,6 +29,7 @@ void Exchange::adopt_runtime() {
 }
 
 void Exchange::reset() {
+  wait_poll_ = false;
   route_.reset();
   reply_.reset();
   set_cookie_ = {};
@@ -196,16 +198,56 @@ Exchange::Step Exchange::authorize() {
 Exchange::Step Exchange::hold() {
   w_.note_activity(*route_, now_ms_);
   const registry::RouteState state = registry::state_of(*route_, now_ms_);
-  if (state == registry::RouteState::kReady) return Step::kContinue;
-  // A starting container is waited for too (someone else woke it): it is about to be ready.
-  if (rt_->wake != nullptr &&
-      (registry::wakeable(state) || state == registry::RouteState::kStarting)) {
-    return Step::kHold;
+  if (rt_->wake == nullptr) {
+    if (state == registry::RouteState::kReady) return Step::kContinue;
+    if (state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting) {
+      return starting(state);
+    }
+    return answer(ReplyKind::kContainerDown, registry::to_string(state));
   }
-  const bool starting =
-      state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting;
-  return answer(starting ? ReplyKind::kContainerStarting : ReplyKind::kContainerDown,
-                registry::to_string(state));
+  wait_poll_ = !req_->header("x-sessiongate-wait").empty();
+  if (state == registry::RouteState::kReady) {
+    return wait_poll_ ? wait_state("ready") : Step::kContinue;
+  }
+  // A starting container is waited for too (someone else woke it): it is about to be ready.
+  if (registry::wakeable(state) || state == registry::RouteState::kStarting) return Step::kHold;
+  return answer(ReplyKind::kContainerDown, registry::to_string(state));
+}
+
+namespace {
+
+// What a starting page says is happening, as a code and in words.
+struct WaitText {
+  std::string_view code, prose;
+};
+WaitText wait_text(registry::RouteState s, bool wake) {
+  if (s == registry::RouteState::kStarting) {
+    return {"starting", "The container is up; waiting for its dev server to answer."};
+  }
+  if (wake) return {"waking", "Waking the preview: the platform is starting its container."};
+  return {"waiting", "Waiting for the preview's container to register."};
+}
+
+}  // namespace
+
+Exchange::Step Exchange::starting(registry::RouteState state) {
+  const WaitText text = wait_text(state, rt_->wake != nullptr);
+  if (wait_poll_) return wait_state(text.code);
+  ReplyInput in = reply_input(text.prose);
+  in.state = text.code;
+  in.live = rt_->wake != nullptr;
+  request_id_ = std::string(req_->header("x-request-id"));
+  if (request_id_.empty()) request_id_ = lifecycle::new_call_id();
+  in.request_id = request_id_;
+  reply_.emplace(make_reply(ReplyKind::kContainerStarting, in));
+  return Step::kReply;
+}
+
+Exchange::Step Exchange::wait_state(std::string_view state) {
+  ReplyInput in = reply_input({});
+  in.state = state;
+  reply_.emplace(make_reply(ReplyKind::kWaitState, in));
+  return Step::kReply;
 }
 
 Exchange::Step Exchange::pick_upstream(const routing::Action& a, UpstreamTarget& t) {

@@ -93,6 +93,9 @@ class Exchange {
   Step answer(ReplyKind k, std::string_view detail = {});
   // After a hold: the route as it is now decides (exchange_hold.cc).
   Plan after_hold(UpstreamTarget& t, registry::RouteState state);
+  // The starting page (live when wake is on) or, for the page's own long poll, the state.
+  Step starting(registry::RouteState state);
+  Step wait_state(std::string_view state);
   size_t held_bytes() const;
   ReplyInput reply_input(std::string_view detail) const;
   bool request_is_https() const;
@@ -143,6 +146,8 @@ class Exchange {
   std::string client_buf_;
   registry::RoutePtr route_;                 // held while a session request is in flight
   const routing::Action* action_ = nullptr;  // the matched rule's, for a held request
+  bool wait_poll_ = false;  // X-Sessiongate-Wait: the starting page asks how far the wake is
+  std::string request_id_;
   std::optional<Reply> reply_;
   access::Decision access_;
   registry::Millis now_ms_ = 0;  // wall clock, read once by authorize()

@@ -41,7 +41,14 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
   }
   HeldRequest held(w_.io());
   w_.holds().add(session, &held);
-  const auto deadline = std::chrono::steady_clock::now() + gate.limits().hold_timeout;
+  const WakeGate::Limits lim = gate.limits();
+  // A browser navigation gets the live starting page early; everything else (its
+  // subresources, API calls, WebSocket upgrades, the page's own long poll) waits it out.
+  const bool navigation =
+      !wait_poll_ && down_->wants_html() && req_->method_id == http::Method::kGet && !req_->upgrade;
+  const bool page_early = navigation && lim.navigation_hold < lim.hold_timeout;
+  const auto deadline =
+      std::chrono::steady_clock::now() + (page_early ? lim.navigation_hold : lim.hold_timeout);
   Plan plan = Plan::kReply;
   for (;;) {
     boost::system::error_code ec;
@@ -69,9 +76,9 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
       plan = after_hold(t, state);
       break;
     }
-    if (!ec) {  // the timer ran out: hold_timeout
-      m.hold_timeouts.add();
-      answer(ReplyKind::kContainerStarting, "waking: not ready within wake.hold_timeout");
+    if (!ec) {  // the timer ran out
+      if (!page_early) m.hold_timeouts.add();
+      starting(state);
       break;
     }
   }
@@ -86,6 +93,10 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
 Exchange::Plan Exchange::after_hold(UpstreamTarget& t, RouteState state) {
   if (state != RouteState::kReady) {
     answer(ReplyKind::kContainerDown, registry::to_string(state));
+    return Plan::kReply;
+  }
+  if (wait_poll_) {
+    wait_state("ready");
     return Plan::kReply;
   }
   if (authorize() == Step::kReply) return Plan::kReply;

@@ -19,6 +19,7 @@ class WakeGate {
  public:
   struct Limits {
     std::chrono::milliseconds hold_timeout{30000};
+    std::chrono::milliseconds navigation_hold{2000};
     size_t per_session = 256;
     size_t total = 10000;
     size_t bytes = size_t{64} << 20;

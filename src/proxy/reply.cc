@@ -59,10 +59,12 @@ constexpr std::array<ReplySpec, kKinds> kSpecs{{
     {503, Outcome::k_wake_failed, "wake_failed", "This preview could not be started",
      "The platform did not start the dev server for this session. Try again in a moment; if it "
      "keeps happening, restart the preview from your workspace.",
-     R::kStarting, false, true},
+     R::kOneSecond, false, true},
     {503, Outcome::k_rate_limited, "hold_full", "Too many previews starting",
      "Too many requests are already waiting for previews to start. Try again in a moment.",
      R::kOneSecond, false, true},
+    {200, Outcome::k_starting, "wait_state", "Waiting", "Where the preview's start is.", R::kNone,
+     false, false},
     {502, Outcome::k_upstream_refused, "upstream_refused", "The server is not reachable",
      "The proxy could not connect to the server behind this address. It may be restarting; try "
      "again in a moment.",
@@ -146,6 +148,14 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
   r.status = s.status != 0 ? s.status : in.status;
   r.outcome = s.outcome;
   r.close = s.close;
+  if (k == ReplyKind::kWaitState) {
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.body = "{\"state\":\"";
+    http::append_json_escaped(r.body, in.state);
+    r.body += "\"}\n";
+    return r;
+  }
   if (k == ReplyKind::kFixed && !in.body.empty()) {
     r.headers.emplace_back("Content-Type", in.content_type);
     r.body.assign(in.body);
@@ -153,6 +163,9 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
   }
   http::Page page = http::make_page(r.status, s.code, s.title, s.message, in.detail);
   page.session = in.session;
+  page.state = in.state;
+  page.request_id = in.request_id;
+  page.live = in.live;
   if (s.status == 0) page.title = http::status_text(r.status);
   if (k == ReplyKind::kFixed) {
     if (!in.page.empty()) page.code = in.page;

@@ -37,6 +37,7 @@ enum class ReplyKind : uint8_t {
   kContainerDown,      // stopped, failed, or its lease ran out
   kWakeFailed,         // the platform did not start a sleeping container
   kHoldFull,           // too many requests already wait for containers to wake
+  kWaitState,          // the starting page's long poll (X-Sessiongate-Wait): the state now
   // The upstream.
   kUpstreamRefused,    // connect failed
   kUpstreamForbidden,  // denied by the SSRF policy: never connected
@@ -101,6 +102,11 @@ struct ReplyInput {
   std::string_view content_type;  // of `body`
   std::string_view location;      // kRedirect, kLinkRedirect
   std::string_view set_cookie;    // kLinkRedirect: the Set-Cookie value
+  // The starting page and its long poll: what the wait is at (waking, starting, waiting;
+  // ready for the poll), the request id to show, and whether the page waits live.
+  std::string_view state;
+  std::string_view request_id;
+  bool live = false;
 };
 
 inline ReplyInput with_detail(std::string_view detail) {

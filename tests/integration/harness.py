@@ -34,6 +34,12 @@ def wait_until(pred, timeout=10.0, step=0.02):
         time.sleep(step)
 
 
+def pct(values, p):
+    """The p-th percentile (nearest rank) of `values`."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
 def wait_port(port, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:

@@ -42,7 +42,7 @@ class Cli(unittest.TestCase):
     def test_examples_are_valid(self):
         # The examples read secrets from the environment, as a deployment would.
         os.environ.update(SESSIONGATE_TOKEN="example-token-123", SESSIONGATE_REDIS_PASSWORD="example",
-                          SESSIONGATE_LINK_KEY="x" * 40)
+                          SESSIONGATE_LINK_KEY="x" * 40, SG_WAKE_SECRET="example-wake-secret-123")
         for name in os.listdir(EXAMPLES):
             if name.endswith(".yaml"):
                 # The edge example names certificate files this machine does not have.

@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (SESSION_RULES, Proxy, RedisServer, Upstream, get, keepalive_server,  # noqa: E402
-                     redis_store)
+                     pct, redis_store)
 
 
 def app_named(name):
@@ -47,11 +47,6 @@ def metric(proxy, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} not in /metrics")
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 class ThreeRouters(unittest.TestCase):

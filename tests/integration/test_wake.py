@@ -10,7 +10,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import stat
 import sys
 import tempfile
@@ -284,11 +283,43 @@ class HoldBounds(WakeCase):
         self.assertEqual(st, 503)
         self.assertIn(b"starting", body)
         self.assertIn("retry-after", headers)
-        st, headers, body = get(self.p.port, "/api", host("t1"), headers={"Accept": "application/json"})
+        self.assertIn(b"X-Sessiongate-Wait", body, "the page waits on the router")
+        self.assertIn(b"<noscript><meta http-equiv=\"refresh\"", body, "and reloads without JS")
+        self.assertIn(b'<p id="sg-what">Waking the preview', body, "what happens, in words")
+        self.assertNotIn(b"<code>waking", body, "no internal codes as prose")
+        st, headers, body = get(self.p.port, "/api", host("t1"),
+                                headers={"Accept": "application/json", "X-Request-Id": "r-7"})
         self.assertEqual(st, 503)
-        self.assertEqual(json.loads(body)["error"], "starting")
-        self.assertIn("retry-after", headers)
+        j = json.loads(body)
+        self.assertEqual((j["error"], j["state"], j["request_id"]), ("starting", "waking", "r-7"))
+        self.assertEqual(j["retry_after_ms"], int(headers["retry-after"]) * 1000)
         self.assertEqual(self.metric("sessiongate_hold_timeouts_total"), 2)
+
+    def test_a_navigation_gets_the_live_page_early_and_its_poll_says_ready(self):
+        self.p.stop()
+        self.p.extra = self.p.extra.replace("hold_timeout: 5s", "hold_timeout: 5s\n  navigation_hold: 300ms")
+        self.p._write_config()
+        self.p.start()
+        self.sleeping()
+        began = time.monotonic()
+        st, _, body = get(self.p.port, "/", host("t1"), headers={"Accept": "text/html"})
+        self.assertEqual(st, 503)
+        self.assertLess(time.monotonic() - began, 2)
+        self.assertIn(b"Waking the preview", body)
+        self.assertEqual(self.metric("sessiongate_hold_timeouts_total"), 0)
+        polled = []
+        t = threading.Thread(target=lambda: polled.append(
+            get(self.p.port, "/", host("t1"), headers={"X-Sessiongate-Wait": "1"})))
+        t.start()
+        self.assertTrue(wait_until(lambda: self.metric("sessiongate_held_requests") == 1))
+        self.p.register("c1", self.up.port)  # what the woken container does
+        t.join(5)
+        st, headers, body = polled[0]
+        self.assertEqual((st, json.loads(body)), (200, {"state": "ready"}))
+        self.assertEqual(headers["cache-control"], "no-store")
+        self.assertEqual(self.up.connections, 0, "the poll never reaches the container")
+        st, _, body = get(self.p.port, "/", host("t1"), headers={"X-Sessiongate-Wait": "1"})
+        self.assertEqual(json.loads(body), {"state": "ready"})
 
     def test_over_the_per_session_cap_answers_at_once(self):
         self.sleeping()

@@ -99,7 +99,7 @@ TEST(WakeCommand, PlaceholdersAreFilledIn) {
 }
 
 TEST(WakeGate, CapsPerSessionTotalAndBytes) {
-  proxy::WakeGate g({30000ms, 2, 3, 1000}, [](auto&, auto&, auto&) {});
+  proxy::WakeGate g({30000ms, 2000ms, 2, 3, 1000}, [](auto&, auto&, auto&) {});
   using E = proxy::WakeGate::Entry;
   EXPECT_EQ(g.enter("a", 100), E::kHeld);
   EXPECT_EQ(g.enter("a", 100), E::kHeld);
