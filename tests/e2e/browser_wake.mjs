@@ -19,9 +19,11 @@ try {
   const page = await browser.newPage({ viewport: { width: 720, height: 420 } });
   const first = await page.goto(url, { waitUntil: 'load' });
   result.first_status = first.status();
-  result.first_title = await page.title();
-  result.first_text = await page.evaluate(() => document.getElementById('sg-what')?.textContent);
-  if (screenshot) await page.screenshot({ path: screenshot });
+  // From the response, not the DOM: the page may already have turned into the preview.
+  const html = await first.text();
+  result.first_title = (html.match(/<title>([^<]*)<\/title>/) || [])[1];
+  result.first_text = (html.match(/<p id="sg-what">([^<]*)<\/p>/) || [])[1];
+  if (screenshot) await page.screenshot({ path: screenshot }).catch(() => {});
   const began = Date.now();
   await page.waitForFunction(() => document.querySelector('#title')?.textContent === 'hello from vite',
     null, { timeout: 30000 });
