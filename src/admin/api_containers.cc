@@ -79,8 +79,8 @@ Response Api::put_container(const Request& req, const std::string& id, const Api
   if (const json::value* st = body.if_contains("status")) {
     auto parsed = st->is_string() ? registry::parse_status(st->as_string()) : std::nullopt;
     if (!parsed) {
-      return validation("status",
-                        "status must be one of starting, ready, draining, stopped, failed, sleeping");
+      return validation(
+          "status", "status must be one of starting, ready, draining, stopped, failed, sleeping");
     }
     c.status = *parsed;
   }

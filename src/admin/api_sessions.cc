@@ -119,9 +119,9 @@ Response Api::session_links(const Request& req, const std::string& id, bool revo
 Response Api::put_session(const Request& req, const std::string& id) {
   auto& store = registry_.store();
   json::object body;
-  if (auto bad = parse_object(
-          req, body,
-          {"container_id", "labels", "idle_ttl", "expires_at", "expires_in", "access"})) {
+  if (auto bad = parse_object(req, body,
+                              {"container_id", "labels", "idle_ttl", "expires_at", "expires_in",
+                               "access", "sleep_after"})) {
     return *bad;
   }
   Session s;
@@ -156,6 +156,18 @@ Response Api::put_session(const Request& req, const std::string& id) {
     if (!read_duration(*t, s.idle_ttl) || (s.idle_ttl != 0 && s.idle_ttl < 1000) ||
         s.idle_ttl > kMaxLifetime) {
       return validation("idle_ttl", "idle_ttl must be 0 (never) or a duration from 1s to 3650d");
+    }
+  }
+  if (const json::value* t = body.if_contains("sleep_after")) {
+    if (t->is_string() && t->as_string() == "never") {
+      s.sleep_after = -1;
+    } else if (t->is_string() && t->as_string() == "default") {
+      s.sleep_after = 0;
+    } else if (!read_duration(*t, s.sleep_after) || (s.sleep_after != 0 && s.sleep_after < 1000) ||
+               s.sleep_after > kMaxLifetime) {
+      return validation("sleep_after",
+                        "sleep_after must be \"never\", \"default\" (or 0: the router's "
+                        "sessions.sleep_after) or a duration from 1s to 3650d");
     }
   }
   if (body.contains("expires_at") && body.contains("expires_in")) {

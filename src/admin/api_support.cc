@@ -67,6 +67,7 @@ json::object session_json(const Session& s) {
   for (const auto& [k, v] : s.labels) labels[k] = v;
   o["labels"] = labels;
   o["idle_ttl_ms"] = s.idle_ttl;
+  o["sleep_after_ms"] = s.sleep_after;  // 0: the router's sessions.sleep_after; -1: never
   o["expires_at"] = s.expires_at;
   o["last_active_at"] = s.last_active_at;
   o["created_at"] = s.created_at;

@@ -26,6 +26,7 @@ struct Options {
   // session
   std::string container;
   std::string idle_ttl;
+  std::string sleep_after;
   std::string expires_in;
   std::vector<std::string> labels;
   std::string label_filter;
@@ -253,6 +254,8 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
   create->add_option("--container", o->container, "Container id")->required();
   create->add_option("--idle-ttl", o->idle_ttl, "Expire after this much inactivity, e.g. 30m");
   create->add_option("--expires-in", o->expires_in, "Expire at the latest after, e.g. 24h");
+  create->add_option("--sleep-after", o->sleep_after,
+                     "Let its container sleep after this much inactivity (e.g. 5m), or never");
   create->add_option("--label", o->labels, "key=value (repeatable)");
   common(create);
   create->callback([o, &run] {
@@ -261,6 +264,7 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
       body["container_id"] = o->container;
       if (!o->idle_ttl.empty()) body["idle_ttl"] = o->idle_ttl;
       if (!o->expires_in.empty()) body["expires_in"] = o->expires_in;
+      if (!o->sleep_after.empty()) body["sleep_after"] = o->sleep_after;
       json::object labels;
       for (const auto& l : o->labels) {
         size_t eq = l.find('=');

@@ -58,7 +58,8 @@ void Server::ask_wake(const std::string& session, const std::string& container,
 }
 
 void Server::put_idle_to_sleep(registry::Millis now) {
-  if (!waker_ || !waker_->enabled() || config_.wake.sleep_after.count() <= 0 || stopping_) return;
+  // A session may set its own sleep_after even when the router's default is never.
+  if (!waker_ || !waker_->enabled() || stopping_) return;
   for (const auto& [container, session] :
        reg_->sleepy(now, config_.wake.sleep_after.count(), started_ms_)) {
     waker_->sleep(session, container);

@@ -41,7 +41,10 @@ struct Session {
   uint64_t link_epoch = 0;   // links signed for an older epoch are revoked; never decreases
   std::string container_id;  // may name a container that does not exist yet
   std::map<std::string, std::string> labels;
-  Millis idle_ttl = 0;    // 0 = never idles out
+  Millis idle_ttl = 0;  // 0 = never idles out
+  // Its container may sleep after this long without activity: 0 = the router's
+  // sessions.sleep_after, -1 = never (a session that must stay warm keeps its container up).
+  Millis sleep_after = 0;
   Millis expires_at = 0;  // 0 = no absolute expiry
   Millis last_active_at = 0;
   Millis created_at = 0;

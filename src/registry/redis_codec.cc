@@ -66,6 +66,8 @@ bool session_from_fields(std::string_view id, const FieldMap& f, Session& s) {
     return false;
   }
   if (!labels_from_json(labels, s.labels)) return false;
+  // Written since schema 4; a record written before has none (the router's default).
+  if (field(f, "sleep_after") && !number(f, "sleep_after", s.sleep_after)) return false;
   return number(f, "idle_ttl", s.idle_ttl) && number(f, "expires_at", s.expires_at) &&
          number(f, "last_active_at", s.last_active_at) && number(f, "created_at", s.created_at) &&
          number(f, "updated_at", s.updated_at) && number(f, "version", s.version) &&

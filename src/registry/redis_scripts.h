@@ -78,7 +78,7 @@ return publish(next_version(), 'cd', id, nil)
 )lua";
 
 // ARGV: p, id, container_id, labels_json, idle_ttl, expires_at, access, link_epoch, now,
-// label index suffixes (space separated)
+// label index suffixes (space separated), sleep_after
 inline constexpr const char* kPutSession = R"lua(
 local id, now = ARGV[2], ARGV[9]
 local key = p .. 's:' .. id
@@ -93,7 +93,7 @@ local v = next_version()
 redis.call('HSET', key, 'container_id', ARGV[3], 'labels', ARGV[4], 'idle_ttl', ARGV[5],
   'expires_at', ARGV[6], 'access', ARGV[7], 'link_epoch', string.format('%d', epoch),
   'last_active_at', string.format('%d', last), 'created_at', prev[1] or now, 'updated_at', now,
-  'version', string.format('%d', v), 'lidx', ARGV[10])
+  'version', string.format('%d', v), 'lidx', ARGV[10], 'sleep_after', ARGV[11])
 redis.call('ZADD', p .. 'sessions', 0, id)
 return publish(v, 's', id, key)
 )lua";

@@ -206,9 +206,11 @@ StoreError RedisStore::put_session(Session& s) {
   const std::string expires = std::to_string(s.expires_at);
   const std::string epoch = std::to_string(s.link_epoch);
   const std::string now = std::to_string(now_ms());
+  const std::string sleep = std::to_string(s.sleep_after);
   Reply r;
-  if (auto e = run(*conn, redis_scripts::kPutSession,
-                   {s.id, s.container_id, labels, idle, expires, s.access, epoch, now, index}, r)) {
+  if (auto e = run(
+          *conn, redis_scripts::kPutSession,
+          {s.id, s.container_id, labels, idle, expires, s.access, epoch, now, index, sleep}, r)) {
     return e;
   }
   Change ch;

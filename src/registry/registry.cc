@@ -170,7 +170,9 @@ std::vector<std::pair<std::string, std::string>> Registry::sleepy(Millis now, Mi
     bool idle = true;
     for (const auto& id : ids) {
       auto s = sessions_.find(id);
-      if (s != sessions_.end() && std::max(s->second.last_active_at, floor) + after > now) {
+      if (s == sessions_.end()) continue;
+      const Millis limit = s->second.sleep_after != 0 ? s->second.sleep_after : after;
+      if (limit <= 0 || std::max(s->second.last_active_at, floor) + limit > now) {
         idle = false;
         break;
       }

@@ -72,9 +72,10 @@ class Registry {
   // What the store decided for them.
   SweepResult finish_sweep(const std::vector<Expiry>& results, StoreError error);
 
-  // Containers that may sleep: ready, and every session on them without activity for
-  // `after` (activity older than `floor` counts as at `floor`: this router's start). Each as
-  // (container id, one of its sessions).
+  // Containers that may sleep: ready, and every session on them without activity for its own
+  // sleep_after, or `after` (the router's default; 0 = never) when it has none (activity
+  // older than `floor` counts as at `floor`: this router's start). Each as (container id, one
+  // of its sessions).
   std::vector<std::pair<std::string, std::string>> sleepy(Millis now, Millis after,
                                                           Millis floor) const;
 
@@ -95,6 +96,7 @@ class Registry {
     Millis idle_ttl = 0;
     Millis expires_at = 0;
     Millis last_active_at = 0;
+    Millis sleep_after = 0;  // 0: the router's default, -1: never
     uint64_t version = 0;
     RouteAccess access = RouteAccess::kDefault;
   };
@@ -105,6 +107,7 @@ class Registry {
     l.idle_ttl = s.idle_ttl;
     l.expires_at = s.expires_at;
     l.last_active_at = s.last_active_at;
+    l.sleep_after = s.sleep_after;
     l.version = s.version;
     l.access = s.access == "link"     ? RouteAccess::kLink
                : s.access == "public" ? RouteAccess::kPublic

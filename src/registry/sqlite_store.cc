@@ -56,7 +56,7 @@ constexpr const char* kContainerCols =
     "id, address, status, generation, lease_ttl, heartbeat_at, created_at, updated_at, version";
 constexpr const char* kSessionCols =
     "id, container_id, labels, idle_ttl, expires_at, last_active_at, created_at, updated_at, "
-    "version, access, link_epoch";
+    "version, access, link_epoch, sleep_after";
 
 Container container_from(Stmt& st) {
   Container c;
@@ -86,6 +86,7 @@ Session session_from(Stmt& st) {
   s.version = static_cast<uint64_t>(st.i64(8));
   s.access = st.text(9);
   s.link_epoch = static_cast<uint64_t>(st.i64(10));
+  s.sleep_after = st.i64(11);
   return s;
 }
 
@@ -109,6 +110,8 @@ constexpr const char* kMigrations[] = {
     // 3: wake and sleep leases
     "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
     "  expires_at INTEGER NOT NULL);",
+    // 4: per-session sleep_after
+    "ALTER TABLE sessions ADD COLUMN sleep_after INTEGER NOT NULL DEFAULT 0;",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion + 1,
               "one migration per schema version");
@@ -289,12 +292,12 @@ StoreError SqliteStore::put_session(Session& s) {
   s.version = version;
   if (prev) s.link_epoch = std::max(prev->link_epoch, s.link_epoch);
   Stmt st(db_, (std::string("INSERT OR REPLACE INTO sessions (") + kSessionCols +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
                    .c_str());
   st.bind(1, s.id).bind(2, s.container_id).bind(3, labels_to_json(s.labels));
   st.bind(4, s.idle_ttl).bind(5, s.expires_at).bind(6, s.last_active_at);
   st.bind(7, s.created_at).bind(8, s.updated_at).bind(9, static_cast<int64_t>(s.version));
-  st.bind(10, s.access).bind(11, static_cast<int64_t>(s.link_epoch));
+  st.bind(10, s.access).bind(11, static_cast<int64_t>(s.link_epoch)).bind(12, s.sleep_after);
   if (auto e = finish(st.step() == SQLITE_DONE, true)) return e;
   announce({Change::Kind::kSessionPut, s.id, std::nullopt, s, s.version});
   return {};

@@ -40,7 +40,7 @@ class SqliteStore final : public Store {
   // What the database reports back, for the startup log and tests.
   std::string journal_mode();
   int synchronous();
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
  private:
   bool exec(const char* sql, std::string& error);

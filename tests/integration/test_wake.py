@@ -390,12 +390,33 @@ class Sleep(WakeCase):
             self.p.session("t2", "c2")
             s, _, status, _, _ = ws_connect(self.p.port, host=host("t2"))
             self.assertEqual(status, 101)
+            self.p.session("t3", "c3", sleep_after="never")
+            self.p.register("c3", self.up.port)
             time.sleep(3)  # three times sleep_after
-            self.assertEqual(self.platform.stops(), [])
+            self.assertEqual(self.platform.stops(), [], "neither the open tunnel's nor the warm one's")
             s.close()
             self.assertTrue(wait_until(lambda: self.platform.stops(), timeout=10))
         finally:
             ws_up.close()
+
+
+class SleepPerSession(WakeCase):
+    SESSIONS = ""  # the router's default: never
+
+    def test_a_session_sets_its_own_sleep_after_or_never(self):
+        self.p.register("c1", self.up.port)
+        self.p.register("c2", self.up.port)
+        st, body = self.p.admin("PUT", "/v1/sessions/quick", {"container_id": "c1", "sleep_after": "1s"})
+        self.assertEqual((st, body["sleep_after_ms"]), (201, 1000))
+        st, body = self.p.admin("PUT", "/v1/sessions/warm", {"container_id": "c2", "sleep_after": "never"})
+        self.assertEqual((st, body["sleep_after_ms"]), (201, -1))
+        st, body = self.p.admin("PUT", "/v1/sessions/bad", {"container_id": "c2", "sleep_after": "10ms"})
+        self.assertEqual(st, 400)
+        self.assertIn("sleep_after must be", json.dumps(body))
+        self.assertTrue(wait_until(lambda: self.platform.stops(), timeout=10))
+        time.sleep(1.5)
+        self.assertEqual([c["container"] for c in self.platform.stops()], ["c1"],
+                         "only the session that asked for it sleeps")
 
 
 class CommandHook(unittest.TestCase):

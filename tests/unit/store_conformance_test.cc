@@ -238,6 +238,22 @@ TEST_P(StoreConformance, LeaseHasOneOwnerUntilItEnds) {
   EXPECT_TRUE(got) << "an ended lease is free again";
 }
 
+TEST_P(StoreConformance, SessionSleepAfterRoundTrips) {
+  Session s = session("warm", "c");
+  s.sleep_after = -1;
+  ASSERT_FALSE(store_->put_session(s));
+  EXPECT_EQ(get_session("warm")->sleep_after, -1);
+  s.sleep_after = 90000;
+  ASSERT_FALSE(store_->put_session(s));
+  EXPECT_EQ(get_session("warm")->sleep_after, 90000);
+  std::vector<Container> cs;
+  std::vector<Session> ss;
+  uint64_t version = 0;
+  ASSERT_FALSE(store_->load_all(cs, ss, version));
+  ASSERT_EQ(ss.size(), 1u);
+  EXPECT_EQ(ss[0].sleep_after, 90000);
+}
+
 TEST_P(StoreConformance, SleepingStatusRoundTrips) {
   Container c = container("asleep", "10.0.0.9:4321");
   c.status = ContainerStatus::kSleeping;
