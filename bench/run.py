@@ -73,12 +73,13 @@ rules:
 """)
 
 
-def prepare_registry(work):
-    """A registry with 100,000 sessions, written through the admin API like any client would."""
-    db = os.path.join(work, "registry.db")
-    prep = os.path.join(work, "prep.yaml")
+def prepare_registry(work, binary=BIN, name="bench"):
+    """A registry with 100,000 sessions, written through the admin API like any client would,
+    by `binary` (each build gets its own: builds may differ in their schema)."""
+    db = os.path.join(work, name + "-registry.db")
+    prep = os.path.join(work, name + "-prep.yaml")
     write_config(prep, db, admin=True)
-    proc = subprocess.Popen([BIN, "serve", "--config", prep], stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([binary, "serve", "--config", prep], stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:
@@ -113,7 +114,7 @@ def prepare_registry(work):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
-    cfg = os.path.join(work, "bench.yaml")
+    cfg = os.path.join(work, name + ".yaml")
     write_config(cfg, db, admin=False)
     return cfg
 
@@ -242,10 +243,13 @@ def main():
         targets = "direct,nginx,haproxy,caddy,sessiongate"
         extras = ["--extra", extra]
         if a.baseline:
-            # Same registry file, its own port: the two builds differ only in their code.
-            base_cfg = os.path.join(work, "baseline.yaml")
-            with open(cfg) as f, open(base_cfg, "w") as g:
-                g.write(f.read().replace("127.0.0.1:18084", "127.0.0.1:18086"))
+            # The same registry written by the baseline itself, on its own port: the two builds
+            # differ only in their code.
+            base_cfg = prepare_registry(work, os.path.abspath(a.baseline), "baseline")
+            with open(base_cfg) as f:
+                text_cfg = f.read()
+            with open(base_cfg, "w") as g:
+                g.write(text_cfg.replace("127.0.0.1:18084", "127.0.0.1:18086"))
             targets += ",sg-baseline"
             extras += ["--extra", f"sg-baseline=18086={os.path.abspath(a.baseline)} serve --config {base_cfg}"]
         text = sh([py, os.path.join(PEERS, "bench.py"), "throughput", "--targets", targets,

@@ -93,10 +93,10 @@ class Platform:
         self.server.server_close()
 
 
-def wake_config(platform_port, extra_wake="", sessions=""):
+def wake_config(platform_port, extra_wake="", sessions="", hold="5s"):
     return (f"wake:\n  webhook: {{url: \"http://127.0.0.1:{platform_port}/hooks/sessiongate\", "
             f"secret_env: SG_TEST_WAKE_SECRET, timeout: 1s}}\n"
-            f"  hold_timeout: 5s\n  retry_backoff: 50ms\n{extra_wake}"
+            f"  hold_timeout: {hold}\n  retry_backoff: 50ms\n{extra_wake}"
             f"sessions: {{activity_interval: 100ms, sweep_interval: 100ms{sessions}}}\n")
 
 
@@ -109,13 +109,14 @@ class WakeCase(unittest.TestCase):
     EXTRA_WAKE = ""
     SESSIONS = ""
     WORKERS = 1
+    HOLD = "5s"
 
     def setUp(self):
         self.platform = Platform(self.MODE)
         self.up = Upstream(keepalive_server(app))
         self.platform.upstream_port = self.up.port
         self.p = Proxy(SESSION_RULES, workers=self.WORKERS,
-                       extra=wake_config(self.platform.port, self.EXTRA_WAKE, self.SESSIONS))
+                       extra=wake_config(self.platform.port, self.EXTRA_WAKE, self.SESSIONS, self.HOLD))
         self.platform.proxy = self.p
 
     def tearDown(self):
@@ -133,6 +134,9 @@ class WakeCase(unittest.TestCase):
 
 class HeldUntilReady(WakeCase):
     WORKERS = 2
+    # Far beyond the client's 10 s read timeout: a request that is not released by the route
+    # change (but by its hold_timeout) fails the test instead of passing late.
+    HOLD = "60s"
 
     def test_a_request_for_a_sleeping_session_is_held_then_served(self):
         self.sleeping()
