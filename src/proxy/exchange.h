@@ -74,6 +74,11 @@ class Exchange {
   // The hold phase of a plan that said kHold: asks for a wake, waits until the container is
   // ready (kForward, `t` set) or the wait ends otherwise (kReply). Never kHold.
   boost::asio::awaitable<Plan> hold_for_wake(UpstreamTarget& t);
+  // After the exchange of a request that was held: the next one held for its session may go
+  // (see Holds::kReleaseAtOnce). Called by the codec once forward() returns.
+  void end_hold() {
+    if (!held_session_.empty()) release_next_held();
+  }
   const Reply* reply() const { return reply_ ? &*reply_ : nullptr; }
   // The upstream phases for a plan that chose to forward (see plan_for). True when the
   // exchange completed cleanly.
@@ -146,7 +151,9 @@ class Exchange {
   std::string client_buf_;
   registry::RoutePtr route_;                 // held while a session request is in flight
   const routing::Action* action_ = nullptr;  // the matched rule's, for a held request
-  bool wait_poll_ = false;  // X-Sessiongate-Wait: the starting page asks how far the wake is
+  bool wait_poll_ = false;    // X-Sessiongate-Wait: the starting page asks how far the wake is
+  std::string held_session_;  // set while a released held request is forwarded
+  void release_next_held();
   std::string request_id_;
   std::optional<Reply> reply_;
   access::Decision access_;

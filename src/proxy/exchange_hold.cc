@@ -85,7 +85,17 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
   w_.holds().remove(session, &held);
   m.held_requests.sub();
   gate.leave(session, bytes);
+  if (plan == Plan::kForward) {
+    held_session_ = session;
+  } else if (held.released) {
+    w_.holds().release_next(session);  // it will not use the container: the next one may
+  }
   co_return plan;
+}
+
+void Exchange::release_next_held() {
+  w_.holds().release_next(held_session_);
+  held_session_.clear();
 }
 
 // The route changed to something that no longer waits: ready (forward, after access is checked

@@ -165,6 +165,9 @@ awaitable<bool> Exchange::forward(const UpstreamTarget& a) {
     }
     co_return co_await fail(err_);
   }
+  // A request released from a hold lets the next one go once its answer has begun, so a
+  // long response (SSE, a tunnel) does not keep a release slot (Holds::kReleaseAtOnce).
+  if (!held_session_.empty()) release_next_held();
 
   if (res_.status == 101) {
     if (std::optional<Error> why = refuse_switch()) {

@@ -49,10 +49,36 @@ void Holds::remove(const std::string& session, HeldRequest* h) {
   if (list.empty()) map_.erase(it);
 }
 
-void Holds::notify(const std::string& session) {
+void Holds::notify(const std::string& session, bool ready) {
   auto it = map_.find(session);
   if (it == map_.end()) return;
-  for (HeldRequest* h : it->second) h->timer.cancel();
+  if (!ready) {
+    for (HeldRequest* h : it->second) h->timer.cancel();
+    return;
+  }
+  size_t going = 0;
+  for (HeldRequest* h : it->second) {
+    if (h->released) ++going;
+  }
+  for (HeldRequest* h : it->second) {
+    if (going >= kReleaseAtOnce) break;
+    if (h->released) continue;
+    h->released = true;
+    h->timer.cancel();
+    ++going;
+  }
+}
+
+void Holds::release_next(const std::string& session) {
+  auto it = map_.find(session);
+  if (it == map_.end()) return;
+  for (HeldRequest* h : it->second) {
+    if (!h->released) {
+      h->released = true;
+      h->timer.cancel();
+      return;
+    }
+  }
 }
 
 void Holds::fail(const std::string& session, const std::string& reason) {

@@ -58,7 +58,8 @@ struct HeldRequest {
   enum class Signal : uint8_t { kNone, kFailed, kCut };
   boost::asio::steady_timer timer;
   Signal signal = Signal::kNone;
-  std::string failure;  // a failed wake's reason class
+  bool released = false;  // let go to forward now that the route is ready
+  std::string failure;    // a failed wake's reason class
 };
 
 // A worker's held requests by session.
@@ -66,8 +67,17 @@ class Holds {
  public:
   void add(const std::string& session, HeldRequest* h) { map_[session].push_back(h); }
   void remove(const std::string& session, HeldRequest* h);
-  // The session's route changed: each of its held requests looks at it again.
-  void notify(const std::string& session);
+  // At most this many of a session's held requests go to its container at once when it turns
+  // ready; each one that is done lets the next go. The container has no pooled connection
+  // yet: released all at once, every request would open its own (a fresh connect costs
+  // several times a forward on a pooled one), and the first answer would wait for all of
+  // them; released this way, the later ones reuse the connections the first ones return.
+  static constexpr size_t kReleaseAtOnce = 32;
+  // The session's route changed: ready, its held requests go (kReleaseAtOnce of them now);
+  // anything else (a new state, deleted), each looks at it again.
+  void notify(const std::string& session, bool ready);
+  // A released request is done with its container: the session's next held request goes.
+  void release_next(const std::string& session);
   // The platform could not start the session's container.
   void fail(const std::string& session, const std::string& reason);
   // The drain's time is over: every held request gets the shutting-down page.

@@ -73,6 +73,7 @@ awaitable<void> Http1Connection::run() {
     if (plan == Exchange::Plan::kForward) {
       InFlight in_flight(w_, dog_);
       clean = co_await exchange_.forward(target);
+      exchange_.end_hold();
     } else {
       co_await send_reply(*exchange_.reply());
     }

@@ -408,6 +408,7 @@ awaitable<void> Http2Stream::run() {
     if (plan == Exchange::Plan::kForward) {
       InFlight in_flight(w_, dog_);
       co_await exchange_.forward(target);
+      exchange_.end_hold();
     } else {
       co_await send_reply(*exchange_.reply());
     }

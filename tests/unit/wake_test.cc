@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <memory>
 
 #include "app/config.h"
 #include "lifecycle/circuit_breaker.h"
@@ -110,6 +111,35 @@ TEST(WakeGate, CapsPerSessionTotalAndBytes) {
   g.leave("a", 100);
   EXPECT_EQ(g.held(), 2u);
   EXPECT_EQ(g.enter("c", 1), E::kHeld);
+}
+
+TEST(WakeHolds, AReadyRouteReleasesABatchAndEachDoneRequestTheNext) {
+  boost::asio::io_context io;
+  proxy::Holds holds;
+  std::vector<std::unique_ptr<proxy::HeldRequest>> held;
+  for (int i = 0; i < 40; ++i) {
+    held.push_back(std::make_unique<proxy::HeldRequest>(io));
+    holds.add("s", held.back().get());
+  }
+  auto released = [&] {
+    size_t n = 0;
+    for (const auto& h : held) n += h->released;
+    return n;
+  };
+  holds.notify("s", false);
+  EXPECT_EQ(released(), 0u) << "a route that is not ready releases nothing";
+  holds.notify("s", true);
+  EXPECT_EQ(released(), proxy::Holds::kReleaseAtOnce);
+  holds.notify("s", true);
+  EXPECT_EQ(released(), proxy::Holds::kReleaseAtOnce) << "a second change adds no more";
+  holds.release_next("s");
+  EXPECT_EQ(released(), proxy::Holds::kReleaseAtOnce + 1);
+  EXPECT_TRUE(held[proxy::Holds::kReleaseAtOnce]->released) << "in arrival order";
+  holds.fail("s", "error");
+  for (const auto& h : held) EXPECT_EQ(h->signal, proxy::HeldRequest::Signal::kFailed);
+  EXPECT_EQ(holds.size(), 40u);
+  for (const auto& h : held) holds.remove("s", h.get());
+  EXPECT_EQ(holds.size(), 0u);
 }
 
 bool parse(const std::string& text, app::Config& cfg, std::string& first_error) {
