@@ -441,7 +441,17 @@ StoreError RedisStore::acquire_lease(const std::string& name, const std::string&
       {"SET", prefix_ + "lease:" + name, owner, "NX", "PX", std::to_string(ttl)}, err);
   if (!r) return io_error(*conn, err);
   if (r->type == REDIS_REPLY_ERROR) return {"redis: " + std::string(r->str, r->len)};
-  acquired = r->type == REDIS_REPLY_STATUS;  // OK; nil when another owner holds it
+  acquired = r->type == REDIS_REPLY_STATUS;  // OK; nil when an owner holds it
+  if (acquired) return {};
+  // Ours already (a wake soon after the last one, a sleep soon after a wake): renewed. Only
+  // this router writes its own owner value, so the check and the renewal need no script.
+  r = conn->command({"GET", prefix_ + "lease:" + name}, err);
+  if (!r) return io_error(*conn, err);
+  if (r->type != REDIS_REPLY_STRING || std::string_view(r->str, r->len) != owner) return {};
+  r = conn->command({"SET", prefix_ + "lease:" + name, owner, "XX", "PX", std::to_string(ttl)},
+                    err);
+  if (!r) return io_error(*conn, err);
+  acquired = r->type == REDIS_REPLY_STATUS;
   return {};
 }
 

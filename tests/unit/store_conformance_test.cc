@@ -233,6 +233,8 @@ TEST_P(StoreConformance, LeaseHasOneOwnerUntilItEnds) {
   EXPECT_FALSE(got) << "a second router must not wake the same session";
   ASSERT_FALSE(store_->acquire_lease("wake/t2", "router-b", 300, now_ms(), got));
   EXPECT_TRUE(got) << "leases are per name";
+  ASSERT_FALSE(store_->acquire_lease("wake/t1", "router-a", 300, now_ms(), got));
+  EXPECT_TRUE(got) << "its owner renews it (a second wake soon after the first)";
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   ASSERT_FALSE(store_->acquire_lease("wake/t1", "router-b", 300, now_ms(), got));
   EXPECT_TRUE(got) << "an ended lease is free again";
