@@ -111,6 +111,7 @@ Field classify_field(std::string_view n) {
       break;
     case 18:
       if (is("proxy-authenticate")) return Field::kProxyAuthenticate;
+      if (is("x-sessiongate-wait")) return Field::kXSessiongateWait;
       break;
     case 19:
       if (is("proxy-authorization")) return Field::kProxyAuthorization;

@@ -36,6 +36,7 @@ enum class Field : uint8_t {
   kXSessiongateToken,
   kSecWebSocketKey,
   kSecWebSocketAccept,
+  kXSessiongateWait,  // the starting page's long poll, answered by the router itself
 };
 
 constexpr uint32_t bit(Field f) {
@@ -91,10 +92,10 @@ struct MessageHead {
 struct RequestHead : MessageHead {
   std::string_view method;
   Method method_id = Method::kOther;
-  std::string_view target;  // origin-form (or "*"), never absolute-form after parsing
-  std::string_view path;    // target without the query
-  std::string_view query;   // without the '?'; empty when there is none
-  std::string_view host;    // from Host, or the authority of an absolute-form target
+  std::string_view target;       // origin-form (or "*"), never absolute-form after parsing
+  std::string_view path;         // target without the query
+  std::string_view query;        // without the '?'; empty when there is none
+  std::string_view host;         // from Host, or the authority of an absolute-form target
   bool upgrade = false;          // Connection: upgrade with an Upgrade header
   bool expect_continue = false;  // Expect: 100-continue
 

@@ -1,6 +1,5 @@
 #include "http/pages.h"
 
-#include <cctype>
 #include <cstdio>
 
 namespace sg::http {
@@ -124,22 +123,16 @@ std::string refresh_meta(const Page& page) {
 
 // The live page's script: waits on the router with a long poll of the page's own URL (the
 // router answers X-Sessiongate-Wait itself: it never reaches the container), shows the time
-// waited and what is happening, and reloads once the state is ready. The page's state code
-// goes between the two halves.
-constexpr std::string_view kLiveScriptHead =
-    "<p class=\"s\" id=\"sg-wait\" aria-live=\"polite\"></p><script>(()=>{let state='";
-constexpr std::string_view kLiveScriptTail =
-    "';const t0=Date.now(),el=document.getElementById('sg-wait'),"
-    "what=document.getElementById('sg-what'),text={"
-    "waking:'Waking the preview: the platform is starting its container.',"
-    "starting:'The container is up; waiting for its dev server to answer.',"
-    "waiting:'Waiting for the preview\\u2019s container to register.'};"
-    "const show=()=>{if(text[state])what.textContent=text[state];"
-    "el.textContent='Waiting for '+Math.round((Date.now()-t0)/1000)+' s.';};"
+// waited and, in the router's words, what is happening; reloads once the state is ready.
+constexpr std::string_view kLiveScript =
+    "<p class=\"s\" id=\"sg-wait\" aria-live=\"polite\"></p><script>(()=>{"
+    "const t0=Date.now(),el=document.getElementById('sg-wait'),"
+    "what=document.getElementById('sg-what');"
+    "const show=()=>{el.textContent='Waiting for '+Math.round((Date.now()-t0)/1000)+' s.';};"
     "setInterval(show,1000);show();"
     "const poll=async()=>{for(;;){try{const r=await fetch(location.href,{cache:'no-store',"
     "headers:{'X-Sessiongate-Wait':'1'}});const j=await r.json();"
-    "if(j.state==='ready'||!r.ok){location.reload();return;}state=j.state;show();}"
+    "if(j.state==='ready'||!r.ok){location.reload();return;}if(j.text)what.textContent=j.text;}"
     "catch(e){await new Promise(f=>setTimeout(f,2000));}}};poll();})();</script>";
 
 void fill_template(const std::string& tmpl, const Page& page, std::string& body) {
@@ -211,11 +204,7 @@ void render_page_body(const Page& page, bool html, const std::string* tmpl, std:
       body += "<p id=\"sg-what\">";
       append_html_escaped(body, page.detail);
       body += "</p>";
-      body += kLiveScriptHead;
-      for (char c : page.state) {
-        if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') body += c;
-      }
-      body += kLiveScriptTail;
+      body += kLiveScript;
     } else if (!page.detail.empty()) {
       body += "<p><code>";
       append_html_escaped(body, page.detail);

@@ -205,7 +205,7 @@ Exchange::Step Exchange::hold() {
     }
     return answer(ReplyKind::kContainerDown, registry::to_string(state));
   }
-  wait_poll_ = !req_->header("x-sessiongate-wait").empty();
+  wait_poll_ = (req_->fields & http::bit(http::Field::kXSessiongateWait)) != 0;
   if (state == registry::RouteState::kReady) {
     return wait_poll_ ? wait_state("ready") : Step::kContinue;
   }
@@ -232,7 +232,7 @@ WaitText wait_text(registry::RouteState s, bool wake) {
 
 Exchange::Step Exchange::starting(registry::RouteState state) {
   const WaitText text = wait_text(state, rt_->wake != nullptr);
-  if (wait_poll_) return wait_state(text.code);
+  if (wait_poll_) return wait_state(text.code, text.prose);
   ReplyInput in = reply_input(text.prose);
   in.state = text.code;
   in.live = rt_->wake != nullptr;
@@ -243,8 +243,8 @@ Exchange::Step Exchange::starting(registry::RouteState state) {
   return Step::kReply;
 }
 
-Exchange::Step Exchange::wait_state(std::string_view state) {
-  ReplyInput in = reply_input({});
+Exchange::Step Exchange::wait_state(std::string_view state, std::string_view prose) {
+  ReplyInput in = reply_input(prose);
   in.state = state;
   reply_.emplace(make_reply(ReplyKind::kWaitState, in));
   return Step::kReply;

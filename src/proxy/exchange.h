@@ -100,7 +100,8 @@ class Exchange {
   Plan after_hold(UpstreamTarget& t, registry::RouteState state);
   // The starting page (live when wake is on) or, for the page's own long poll, the state.
   Step starting(registry::RouteState state);
-  Step wait_state(std::string_view state);
+  // The poll's answer: the state and, while still waiting, what is happening in words.
+  Step wait_state(std::string_view state, std::string_view prose = {});
   size_t held_bytes() const;
   ReplyInput reply_input(std::string_view detail) const;
   bool request_is_https() const;

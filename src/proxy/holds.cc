@@ -18,10 +18,7 @@ WakeGate::Entry WakeGate::enter(const std::string& session, size_t bytes) {
   std::lock_guard lock(mu_);
   if (held_ >= lim_.total || bytes_ + bytes > lim_.bytes) return Entry::kFull;
   size_t& mine = per_session_[session];
-  if (mine >= lim_.per_session) {
-    if (mine == 0) per_session_.erase(session);
-    return Entry::kSessionFull;
-  }
+  if (mine >= lim_.per_session) return Entry::kSessionFull;  // per_session >= 1: mine > 0
   ++mine;
   ++held_;
   bytes_ += bytes;
@@ -49,10 +46,10 @@ void Holds::remove(const std::string& session, HeldRequest* h) {
   if (list.empty()) map_.erase(it);
 }
 
-void Holds::notify(const std::string& session, bool ready) {
+void Holds::notify(const std::string& session, const registry::Route* route) {
   auto it = map_.find(session);
   if (it == map_.end()) return;
-  if (!ready) {
+  if (!route || registry::state_of(*route, registry::now_ms()) != registry::RouteState::kReady) {
     for (HeldRequest* h : it->second) h->timer.cancel();
     return;
   }

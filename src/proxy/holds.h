@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "registry/route.h"
+
 namespace sg::proxy {
 
 class WakeGate {
@@ -73,9 +75,9 @@ class Holds {
   // several times a forward on a pooled one), and the first answer would wait for all of
   // them; released this way, the later ones reuse the connections the first ones return.
   static constexpr size_t kReleaseAtOnce = 32;
-  // The session's route changed: ready, its held requests go (kReleaseAtOnce of them now);
-  // anything else (a new state, deleted), each looks at it again.
-  void notify(const std::string& session, bool ready);
+  // The session's route changed (null: deleted): ready, its held requests go (kReleaseAtOnce
+  // of them now); anything else, each looks at it again.
+  void notify(const std::string& session, const registry::Route* route);
   // A released request is done with its container: the session's next held request goes.
   void release_next(const std::string& session);
   // The platform could not start the session's container.

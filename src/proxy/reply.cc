@@ -153,6 +153,10 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
     r.headers.emplace_back("Cache-Control", "no-store");
     r.body = "{\"state\":\"";
     http::append_json_escaped(r.body, in.state);
+    if (!in.detail.empty()) {
+      r.body += "\",\"text\":\"";
+      http::append_json_escaped(r.body, in.detail);
+    }
     r.body += "\"}\n";
     return r;
   }

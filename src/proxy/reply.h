@@ -103,7 +103,8 @@ struct ReplyInput {
   std::string_view location;      // kRedirect, kLinkRedirect
   std::string_view set_cookie;    // kLinkRedirect: the Set-Cookie value
   // The starting page and its long poll: what the wait is at (waking, starting, waiting;
-  // ready for the poll), the request id to show, and whether the page waits live.
+  // ready for the poll; the poll's words are the detail), the request id to show, and whether
+  // the page waits live.
   std::string_view state;
   std::string_view request_id;
   bool live = false;

@@ -424,8 +424,7 @@ void Worker::post_route(std::string session_id, registry::RoutePtr route) {
 void Worker::apply_route(const std::string& session_id, registry::RoutePtr route) {
   metrics_.route_changes_applied.add();
   registry::RoutePtr old = routes_.set(session_id, route);
-  holds_.notify(session_id, route && registry::state_of(*route, registry::now_ms()) ==
-                                         registry::RouteState::kReady);
+  holds_.notify(session_id, route.get());
   if (!old) return;
   const bool moved = !route || route->container_id != old->container_id ||
                      route->generation != old->generation || route->address != old->address;
