@@ -82,6 +82,13 @@ Exchange::Step Exchange::answer(ReplyKind k, std::string_view detail) {
   return Step::kReply;
 }
 
+Exchange::Step Exchange::unknown_session(std::string_view id) {
+  ReplyInput in = reply_input({});
+  in.session = id;
+  reply_.emplace(make_reply(ReplyKind::kUnknownSession, in));
+  return Step::kReply;
+}
+
 // Who the client is, then the limits that apply before any routing: its request rate, the
 // declared body size.
 Exchange::Step Exchange::admit() {
@@ -143,12 +150,7 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
     }
   }
   route_ = w_.routes().find_shared(id);
-  if (!route_) {
-    ReplyInput in = reply_input({});
-    in.session = id;
-    reply_.emplace(make_reply(ReplyKind::kUnknownSession, in));
-    return Step::kReply;
-  }
+  if (!route_) return unknown_session(id);
   t.target = req_->target;
   if (from_prefix && a.strip_prefix) {
     target_buf_.assign(rest.empty() ? std::string_view("/") : rest);
@@ -236,7 +238,7 @@ Exchange::Step Exchange::starting(registry::RouteState state) {
   ReplyInput in = reply_input(text.prose);
   in.state = text.code;
   in.live = rt_->wake != nullptr;
-  request_id_ = std::string(req_->header("x-request-id"));
+  request_id_ = std::string(client_request_id());
   if (request_id_.empty()) request_id_ = lifecycle::new_call_id();
   in.request_id = request_id_;
   reply_.emplace(make_reply(ReplyKind::kContainerStarting, in));

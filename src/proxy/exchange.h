@@ -96,6 +96,9 @@ class Exchange {
   Step hold();
   Step pick_upstream(const routing::Action& a, UpstreamTarget& t);
   Step answer(ReplyKind k, std::string_view detail = {});
+  Step unknown_session(std::string_view id);
+  // The client's X-Request-Id (empty: none), quoted to the platform and on the starting page.
+  std::string_view client_request_id() const { return req_->header("x-request-id"); }
   // After a hold: the route as it is now decides (exchange_hold.cc).
   Plan after_hold(UpstreamTarget& t, registry::RouteState state);
   // The starting page (live when wake is on) or, for the page's own long poll, the state.

@@ -37,7 +37,7 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
   m.held_requests.add();
   m.holds_total.add();
   if (registry::wakeable(registry::state_of(*route_, now_ms_))) {
-    gate.ask(session, route_->container_id, std::string(req_->header("x-request-id")));
+    gate.ask(session, route_->container_id, std::string(client_request_id()));
   }
   HeldRequest held(w_.io());
   w_.holds().add(session, &held);
@@ -64,9 +64,7 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
     }
     route_ = w_.routes().find_shared(session);
     if (!route_) {
-      ReplyInput in = reply_input({});
-      in.session = session;
-      reply_.emplace(make_reply(ReplyKind::kUnknownSession, in));
+      unknown_session(session);
       break;
     }
     now_ms_ = registry::now_ms();
