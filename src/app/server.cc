@@ -164,7 +164,7 @@ void Server::follow_store() {
   if (!store_.shared) return;
   reg_->track_tombstones();
   control_.shared_store = true;
-  feed_ = registry::open_feed(config_.store,
+  feed_ = registry::open_feed(config_.store, *store_.store,
                               follow_feed(main_io_, *reg_, control_, feed_state_, synced_, log));
 }
 

@@ -22,7 +22,9 @@ struct OpenedStore {
 // or migrated). A shared store that does not answer yet is not an error: it is retried.
 bool open_store(const StoreConfig& c, OpenedStore& out, std::string& error);
 
-// The feed of a shared store (null for a store only this router writes).
-std::unique_ptr<ChangeFeed> open_feed(const StoreConfig& c, ChangeFeed::Handlers handlers);
+// The feed of a shared store (null for a store only this router writes); `store` is the one
+// open_store opened (a DynamoDB feed shares its clock and its record of routes in use).
+std::unique_ptr<ChangeFeed> open_feed(const StoreConfig& c, Store& store,
+                                      ChangeFeed::Handlers handlers);
 
 }  // namespace sg::registry

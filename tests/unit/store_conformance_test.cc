@@ -6,10 +6,14 @@
 #include <memory>
 #include <thread>
 
+#include <boost/json.hpp>
 #include "net/address.h"
+
+#include "registry/dynamo_store.h"
 #include "registry/redis_store.h"
 #include "registry/registry.h"
 #include "registry/sqlite_store.h"
+#include "support/dynalite_server.h"
 #include "support/redis_server.h"
 
 namespace sg::registry {
@@ -18,6 +22,47 @@ namespace {
 testing::RedisServer& shared_redis() {
   static testing::RedisServer server;  // lives for the whole test binary
   return server;
+}
+
+testing::DynaliteServer& shared_dynalite() {
+  static testing::DynaliteServer server;
+  return server;
+}
+
+// Two tables per test, created as an operator would (string partition keys), on dynalite.
+std::unique_ptr<Store> dynamo_store(const std::string& name) {
+  DynamoConfig c;
+  c.client.region = "us-west-2";
+  c.client.endpoint.tls = false;
+  c.client.endpoint.host = "127.0.0.1";
+  c.client.endpoint.port = static_cast<uint16_t>(shared_dynalite().port());
+  c.sessions_table = "s-" + name;
+  c.containers_table = "c-" + name;
+  c.scan_segments = 2;
+  ::setenv("AWS_ACCESS_KEY_ID", "test", 0);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "test", 0);
+  auto client = std::make_shared<aws::DynamoClient>(
+      c.client, std::make_shared<aws::CredentialChain>(), nullptr);
+  namespace json = boost::json;
+  for (auto [table, key] : {std::pair{c.sessions_table, c.attributes.session_id},
+                            std::pair{c.containers_table, c.attributes.container_id}}) {
+    json::object req{
+        {"TableName", table},
+        {"KeySchema", json::array{json::object{{"AttributeName", key}, {"KeyType", "HASH"}}}},
+        {"AttributeDefinitions",
+         json::array{json::object{{"AttributeName", key}, {"AttributeType", "S"}}}},
+        {"BillingMode", "PAY_PER_REQUEST"}};
+    json::object resp;
+    auto e = client->call("CreateTable", req, resp);
+    EXPECT_FALSE(e) << e.text();
+    for (int i = 0; i < 100; ++i) {  // dynalite makes a table ACTIVE after a moment
+      json::object d;
+      client->call("DescribeTable", json::object{{"TableName", table}}, d);
+      if (json::serialize(d).find("\"ACTIVE\"") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return std::make_unique<DynamoStore>(c, client);
 }
 
 class StoreConformance : public ::testing::TestWithParam<std::string> {
@@ -34,6 +79,8 @@ class StoreConformance : public ::testing::TestWithParam<std::string> {
       std::string err;
       store_ = std::make_unique<SqliteStore>((dir_ / "t.db").string(), true, err);
       ASSERT_EQ(err, "");
+    } else if (GetParam() == "dynamodb") {
+      store_ = dynamo_store(safe.substr(0, 200));
     } else {
       store_ = std::make_unique<RedisStore>(shared_redis().endpoint(), safe + ":");
     }
@@ -344,7 +391,7 @@ TEST_P(StoreConformance, RegistryDerivesRoutesAndSweeps) {
   EXPECT_FALSE(get_session("t").has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance, ::testing::Values("sqlite", "redis"),
+INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance, ::testing::Values("sqlite", "redis", "dynamodb"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
