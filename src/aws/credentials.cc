@@ -94,6 +94,7 @@ int64_t parse_iso8601_ms(std::string_view text) {
 
 bool profile_credentials(std::string_view credentials_file, std::string_view config_file,
                          const std::string& profile, Credentials& out, std::string& error) {
+  error.clear();
   std::vector<std::pair<std::string, std::string>> keys;
   bool found = section(credentials_file, profile, keys);
   const std::string config_name = profile == "default" ? profile : "profile " + profile;

@@ -34,6 +34,44 @@ std::string ip_text(const boost::asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string();
 }
 
+// Items to records stamped `version`; returns how many could not be records (skipped).
+size_t decode(const std::vector<json::object>& items, const DynamoConfig& c, uint64_t version,
+              std::vector<Container>& out) {
+  size_t bad = 0;
+  for (const auto& item : items) {
+    Container x;
+    std::string why;
+    if (!dynamo::container_from_item(item, c.attributes, c.default_port, x, why)) {
+      ++bad;
+      continue;
+    }
+    x.version = version;
+    out.push_back(std::move(x));
+  }
+  return bad;
+}
+
+size_t decode(const std::vector<json::object>& items, const DynamoConfig& c, uint64_t version,
+              std::vector<Session>& out) {
+  size_t bad = 0;
+  for (const auto& item : items) {
+    std::string key;
+    if (dynamo::get_s(item, c.attributes.session_id, key) &&
+        key.starts_with(dynamo::kLeasePrefix)) {
+      continue;  // a wake lease, not a session
+    }
+    Session x;
+    std::string why;
+    if (!dynamo::session_from_item(item, c.attributes, x, why)) {
+      ++bad;
+      continue;
+    }
+    x.version = version;
+    out.push_back(std::move(x));
+  }
+  return bad;
+}
+
 }  // namespace
 
 DynamoStore::DynamoStore(DynamoConfig config, std::shared_ptr<aws::DynamoClient> client)
@@ -198,14 +236,7 @@ StoreError DynamoStore::list_containers(std::vector<Container>& out) {
   std::vector<json::object> items;
   const uint64_t version = stamp();
   if (auto e = scan_table(config_.containers_table, items)) return e;
-  for (const auto& item : items) {
-    Container c;
-    std::string why;
-    if (dynamo::container_from_item(item, config_.attributes, config_.default_port, c, why)) {
-      c.version = version;
-      out.push_back(std::move(c));
-    }
-  }
+  decode(items, config_, version, out);
   std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
   return {};
 }
@@ -515,32 +546,8 @@ StoreError DynamoStore::scan(std::vector<Container>& containers, std::vector<Ses
   StoreError ce = c_part.get();
   if (ce) return ce;
   if (se) return se;
-  size_t bad = 0;
-  for (const auto& item : c_items) {
-    Container c;
-    std::string why;
-    if (!dynamo::container_from_item(item, config_.attributes, config_.default_port, c, why)) {
-      ++bad;
-      continue;
-    }
-    c.version = version;
-    containers.push_back(std::move(c));
-  }
-  for (const auto& item : s_items) {
-    Session s;
-    std::string why;
-    std::string key;
-    if (dynamo::get_s(item, config_.attributes.session_id, key) &&
-        key.starts_with(dynamo::kLeasePrefix)) {
-      continue;
-    }
-    if (!dynamo::session_from_item(item, config_.attributes, s, why)) {
-      ++bad;
-      continue;
-    }
-    s.version = version;
-    sessions.push_back(std::move(s));
-  }
+  const size_t bad =
+      decode(c_items, config_, version, containers) + decode(s_items, config_, version, sessions);
   if (skipped) *skipped = bad;
   std::sort(containers.begin(), containers.end(),
             [](const auto& x, const auto& y) { return x.id < y.id; });
@@ -605,14 +612,7 @@ StoreError DynamoStore::read_sessions(const std::vector<std::string>& ids,
   if (auto e = batch_read(config_.sessions_table, config_.attributes.session_id, ids, items)) {
     return e;
   }
-  for (const auto& item : items) {
-    Session s;
-    std::string why;
-    if (dynamo::session_from_item(item, config_.attributes, s, why)) {
-      s.version = version;
-      out.push_back(std::move(s));
-    }
-  }
+  decode(items, config_, version, out);
   return {};
 }
 
@@ -623,14 +623,7 @@ StoreError DynamoStore::read_containers(const std::vector<std::string>& ids,
   if (auto e = batch_read(config_.containers_table, config_.attributes.container_id, ids, items)) {
     return e;
   }
-  for (const auto& item : items) {
-    Container c;
-    std::string why;
-    if (dynamo::container_from_item(item, config_.attributes, config_.default_port, c, why)) {
-      c.version = version;
-      out.push_back(std::move(c));
-    }
-  }
+  decode(items, config_, version, out);
   return {};
 }
 

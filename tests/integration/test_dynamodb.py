@@ -1,0 +1,145 @@
+"""The DynamoDB store against real parts: dynalite (from the committed npm lock file) as the
+DynamoDB-compatible server, the tables created and the items written with the AWS CLI exactly
+as an operator and the platform's containers do, the real binary, upstreams on loopback.
+Propagation times are printed, never asserted."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import SESSION_RULES, Proxy, Upstream, free_port, get, keepalive_server, wait_port  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DYNALITE = os.path.join(ROOT, "tests", "e2e", "node_modules", ".bin", "dynalite")
+AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
+ENV = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+           AWS_DEFAULT_REGION="us-west-2", AWS_EC2_METADATA_DISABLED="true")
+
+
+def app_named(name):
+    def app(method, target, headers, body, conn):
+        return 200, name.encode(), None
+    return app
+
+
+class Dynalite:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen([DYNALITE, "--port", str(self.port), "--host", "127.0.0.1"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def aws(self, *args):
+        out = subprocess.run([AWS, "--endpoint-url", f"http://127.0.0.1:{self.port}", "dynamodb",
+                              *args], env=ENV, capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)}: {out.stderr}")
+        return out.stdout
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def host(sid):
+    return f"{sid}.preview.example.com"
+
+
+def wait_for(pred, timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return pred()
+
+
+class SeedTables(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = Dynalite()
+        for table, key in (("webordinary-thread-mappings", "threadId"),
+                           ("webordinary-containers", "containerId")):
+            cls.db.aws("create-table", "--table-name", table,
+                       "--attribute-definitions", f"AttributeName={key},AttributeType=S",
+                       "--key-schema", f"AttributeName={key},KeyType=HASH",
+                       "--billing-mode", "PAY_PER_REQUEST")
+            cls.db.aws("wait", "table-exists", "--table-name", table)
+        cls.one = Upstream(keepalive_server(app_named("one")))
+        cls.two = Upstream(keepalive_server(app_named("two")))
+        store = (f"\nstore: {{type: dynamodb, region: us-west-2, endpoint: \"http://127.0.0.1:{cls.db.port}\", "
+                 "tables: {sessions: webordinary-thread-mappings, containers: webordinary-containers}, "
+                 "revalidate_interval: 200ms, scan_interval: 500ms}\n"
+                 "sessions: {activity_interval: 200ms}\n")
+        os.environ.update({k: ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                "AWS_EC2_METADATA_DISABLED")})
+        cls.proxy = Proxy(SESSION_RULES, extra=store, directory=tempfile.mkdtemp(prefix="sg-ddb-"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.db.stop()
+        cls.one.close()
+        cls.two.close()
+
+    def put_container(self, cid, ip, status=None, port=None):
+        item = f'{{"containerId": {{"S": "{cid}"}}, "containerIp": {{"S": "{ip}"}}'
+        if status:
+            item += f', "status": {{"S": "{status}"}}'
+        if port:
+            item += f', "port": {{"N": "{port}"}}'
+        self.db.aws("put-item", "--table-name", "webordinary-containers", "--item", item + "}")
+
+    def map_thread(self, tid, cid):
+        self.db.aws("put-item", "--table-name", "webordinary-thread-mappings", "--item",
+                    f'{{"threadId": {{"S": "{tid}"}}, "containerId": {{"S": "{cid}"}}}}')
+
+    def test_1_items_written_like_the_seed_route_and_changes_arrive(self):
+        self.put_container("c1", "127.0.0.1", "ready", self.one.port)
+        t0 = time.monotonic()
+        self.map_thread("t1", "c1")
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t1"))[0] == 200),
+                        self.proxy.stderr())
+        print(f"\noutside write -> routed after {1000 * (time.monotonic() - t0):.0f} ms")
+        self.assertEqual(get(self.proxy.port, "/", host("t1"))[2], b"one")
+        # The container moves (a new IP:port written by the container itself).
+        t0 = time.monotonic()
+        self.put_container("c1", f"127.0.0.1:{self.two.port}", "ready")
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t1"))[2] == b"two"),
+                        self.proxy.stderr())
+        print(f"changed address -> followed after {1000 * (time.monotonic() - t0):.0f} ms")
+        # A tool deletes the mapping: the friendly unknown-session page.
+        t0 = time.monotonic()
+        self.db.aws("delete-item", "--table-name", "webordinary-thread-mappings", "--key",
+                    '{"threadId": {"S": "t1"}}')
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t1"))[0] == 404),
+                        self.proxy.stderr())
+        print(f"deleted mapping -> 404 after {1000 * (time.monotonic() - t0):.0f} ms")
+
+    def test_2_starting_and_missing_containers_get_their_pages(self):
+        self.put_container("c2", "127.0.0.1", "starting", self.one.port)
+        self.map_thread("t2", "c2")
+        self.map_thread("t3", "nowhere")
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t2"))[0] == 503))
+        self.assertIn(b"starting", get(self.proxy.port, "/", host("t2"))[2].lower())
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t3"))[0] in (502, 503)))
+
+    def test_3_admin_writes_are_items_the_seed_can_read(self):
+        self.proxy.register("c4", self.one.port)
+        self.proxy.session("t4", "c4")
+        out = self.db.aws("get-item", "--table-name", "webordinary-containers", "--key",
+                          '{"containerId": {"S": "c4"}}')
+        self.assertIn('"containerIp"', out)
+        self.assertIn('"127.0.0.1"', out)
+        self.assertIn(f'"{self.one.port}"', out)
+        self.assertIn('"ready"', out)
+        self.assertEqual(get(self.proxy.port, "/", host("t4"))[2], b"one")
+
+
+if __name__ == "__main__":
+    unittest.main()
