@@ -140,6 +140,22 @@ class SeedTables(unittest.TestCase):
         self.assertIn('"ready"', out)
         self.assertEqual(get(self.proxy.port, "/", host("t4"))[2], b"one")
 
+    def test_9_outage_keeps_known_routes_and_fails_writes_fast(self):
+        self.proxy.register("c9", self.one.port)
+        self.proxy.session("t9", "c9")
+        self.db.stop()  # last test: the tables are gone with it
+        self.assertTrue(wait_for(lambda: not self.proxy.admin("GET", "/readyz", token="")[1]
+                                 .get("routes_current", True)), self.proxy.stderr())
+        st, ready = self.proxy.admin("GET", "/readyz", token="")
+        self.assertEqual((st, ready["status"], ready["store"]), (200, "ready", "unreachable"), ready)
+        self.assertIn("serving the routes known then", ready["detail"])
+        self.assertEqual(get(self.proxy.port, "/", host("t9"))[2], b"one")  # served from memory
+        t0 = time.monotonic()
+        st, body = self.proxy.admin("PUT", "/v1/sessions/t10", {"container_id": "c9"})
+        self.assertEqual(st, 503, body)
+        self.assertIn("store_unavailable", str(body))
+        print(f"\nadmin write during the outage answered 503 in {1000 * (time.monotonic() - t0):.0f} ms")
+
 
 if __name__ == "__main__":
     unittest.main()
