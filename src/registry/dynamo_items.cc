@@ -15,6 +15,12 @@ json::object S(std::string_view v) {
   return o;
 }
 
+json::object key_of(const std::string& attr, const std::string& id) {
+  json::object k;
+  k[attr] = S(id);
+  return k;
+}
+
 json::object N(int64_t v) {
   json::object o;
   o["N"] = std::to_string(v);
@@ -133,6 +139,43 @@ bool session_from_item(const json::object& item, const DynamoAttributes& a, Sess
   s.updated_at = n_or(item, "sg_updated_at", 0);
   out = std::move(s);
   return true;
+}
+
+size_t decode(const std::vector<json::object>& items, const DynamoConfig& c, uint64_t version,
+              std::vector<Container>& out) {
+  size_t bad = 0;
+  for (const auto& item : items) {
+    Container x;
+    std::string why;
+    if (!dynamo::container_from_item(item, c.attributes, c.default_port, x, why)) {
+      ++bad;
+      continue;
+    }
+    x.version = version;
+    out.push_back(std::move(x));
+  }
+  return bad;
+}
+
+size_t decode(const std::vector<json::object>& items, const DynamoConfig& c, uint64_t version,
+              std::vector<Session>& out) {
+  size_t bad = 0;
+  for (const auto& item : items) {
+    std::string key;
+    if (dynamo::get_s(item, c.attributes.session_id, key) &&
+        key.starts_with(dynamo::kLeasePrefix)) {
+      continue;  // a wake lease, not a session
+    }
+    Session x;
+    std::string why;
+    if (!dynamo::session_from_item(item, c.attributes, x, why)) {
+      ++bad;
+      continue;
+    }
+    x.version = version;
+    out.push_back(std::move(x));
+  }
+  return bad;
 }
 
 std::string fingerprint(const Container& c) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "registry/records.h"
 #include "registry/store_config.h"
@@ -21,6 +22,8 @@ inline constexpr std::string_view kLeasePrefix = "sessiongate:lease:";
 inline constexpr Millis kNoLease = Millis(100) * 365 * 24 * 3600 * 1000;
 
 boost::json::object S(std::string_view v);
+// The key of item `id` in a table keyed by `attr`.
+boost::json::object key_of(const std::string& attr, const std::string& id);
 boost::json::object N(int64_t v);
 // Typed reads; false when the attribute is absent or of another type (or not a number).
 bool get_s(const boost::json::object& item, std::string_view name, std::string& out);
@@ -35,6 +38,13 @@ bool container_from_item(const boost::json::object& item, const DynamoAttributes
                          uint16_t default_port, Container& out, std::string& why);
 bool session_from_item(const boost::json::object& item, const DynamoAttributes& a, Session& out,
                        std::string& why);
+
+// Items to records stamped `version`; returns how many could not be records. Wake-lease
+// items in the sessions table are left out (they are not sessions, nor unreadable).
+size_t decode(const std::vector<boost::json::object>& items, const DynamoConfig& c,
+              uint64_t version, std::vector<Container>& out);
+size_t decode(const std::vector<boost::json::object>& items, const DynamoConfig& c,
+              uint64_t version, std::vector<Session>& out);
 
 // What a feed compares to tell whether an item changed in a way routes care about.
 std::string fingerprint(const Container& c);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <future>
 
 #include "registry/dynamo_items.h"
 
@@ -15,15 +14,8 @@ using dynamo::S;
 namespace {
 
 constexpr int kWriteAttempts = 5;  // conditional-write races lost before giving up
-constexpr size_t kBatch = 100;     // BatchGetItem's limit
 // Activity older than this no longer counts as "in use" for revalidation.
 constexpr Millis kUsedWindowMs = 10 * 60 * 1000;
-
-json::object key_of(const std::string& attr, const std::string& id) {
-  json::object k;
-  k[attr] = S(id);
-  return k;
-}
 
 std::string conflict(const char* what, const std::string& id) {
   return "dynamodb: " + std::string(what) + " " + id + " was changed by another writer " +
@@ -32,44 +24,6 @@ std::string conflict(const char* what, const std::string& id) {
 
 std::string ip_text(const boost::asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string();
-}
-
-// Items to records stamped `version`; returns how many could not be records (skipped).
-size_t decode(const std::vector<json::object>& items, const DynamoConfig& c, uint64_t version,
-              std::vector<Container>& out) {
-  size_t bad = 0;
-  for (const auto& item : items) {
-    Container x;
-    std::string why;
-    if (!dynamo::container_from_item(item, c.attributes, c.default_port, x, why)) {
-      ++bad;
-      continue;
-    }
-    x.version = version;
-    out.push_back(std::move(x));
-  }
-  return bad;
-}
-
-size_t decode(const std::vector<json::object>& items, const DynamoConfig& c, uint64_t version,
-              std::vector<Session>& out) {
-  size_t bad = 0;
-  for (const auto& item : items) {
-    std::string key;
-    if (dynamo::get_s(item, c.attributes.session_id, key) &&
-        key.starts_with(dynamo::kLeasePrefix)) {
-      continue;  // a wake lease, not a session
-    }
-    Session x;
-    std::string why;
-    if (!dynamo::session_from_item(item, c.attributes, x, why)) {
-      ++bad;
-      continue;
-    }
-    x.version = version;
-    out.push_back(std::move(x));
-  }
-  return bad;
 }
 
 }  // namespace
@@ -89,7 +43,7 @@ StoreError DynamoStore::get_item(const std::string& table, const std::string& ke
                                  const std::string& id, Item& out) {
   json::object req;
   req["TableName"] = table;
-  req["Key"] = key_of(key_attr, id);
+  req["Key"] = dynamo::key_of(key_attr, id);
   req["ConsistentRead"] = true;
   json::object resp;
   if (auto e = call("GetItem", req, resp)) return e;
@@ -130,7 +84,7 @@ StoreError DynamoStore::put_container(Container& c) {
                         {":rev", N(static_cast<int64_t>(dynamo::revision(old.attrs) + 1))}};
     json::object req;
     req["TableName"] = config_.containers_table;
-    req["Key"] = key_of(a.container_id, c.id);
+    req["Key"] = dynamo::key_of(a.container_id, c.id);
     req["UpdateExpression"] =
         "SET #addr = :addr, #port = :port, #status = :status, sg_generation = :gen, "
         "sg_lease_ms = :lease, sg_heartbeat_at = :now, sg_created_at = :created, "
@@ -168,7 +122,7 @@ StoreError DynamoStore::heartbeat(const std::string& id, Millis now, Container& 
   const uint64_t version = stamp();
   json::object req;
   req["TableName"] = config_.containers_table;
-  req["Key"] = key_of(a.container_id, id);
+  req["Key"] = dynamo::key_of(a.container_id, id);
   req["UpdateExpression"] = "SET sg_heartbeat_at = :now";
   req["ConditionExpression"] = "attribute_exists(#id)";
   req["ExpressionAttributeNames"] = json::object{{"#id", a.container_id}};
@@ -196,7 +150,7 @@ StoreError DynamoStore::delete_item(const std::string& table, const std::string&
                                     const std::string& id, bool& found) {
   json::object req;
   req["TableName"] = table;
-  req["Key"] = key_of(key_attr, id);
+  req["Key"] = dynamo::key_of(key_attr, id);
   req["ReturnValues"] = "ALL_OLD";
   json::object resp;
   if (auto e = call("DeleteItem", req, resp)) return e;
@@ -236,7 +190,7 @@ StoreError DynamoStore::list_containers(std::vector<Container>& out) {
   std::vector<json::object> items;
   const uint64_t version = stamp();
   if (auto e = scan_table(config_.containers_table, items)) return e;
-  decode(items, config_, version, out);
+  dynamo::decode(items, config_, version, out);
   std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
   return {};
 }
@@ -282,7 +236,7 @@ StoreError DynamoStore::put_session(Session& s) {
     set_or_remove("#ttl", ":ttl", s.expires_at > 0, N((s.expires_at + 999) / 1000));
     json::object req;
     req["TableName"] = config_.sessions_table;
-    req["Key"] = key_of(a.session_id, s.id);
+    req["Key"] = dynamo::key_of(a.session_id, s.id);
     req["UpdateExpression"] = set + remove;
     req["ConditionExpression"] = unchanged_condition(old, "#id", values);
     req["ExpressionAttributeNames"] = json::object{
@@ -374,7 +328,7 @@ StoreError DynamoStore::touch_sessions(const std::vector<std::pair<std::string, 
     if (!valid_id(id)) continue;
     json::object req;
     req["TableName"] = config_.sessions_table;
-    req["Key"] = key_of(pk, id);
+    req["Key"] = dynamo::key_of(pk, id);
     req["UpdateExpression"] = "SET sg_last_active_at = :t";
     // Never lowers activity, and never creates an item for a session that is gone.
     req["ConditionExpression"] =
@@ -436,7 +390,7 @@ StoreError DynamoStore::expire_one(const std::string& id, Millis now, Expiry& ou
     }
     json::object req;
     req["TableName"] = config_.sessions_table;
-    req["Key"] = key_of(pk, id);
+    req["Key"] = dynamo::key_of(pk, id);
     req["ConditionExpression"] = cond;
     req["ExpressionAttributeNames"] = json::object{{"#id", pk}};
     if (!values.empty()) req["ExpressionAttributeValues"] = std::move(values);
@@ -466,7 +420,7 @@ StoreError DynamoStore::expire_sessions(const std::vector<std::string>& ids, Mil
 StoreError DynamoStore::acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
                                       Millis now, bool& acquired) {
   const std::string& pk = config_.attributes.session_id;
-  json::object item = key_of(pk, std::string(dynamo::kLeasePrefix) + name);
+  json::object item = dynamo::key_of(pk, std::string(dynamo::kLeasePrefix) + name);
   item["sg_lease_owner"] = S(owner);
   item["sg_lease_until"] = N(now + ttl);
   item[config_.attributes.expires_at] = N((now + ttl) / 1000 + 3600);  // DynamoDB cleans up
@@ -490,141 +444,10 @@ StoreError DynamoStore::acquire_lease(const std::string& name, const std::string
 bool DynamoStore::ping() {
   json::object req;
   req["TableName"] = config_.sessions_table;
-  req["Key"] = key_of(config_.attributes.session_id, std::string(dynamo::kLeasePrefix) + "ping");
+  req["Key"] =
+      dynamo::key_of(config_.attributes.session_id, std::string(dynamo::kLeasePrefix) + "ping");
   json::object resp;
   return !call("GetItem", req, resp);
-}
-
-StoreError DynamoStore::scan_table(const std::string& table, std::vector<json::object>& items) {
-  const int segments = std::max(1, config_.scan_segments);
-  std::vector<std::future<StoreError>> parts;
-  std::vector<std::vector<json::object>> found(static_cast<size_t>(segments));
-  for (int seg = 0; seg < segments; ++seg) {
-    parts.push_back(std::async(std::launch::async, [this, &table, &found, seg, segments] {
-      json::object start;
-      do {
-        json::object req;
-        req["TableName"] = table;
-        req["ConsistentRead"] = true;
-        if (segments > 1) {
-          req["Segment"] = seg;
-          req["TotalSegments"] = segments;
-        }
-        if (!start.empty()) req["ExclusiveStartKey"] = start;
-        json::object resp;
-        if (auto e = call("Scan", req, resp)) return e;
-        if (const json::value* list = resp.if_contains("Items"); list && list->is_array()) {
-          for (const auto& v : list->as_array()) {
-            if (v.is_object()) found[static_cast<size_t>(seg)].push_back(v.as_object());
-          }
-        }
-        const json::value* next = resp.if_contains("LastEvaluatedKey");
-        start = next && next->is_object() ? next->as_object() : json::object();
-      } while (!start.empty());
-      return StoreError{};
-    }));
-  }
-  StoreError first;
-  for (auto& p : parts) {
-    StoreError e = p.get();
-    if (e && !first) first = e;
-  }
-  if (first) return first;
-  for (auto& part : found) {
-    for (auto& item : part) items.push_back(std::move(item));
-  }
-  return {};
-}
-
-StoreError DynamoStore::scan(std::vector<Container>& containers, std::vector<Session>& sessions,
-                             uint64_t& version, size_t* skipped) {
-  version = stamp();
-  std::vector<json::object> c_items, s_items;
-  auto c_part =
-      std::async(std::launch::async, [&] { return scan_table(config_.containers_table, c_items); });
-  StoreError se = scan_table(config_.sessions_table, s_items);
-  StoreError ce = c_part.get();
-  if (ce) return ce;
-  if (se) return se;
-  const size_t bad =
-      decode(c_items, config_, version, containers) + decode(s_items, config_, version, sessions);
-  if (skipped) *skipped = bad;
-  std::sort(containers.begin(), containers.end(),
-            [](const auto& x, const auto& y) { return x.id < y.id; });
-  std::sort(sessions.begin(), sessions.end(),
-            [](const auto& x, const auto& y) { return x.id < y.id; });
-  return {};
-}
-
-StoreError DynamoStore::load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
-                                 uint64_t& version) {
-  // The version of the newest write so far: a load right after a write reports that write's.
-  const uint64_t before = clock_.load(std::memory_order_relaxed);
-  uint64_t stamped = 0;
-  if (auto e = scan(containers, sessions, stamped)) return e;
-  for (auto& c : containers) c.version = before;
-  for (auto& s : sessions) s.version = before;
-  version = before;
-  return {};
-}
-
-StoreError DynamoStore::batch_read(const std::string& table, const std::string& key_attr,
-                                   const std::vector<std::string>& ids,
-                                   std::vector<json::object>& items) {
-  for (size_t from = 0; from < ids.size(); from += kBatch) {
-    json::array keys;
-    for (size_t i = from; i < std::min(ids.size(), from + kBatch); ++i) {
-      if (valid_id(ids[i])) keys.push_back(key_of(key_attr, ids[i]));
-    }
-    // Keys DynamoDB did not get to (throttling, 16 MB answers) come back unprocessed and are
-    // asked for again, with the client's backoff between attempts.
-    for (int round = 0; !keys.empty(); ++round) {
-      if (round == 8) return {"dynamodb: BatchGetItem left keys unprocessed 8 times in a row"};
-      json::object req{
-          {"RequestItems",
-           json::object{{table, json::object{{"Keys", keys}, {"ConsistentRead", true}}}}}};
-      json::object resp;
-      if (auto e = call("BatchGetItem", req, resp)) return e;
-      const json::value* got = resp.if_contains("Responses");
-      const json::value* list =
-          got && got->is_object() ? got->as_object().if_contains(table) : nullptr;
-      if (list && list->is_array()) {
-        for (const auto& v : list->as_array()) {
-          if (v.is_object()) items.push_back(v.as_object());
-        }
-      }
-      keys.clear();
-      const json::value* left = resp.if_contains("UnprocessedKeys");
-      const json::value* mine =
-          left && left->is_object() ? left->as_object().if_contains(table) : nullptr;
-      const json::value* more =
-          mine && mine->is_object() ? mine->as_object().if_contains("Keys") : nullptr;
-      if (more && more->is_array()) keys = more->as_array();
-    }
-  }
-  return {};
-}
-
-StoreError DynamoStore::read_sessions(const std::vector<std::string>& ids,
-                                      std::vector<Session>& out) {
-  const uint64_t version = stamp();
-  std::vector<json::object> items;
-  if (auto e = batch_read(config_.sessions_table, config_.attributes.session_id, ids, items)) {
-    return e;
-  }
-  decode(items, config_, version, out);
-  return {};
-}
-
-StoreError DynamoStore::read_containers(const std::vector<std::string>& ids,
-                                        std::vector<Container>& out) {
-  const uint64_t version = stamp();
-  std::vector<json::object> items;
-  if (auto e = batch_read(config_.containers_table, config_.attributes.container_id, ids, items)) {
-    return e;
-  }
-  decode(items, config_, version, out);
-  return {};
 }
 
 }  // namespace sg::registry
