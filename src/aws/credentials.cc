@@ -178,7 +178,11 @@ bool CredentialChain::get(Credentials& out, std::string& error) {
     out = cached_;
     return true;
   }
-  if (now < retry_at_ms_ && !(have_ && now < cached_.expires_at_ms)) {
+  if (now < retry_at_ms_) {  // a look failed a moment ago: do not ask again on every call
+    if (have_ && now < cached_.expires_at_ms) {
+      out = cached_;
+      return true;
+    }
     error = last_error_;
     return false;
   }

@@ -79,6 +79,12 @@ void render_process_metrics(std::string& out) {
   }
 }
 
+void render_metric(std::string_view name, bool counter, std::string_view help, double v,
+                   std::string& out) {
+  const std::string full = "sessiongate_" + std::string(name);
+  metric(out, full.c_str(), counter ? "counter" : "gauge", std::string(help).c_str(), v);
+}
+
 void render_build_info(std::string_view version, std::string_view commit,
                        std::string_view build_type, std::string& out) {
   out.append(

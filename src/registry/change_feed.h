@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "registry/store.h"
 
@@ -23,6 +24,8 @@ class ChangeFeed {
   virtual ~ChangeFeed() = default;
   virtual void start() = 0;
   virtual void stop() = 0;
+  // Numbers only this kind of feed has, read when /metrics is scraped from any thread.
+  virtual std::vector<StoreStat> stats() const { return {}; }
 };
 
 }  // namespace sg::registry

@@ -101,11 +101,13 @@ StoreError DynamoFeed::snapshot(const std::string& reason) {
   snap.epoch = "dynamodb";
   snap.reason = reason;
   snap.took_ms = steady_ms() - began;
+  counters_.last_scan_ms.store(snap.took_ms, std::memory_order_relaxed);
   handlers_.snapshot(std::move(snap));
   return {};
 }
 
 StoreError DynamoFeed::full_scan() {
+  const int64_t began = steady_ms();
   std::vector<Container> containers;
   std::vector<Session> sessions;
   uint64_t version = 0;
@@ -113,6 +115,7 @@ StoreError DynamoFeed::full_scan() {
   if (auto e = store_.scan(containers, sessions, version, &skipped)) return e;
   counters_.scans.fetch_add(1, std::memory_order_relaxed);
   counters_.skipped_items.store(skipped, std::memory_order_relaxed);
+  counters_.last_scan_ms.store(steady_ms() - began, std::memory_order_relaxed);
   std::unordered_set<std::string> seen_c, seen_s;
   for (const auto& x : containers) seen_c.insert(x.id);
   for (const auto& s : sessions) seen_s.insert(s.id);
@@ -131,6 +134,7 @@ StoreError DynamoFeed::full_scan() {
 
 StoreError DynamoFeed::revalidate() {
   const std::vector<std::string> ids = store_.used_since(now_ms() - kInUseWindowMs);
+  counters_.in_use.store(ids.size(), std::memory_order_relaxed);
   if (ids.empty()) return {};
   counters_.revalidations.fetch_add(1, std::memory_order_relaxed);
   std::vector<Session> sessions;
@@ -156,6 +160,29 @@ StoreError DynamoFeed::revalidate() {
     if (!found_c.contains(id)) gone_container(id, version);
   }
   return {};
+}
+
+std::vector<StoreStat> DynamoFeed::stats() const {
+  auto v = [](const std::atomic<uint64_t>& a) {
+    return static_cast<double>(a.load(std::memory_order_relaxed));
+  };
+  const DynamoFeedCounters& c = counters_;
+  return {
+      {"dynamodb_revalidations_total", "Rounds of batched reads of the sessions in use.", true,
+       v(c.revalidations)},
+      {"dynamodb_scans_total", "Whole-table scans (snapshots at start and after outages included).",
+       true, v(c.scans)},
+      {"dynamodb_outside_changes_total",
+       "Items found changed, added or deleted in the tables since this router last read them.",
+       true, v(c.outside_changes)},
+      {"dynamodb_skipped_items", "Items the last scan could not read as sessions or containers.",
+       false, v(c.skipped_items)},
+      {"dynamodb_in_use_sessions",
+       "Sessions with activity in the last minute, read again every revalidate_interval.", false,
+       v(c.in_use)},
+      {"dynamodb_last_scan_seconds", "Time the last whole-table scan took.", false,
+       v(c.last_scan_ms) / 1000.0},
+  };
 }
 
 void DynamoFeed::diff(std::vector<Container>& containers, std::vector<Session>& sessions,

@@ -24,6 +24,8 @@ struct DynamoFeedCounters {
   std::atomic<uint64_t> scans{0};          // whole-table scans (snapshots included)
   std::atomic<uint64_t> outside_changes{0};
   std::atomic<uint64_t> skipped_items{0};  // items that cannot be records (last scan)
+  std::atomic<uint64_t> in_use{0};         // sessions the last revalidation read
+  std::atomic<uint64_t> last_scan_ms{0};   // how long the last whole-table scan took
 };
 
 class DynamoFeed final : public ChangeFeed {
@@ -36,6 +38,7 @@ class DynamoFeed final : public ChangeFeed {
   void start() override;
   void stop() override;
   const DynamoFeedCounters& counters() const { return counters_; }
+  std::vector<StoreStat> stats() const override;
 
  private:
   void run();

@@ -450,4 +450,19 @@ bool DynamoStore::ping() {
   return !call("GetItem", req, resp);
 }
 
+std::vector<StoreStat> DynamoStore::stats() const {
+  const aws::DynamoCounters& c = client_->counters();
+  auto v = [](const std::atomic<uint64_t>& a) {
+    return static_cast<double>(a.load(std::memory_order_relaxed));
+  };
+  return {
+      {"dynamodb_calls_total", "DynamoDB requests sent (each attempt counts).", true, v(c.calls)},
+      {"dynamodb_retries_total", "DynamoDB attempts after the first of a call.", true,
+       v(c.retries)},
+      {"dynamodb_throttled_total", "DynamoDB answers that said throttled.", true, v(c.throttled)},
+      {"dynamodb_failures_total", "DynamoDB calls that failed after every attempt.", true,
+       v(c.failures)},
+  };
+}
+
 }  // namespace sg::registry

@@ -22,6 +22,14 @@ struct Change {
   uint64_t version = 0;
 };
 
+// A store- or feed-specific number for /metrics, exported as sessiongate_<name>.
+struct StoreStat {
+  const char* name;
+  const char* help;
+  bool counter;  // else a gauge
+  double value;
+};
+
 struct StoreError {
   std::string message;  // empty = success
   // The store did not answer in time: a write may or may not have been applied. Every write
@@ -97,6 +105,10 @@ class Store {
   // is seen in the records).
   virtual StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
                               uint64_t& version) = 0;
+
+  // Numbers only this kind of store has (calls, retries, throttling), read when /metrics is
+  // scraped from any thread.
+  virtual std::vector<StoreStat> stats() const { return {}; }
 
   // Called after each durable write, on the writing thread.
   void on_change(std::function<void(const Change&)> f) { listener_ = std::move(f); }

@@ -1,7 +1,8 @@
 """The DynamoDB store against real parts: dynalite (from the committed npm lock file) as the
 DynamoDB-compatible server, the tables created and the items written with the AWS CLI exactly
 as an operator and the platform's containers do, the real binary, upstreams on loopback.
-Propagation times are printed, never asserted."""
+sessiongate reaches dynalite through a loopback relay that can answer with DynamoDB's
+throttling error (dynalite never throttles). Propagation times are printed, never asserted."""
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from fault_proxy import FaultProxy  # noqa: E402
 from harness import SESSION_RULES, Proxy, Upstream, free_port, get, keepalive_server, wait_port  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -28,9 +30,15 @@ def app_named(name):
 
 
 class Dynalite:
+    """On disk, so that a restart (even after SIGKILL) finds the tables and items again."""
     def __init__(self):
         self.port = free_port()
-        self.proc = subprocess.Popen([DYNALITE, "--port", str(self.port), "--host", "127.0.0.1"],
+        self.path = tempfile.mkdtemp(prefix="sg-dynalite-")
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen([DYNALITE, "--port", str(self.port), "--host", "127.0.0.1",
+                                      "--path", self.path, "--createTableMs", "0"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
 
@@ -44,6 +52,10 @@ class Dynalite:
     def stop(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def host(sid):
@@ -72,7 +84,8 @@ class SeedTables(unittest.TestCase):
             cls.db.aws("wait", "table-exists", "--table-name", table)
         cls.one = Upstream(keepalive_server(app_named("one")))
         cls.two = Upstream(keepalive_server(app_named("two")))
-        store = (f"\nstore: {{type: dynamodb, region: us-west-2, endpoint: \"http://127.0.0.1:{cls.db.port}\", "
+        cls.relay = FaultProxy(cls.db.port)
+        store = (f"\nstore: {{type: dynamodb, region: us-west-2, endpoint: \"http://127.0.0.1:{cls.relay.port}\", "
                  "tables: {sessions: webordinary-thread-mappings, containers: webordinary-containers}, "
                  "revalidate_interval: 200ms, scan_interval: 500ms}\n"
                  "sessions: {activity_interval: 200ms}\n")
@@ -83,7 +96,8 @@ class SeedTables(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.proxy.stop()
-        cls.db.stop()
+        cls.relay.close()
+        cls.db.remove()
         cls.one.close()
         cls.two.close()
 
@@ -140,10 +154,60 @@ class SeedTables(unittest.TestCase):
         self.assertIn('"ready"', out)
         self.assertEqual(get(self.proxy.port, "/", host("t4"))[2], b"one")
 
+    def metric(self, name):
+        return self.proxy.metrics()[0].get("sessiongate_" + name, 0)
+
+    def routes_current(self):
+        return self.proxy.admin("GET", "/readyz", token="")[1].get("routes_current")
+
+    def test_4_metrics_count_the_calls(self):
+        calls = self.metric("dynamodb_calls_total")
+        self.assertGreater(calls, 0)
+        self.assertGreater(self.metric("dynamodb_scans_total"), 0)
+        self.assertGreater(self.metric("dynamodb_outside_changes_total"), 0)
+        self.assertTrue(wait_for(lambda: self.metric("dynamodb_calls_total") > calls))
+
+    def test_7_throttling_is_retried_then_served_stale(self):
+        self.proxy.register("c7", self.one.port)
+        self.proxy.session("t7", "c7")
+        # Every third request throttled: the retries absorb it; writes and outside changes work.
+        throttled, retries = self.metric("dynamodb_throttled_total"), self.metric("dynamodb_retries_total")
+        self.relay.throttle(3)
+        st, body = self.proxy.admin("PUT", "/v1/sessions/t7b", {"container_id": "c7"})
+        self.assertEqual(st, 201, body)
+        self.map_thread("t7c", "c7")
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t7c"))[0] == 200),
+                        self.proxy.stderr())
+        self.assertGreater(self.relay.throttled, 0)
+        self.assertGreater(self.metric("dynamodb_throttled_total"), throttled)
+        self.assertGreater(self.metric("dynamodb_retries_total"), retries)
+        # Everything throttled: known routes keep serving, /readyz says they may be stale,
+        # writes fail fast.
+        failures = self.metric("dynamodb_failures_total")
+        self.relay.throttle(1)
+        self.assertTrue(wait_for(lambda: self.routes_current() is False), self.proxy.stderr())
+        st, ready = self.proxy.admin("GET", "/readyz", token="")
+        self.assertEqual((st, ready["store"]), (200, "unreachable"), ready)
+        self.assertIn("ProvisionedThroughputExceeded", ready["detail"])
+        self.assertEqual(get(self.proxy.port, "/", host("t7"))[2], b"one")
+        st, body = self.proxy.admin("PUT", "/v1/sessions/t7d", {"container_id": "c7"})
+        self.assertEqual(st, 503, body)
+        self.assertIn("store_unavailable", str(body))
+        self.assertGreater(self.metric("dynamodb_failures_total"), failures)
+        # Throttling ends: the router converges by itself and writes work again.
+        t0 = time.monotonic()
+        self.relay.throttle(0)
+        self.assertTrue(wait_for(self.routes_current), self.proxy.stderr())
+        print(f"\nthrottling ended -> routes current after {1000 * (time.monotonic() - t0):.0f} ms")
+        self.map_thread("t7e", "c7")
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t7e"))[0] == 200))
+        self.assertTrue(wait_for(lambda: self.proxy.admin(
+            "PUT", "/v1/sessions/t7d", {"container_id": "c7"})[0] == 201))
+
     def test_9_outage_keeps_known_routes_and_fails_writes_fast(self):
         self.proxy.register("c9", self.one.port)
         self.proxy.session("t9", "c9")
-        self.db.stop()  # last test: the tables are gone with it
+        self.db.stop()  # SIGKILL; the items stay on disk for the restart below
         self.assertTrue(wait_for(lambda: not self.proxy.admin("GET", "/readyz", token="")[1]
                                  .get("routes_current", True)), self.proxy.stderr())
         st, ready = self.proxy.admin("GET", "/readyz", token="")
@@ -155,6 +219,18 @@ class SeedTables(unittest.TestCase):
         self.assertEqual(st, 503, body)
         self.assertIn("store_unavailable", str(body))
         print(f"\nadmin write during the outage answered 503 in {1000 * (time.monotonic() - t0):.0f} ms")
+        # dynalite comes back: the router reconnects by itself, takes a fresh snapshot (items
+        # written while it was away included) and accepts writes again.
+        t0 = time.monotonic()
+        self.db.start()
+        self.map_thread("t11", "c9")
+        self.assertTrue(wait_for(self.routes_current), self.proxy.stderr())
+        print(f"dynalite restarted -> routes current after {1000 * (time.monotonic() - t0):.0f} ms")
+        self.assertTrue(wait_for(lambda: get(self.proxy.port, "/", host("t11"))[0] == 200))
+        self.assertEqual(get(self.proxy.port, "/", host("t9"))[2], b"one")
+        self.assertTrue(wait_for(lambda: self.proxy.admin(
+            "PUT", "/v1/sessions/t10", {"container_id": "c9"})[0] == 201))
+        self.assertEqual(get(self.proxy.port, "/", host("t10"))[2], b"one")
 
 
 if __name__ == "__main__":
