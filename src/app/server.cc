@@ -207,11 +207,11 @@ bool Server::start_admin() {
                                store_up_.load(std::memory_order_relaxed), out);
     const BuildInfo& b = build_info();
     observe::render_build_info(b.version, b.commit, b.build_type, out);
-    std::vector<registry::StoreStat> stats = store_.store->stats();
+    std::vector<Stat> stats = store_.store->stats();
     if (feed_) {
-      for (auto& s : feed_->stats()) stats.push_back(s);
+      for (auto& s : feed_->stats()) stats.push_back(std::move(s));
     }
-    for (const auto& s : stats) observe::render_metric(s.name, s.counter, s.help, s.value, out);
+    observe::render_stats(stats, out);
     observe::render_process_metrics(out);
     return out;
   };

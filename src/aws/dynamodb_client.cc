@@ -91,9 +91,17 @@ void DynamoClient::record(const DynamoError& e) {
   retry_at_ = std::chrono::steady_clock::now() + backoff_;
 }
 
+size_t action_index(std::string_view action) {
+  for (size_t i = 0; i + 1 < kDynamoActionCount; ++i) {
+    if (action == kDynamoActions[i]) return i;
+  }
+  return kDynamoActionCount - 1;
+}
+
 DynamoError DynamoClient::call(std::string_view action, const json::object& request,
                                json::object& response) {
   if (auto e = fast_fail()) return e;
+  counters_.by_action[action_index(action)].fetch_add(1, std::memory_order_relaxed);
   const std::string body = json::serialize(request);
   DynamoError e;
   for (int attempt_no = 0; attempt_no < settings_.max_attempts; ++attempt_no) {

@@ -4,6 +4,7 @@
 // doubling to 5 s) instead of each waiting out its timeouts. Blocking: store threads only.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -44,11 +45,19 @@ DynamoError parse_dynamo_error(int status, std::string_view body);
 // Worth another attempt: throttling, 5xx, internal errors.
 bool retryable(const DynamoError& e);
 
+// The operations sessiongate uses, for calls by action (what a table's bill is made of).
+inline constexpr const char* kDynamoActions[] = {"GetItem",        "PutItem", "UpdateItem",
+                                                 "DeleteItem",     "Scan",    "BatchGetItem",
+                                                 "BatchWriteItem", "other"};
+inline constexpr size_t kDynamoActionCount = std::size(kDynamoActions);
+size_t action_index(std::string_view action);
+
 struct DynamoCounters {
-  std::atomic<uint64_t> calls{0};      // attempts sent
-  std::atomic<uint64_t> retries{0};    // attempts after the first
-  std::atomic<uint64_t> throttled{0};  // throttling answers
-  std::atomic<uint64_t> failures{0};   // calls that failed after every attempt
+  std::array<std::atomic<uint64_t>, kDynamoActionCount> by_action{};  // calls, not attempts
+  std::atomic<uint64_t> calls{0};                                     // attempts sent
+  std::atomic<uint64_t> retries{0};                                   // attempts after the first
+  std::atomic<uint64_t> throttled{0};                                 // throttling answers
+  std::atomic<uint64_t> failures{0};  // calls that failed after every attempt
 };
 
 class DynamoClient {

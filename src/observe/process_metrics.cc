@@ -79,10 +79,22 @@ void render_process_metrics(std::string& out) {
   }
 }
 
-void render_metric(std::string_view name, bool counter, std::string_view help, double v,
-                   std::string& out) {
-  const std::string full = "sessiongate_" + std::string(name);
-  metric(out, full.c_str(), counter ? "counter" : "gauge", std::string(help).c_str(), v);
+void render_stats(const std::vector<Stat>& stats, std::string& out) {
+  const std::string* last = nullptr;
+  for (const Stat& s : stats) {
+    if (!last || *last != s.name) {
+      out.append("# HELP sessiongate_").append(s.name).append(" ").append(s.help).append("\n");
+      out.append("# TYPE sessiongate_")
+          .append(s.name)
+          .append(s.counter ? " counter\n" : " gauge\n");
+    }
+    last = &s.name;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", s.value);
+    out.append("sessiongate_").append(s.name);
+    if (!s.labels.empty()) out.append("{").append(s.labels).append("}");
+    out.append(" ").append(buf).append("\n");
+  }
 }
 
 void render_build_info(std::string_view version, std::string_view commit,

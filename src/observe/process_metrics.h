@@ -4,13 +4,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/stat.h"
 
 namespace sg::observe {
 
 void render_process_metrics(std::string& out);
-// One unlabelled metric, sessiongate_<name>: a counter, or else a gauge.
-void render_metric(std::string_view name, bool counter, std::string_view help, double v,
-                   std::string& out);
+// sessiongate_<name> for each, with HELP and TYPE once per run of one name.
+void render_stats(const std::vector<Stat>& stats, std::string& out);
 
 void render_build_info(std::string_view version, std::string_view commit,
                        std::string_view build_type, std::string& out);

@@ -25,7 +25,7 @@ class ChangeFeed {
   virtual void start() = 0;
   virtual void stop() = 0;
   // Numbers only this kind of feed has, read when /metrics is scraped from any thread.
-  virtual std::vector<StoreStat> stats() const { return {}; }
+  virtual std::vector<Stat> stats() const { return {}; }
 };
 
 }  // namespace sg::registry

@@ -162,7 +162,7 @@ StoreError DynamoFeed::revalidate() {
   return {};
 }
 
-std::vector<StoreStat> DynamoFeed::stats() const {
+std::vector<Stat> DynamoFeed::stats() const {
   auto v = [](const std::atomic<uint64_t>& a) {
     return static_cast<double>(a.load(std::memory_order_relaxed));
   };

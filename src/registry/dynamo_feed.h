@@ -38,7 +38,7 @@ class DynamoFeed final : public ChangeFeed {
   void start() override;
   void stop() override;
   const DynamoFeedCounters& counters() const { return counters_; }
-  std::vector<StoreStat> stats() const override;
+  std::vector<Stat> stats() const override;
 
  private:
   void run();

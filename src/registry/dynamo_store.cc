@@ -450,12 +450,12 @@ bool DynamoStore::ping() {
   return !call("GetItem", req, resp);
 }
 
-std::vector<StoreStat> DynamoStore::stats() const {
+std::vector<Stat> DynamoStore::stats() const {
   const aws::DynamoCounters& c = client_->counters();
   auto v = [](const std::atomic<uint64_t>& a) {
     return static_cast<double>(a.load(std::memory_order_relaxed));
   };
-  return {
+  std::vector<Stat> out{
       {"dynamodb_calls_total", "DynamoDB requests sent (each attempt counts).", true, v(c.calls)},
       {"dynamodb_retries_total", "DynamoDB attempts after the first of a call.", true,
        v(c.retries)},
@@ -463,6 +463,12 @@ std::vector<StoreStat> DynamoStore::stats() const {
       {"dynamodb_failures_total", "DynamoDB calls that failed after every attempt.", true,
        v(c.failures)},
   };
+  for (size_t i = 0; i < aws::kDynamoActionCount; ++i) {
+    out.push_back({"dynamodb_requests_total",
+                   "DynamoDB calls by operation (a call's retries are not counted again).", true,
+                   v(c.by_action[i]), std::string("action=\"") + aws::kDynamoActions[i] + "\""});
+  }
+  return out;
 }
 
 }  // namespace sg::registry

@@ -39,7 +39,7 @@ class DynamoStore final : public Store {
   StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
                            Millis now, bool& acquired) override;
   bool ping() override;
-  std::vector<StoreStat> stats() const override;
+  std::vector<Stat> stats() const override;
   StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,
                       uint64_t& version) override;
 

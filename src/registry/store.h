@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/stat.h"
 #include "registry/records.h"
 
 namespace sg::registry {
@@ -20,14 +21,6 @@ struct Change {
   std::optional<Container> container;  // for kContainerPut
   std::optional<Session> session;      // for kSessionPut
   uint64_t version = 0;
-};
-
-// A store- or feed-specific number for /metrics, exported as sessiongate_<name>.
-struct StoreStat {
-  const char* name;
-  const char* help;
-  bool counter;  // else a gauge
-  double value;
 };
 
 struct StoreError {
@@ -108,7 +101,7 @@ class Store {
 
   // Numbers only this kind of store has (calls, retries, throttling), read when /metrics is
   // scraped from any thread.
-  virtual std::vector<StoreStat> stats() const { return {}; }
+  virtual std::vector<Stat> stats() const { return {}; }
 
   // Called after each durable write, on the writing thread.
   void on_change(std::function<void(const Change&)> f) { listener_ = std::move(f); }

@@ -166,6 +166,10 @@ class SeedTables(unittest.TestCase):
         self.assertGreater(self.metric("dynamodb_scans_total"), 0)
         self.assertGreater(self.metric("dynamodb_outside_changes_total"), 0)
         self.assertTrue(wait_for(lambda: self.metric("dynamodb_calls_total") > calls))
+        values, text = self.proxy.metrics()
+        self.assertGreater(values['sessiongate_dynamodb_requests_total{action="Scan"}'], 0)
+        self.assertGreater(values['sessiongate_dynamodb_requests_total{action="UpdateItem"}'], 0)
+        self.assertEqual(text.count("# TYPE sessiongate_dynamodb_requests_total counter"), 1)
 
     def test_7_throttling_is_retried_then_served_stale(self):
         self.proxy.register("c7", self.one.port)
