@@ -21,6 +21,9 @@ namespace sg::registry {
 
 class DynamoStore final : public Store {
  public:
+  // Activity writes in flight at once (the client's pool has a connection for each).
+  static constexpr size_t kActivityLanes = 8;
+
   DynamoStore(DynamoConfig config, std::shared_ptr<aws::DynamoClient> client);
 
   StoreError put_container(Container& c) override;
@@ -75,6 +78,7 @@ class DynamoStore final : public Store {
                         std::vector<boost::json::object>& items);
   StoreError delete_item(const std::string& table, const std::string& key_attr,
                          const std::string& id, bool& found);
+  StoreError touch_one(const std::string& id, Millis at);
   // Decides and, when due, conditionally deletes one session.
   StoreError expire_one(const std::string& id, Millis now, Expiry& out);
 

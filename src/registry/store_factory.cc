@@ -32,7 +32,8 @@ bool open_store(const StoreConfig& c, OpenedStore& out, std::string& error) {
     auto credentials = std::make_shared<aws::CredentialChain>(d.profile);
     aws::DynamoSettings settings = d.client;
     // The store pool's calls, and the feed's scans (segments of both tables at once).
-    settings.connections = c.concurrency + 2 * static_cast<size_t>(d.scan_segments);
+    settings.connections =
+        c.concurrency + 2 * static_cast<size_t>(d.scan_segments) + DynamoStore::kActivityLanes;
     auto client = std::make_shared<aws::DynamoClient>(settings, credentials, tls);
     out.store = std::make_unique<DynamoStore>(d, client);
     out.shared = true;

@@ -2,6 +2,8 @@
 // file) and Redis (a real redis-server on loopback, one key prefix per test).
 #include <gtest/gtest.h>
 
+#include <unordered_map>
+
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -356,6 +358,17 @@ TEST_P(StoreConformance, ManySessionsPageCompletely) {
   }
   ASSERT_FALSE(store_->touch_sessions(active));
   EXPECT_EQ(get_session("m101234")->last_active_at, ss[1234].last_active_at + 1000);
+  // Every one of them (the DynamoDB store writes them from several lanes at once).
+  std::unordered_map<std::string, Millis> wanted(active.begin(), active.end());
+  size_t touched = 0;
+  q.after.clear();
+  for (;;) {
+    auto page = list(q);
+    for (const auto& s : page) touched += s.last_active_at == wanted[s.id] ? 1 : 0;
+    if (page.size() < q.limit) break;
+    q.after = page.back().id;
+  }
+  EXPECT_EQ(touched, 2500u);
   std::vector<Expiry> out;
   ASSERT_FALSE(store_->expire_sessions(ids, now_ms(), out));
   ASSERT_EQ(out.size(), 2500u);
