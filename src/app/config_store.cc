@@ -108,6 +108,10 @@ void read_dynamodb(Reader& r, const YAML::Node& st, registry::DynamoConfig& d) {
   c.timeouts.request_ms = request.count();
   r.duration(st, "revalidate_interval", "store", d.revalidate_interval, Millis(3'600'000));
   r.duration(st, "scan_interval", "store", d.scan_interval, Millis(86'400'000));
+  r.flag(st, "lookup_unknown", "store", d.lookup_unknown);
+  r.duration(st, "lookup_timeout", "store", d.lookup_timeout, Millis(60'000));
+  r.duration(st, "lookup_negative_ttl", "store", d.lookup_negative_ttl, Millis(3'600'000));
+  r.size(st, "lookup_max_pending", "store", d.lookup_max_pending, 1, 1'000'000);
 }
 
 }  // namespace
@@ -138,7 +142,11 @@ void read_store(Reader& r, const YAML::Node& st, Config& cfg) {
                  "scan_interval",
                  "scan_segments",
                  "request_timeout",
-                 "max_attempts"})) {
+                 "max_attempts",
+                 "lookup_unknown",
+                 "lookup_timeout",
+                 "lookup_negative_ttl",
+                 "lookup_max_pending"})) {
     if (st["type"] && r.scalar(st["type"], "type", cfg.store.type) && cfg.store.type != "sqlite" &&
         cfg.store.type != "redis" && cfg.store.type != "dynamodb") {
       r.error(st["type"], "store.type '" + cfg.store.type +
@@ -148,7 +156,8 @@ void read_store(Reader& r, const YAML::Node& st, Config& cfg) {
     const bool dynamo = cfg.store.type == "dynamodb";
     for (const char* k : {"region", "endpoint", "ca_file", "profile", "tables", "attributes",
                           "default_port", "revalidate_interval", "scan_interval", "scan_segments",
-                          "request_timeout", "max_attempts"}) {
+                          "request_timeout", "max_attempts", "lookup_unknown", "lookup_timeout",
+                          "lookup_negative_ttl", "lookup_max_pending"}) {
       if (st[k] && !dynamo) r.error(st[k], std::string("store.") + k + " applies to type dynamodb");
     }
     if (dynamo) read_dynamodb(r, st, cfg.store.dynamodb);

@@ -84,6 +84,7 @@ std::shared_ptr<proxy::Runtime> build_runtime(const Config& cfg, const RuntimePa
                                  cfg.wake.max_held_bytes});
     rt->wake = parts.wake_gate;
   }
+  rt->lookup = parts.lookup;
   rt->settings.limits.max_connections =
       fit_to_file_descriptors(cfg.limits.max_connections, parts.workers, parts.log);
   return rt;

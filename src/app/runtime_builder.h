@@ -25,7 +25,8 @@ struct RuntimeParts {
   proxy::ClientLimits* client_limits;  // set to the configuration's limits
   size_t workers;
   std::function<void(const std::string&)> log;
-  proxy::WakeGate* wake_gate;  // given the configuration's hold limits when wake is on
+  proxy::WakeGate* wake_gate;       // given the configuration's hold limits when wake is on
+  registry::SessionLookup* lookup;  // null: the store has no lookups
 };
 
 // The runtime; `policy` is set to the upstream address policy it carries (the admin API

@@ -65,6 +65,16 @@ bool Server::open_store() {
   log("store: " + store_.description);
   store_pool_ =
       std::make_unique<registry::StorePool>(config_.store.concurrency, config_.store.queue_limit);
+  const registry::DynamoConfig& d = config_.store.dynamodb;
+  if (config_.store.type == "dynamodb" && d.lookup_unknown) {
+    lookup_ = std::make_unique<registry::SessionLookup>(
+        registry::SessionLookup::Limits{d.lookup_timeout, d.lookup_negative_ttl,
+                                        d.lookup_max_pending},
+        [this](const std::string& id) { return feed_ && feed_->look_up(id); },
+        [this](const std::string& id) {
+          for (auto& w : workers_) w->lookup_missed(id);
+        });
+  }
   return true;
 }
 
@@ -86,7 +96,8 @@ std::shared_ptr<proxy::Runtime> Server::make_runtime(
                      &client_limits_,
                      workers(),
                      log,
-                     &wake_gate_};
+                     &wake_gate_,
+                     lookup_.get()};
   return build_runtime(config_, parts, policy_);
 }
 
@@ -164,8 +175,13 @@ void Server::follow_store() {
   if (!store_.shared) return;
   reg_->track_tombstones();
   control_.shared_store = true;
-  feed_ = registry::open_feed(config_.store, *store_.store,
-                              follow_feed(main_io_, *reg_, control_, feed_state_, synced_, log));
+  auto handlers = follow_feed(main_io_, *reg_, control_, feed_state_, synced_, log);
+  if (lookup_) {
+    handlers.looked_up = [this](const std::string& id, registry::SessionLookup::Result r) {
+      lookup_->done(id, r, registry::now_ms());
+    };
+  }
+  feed_ = registry::open_feed(config_.store, *store_.store, std::move(handlers));
 }
 
 admin::Readiness Server::readiness() {
@@ -210,6 +226,9 @@ bool Server::start_admin() {
     std::vector<Stat> stats = store_.store->stats();
     if (feed_) {
       for (auto& s : feed_->stats()) stats.push_back(std::move(s));
+    }
+    if (lookup_) {
+      for (auto& s : lookup_->stats()) stats.push_back(std::move(s));
     }
     observe::render_stats(stats, out);
     observe::render_process_metrics(out);

@@ -169,6 +169,7 @@ class Server {
   bool synced_ = false;
   FeedState feed_state_;
   std::unique_ptr<registry::ChangeFeed> feed_;
+  std::unique_ptr<registry::SessionLookup> lookup_;  // DynamoDB: unknown sessions read on demand
   std::unique_ptr<admin::Api> api_;
   std::unique_ptr<admin::HttpServer> admin_server_;
   StoreErrorLog store_log_{log};

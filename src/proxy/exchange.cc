@@ -40,6 +40,7 @@ boost::asio::awaitable<bool> Exchange::run(Downstream& down) {
   req_ = &down.request();
   UpstreamTarget t;
   Plan p = plan(t);
+  if (p == Plan::kLookup) p = co_await wait_for_lookup(t);
   if (p == Plan::kHold) p = co_await hold_for_wake(t);
   if (p == Plan::kReply) {
     co_await down.send_reply(*reply_);
@@ -55,14 +56,25 @@ Exchange::Plan Exchange::plan(UpstreamTarget& t) {
   routing::RuleMatch m;
   if (match(m) == Step::kReply) return Plan::kReply;
   const routing::Action& a = m.rule->action;
-  if (a.type == routing::ActionType::kSession) {
-    if (resolve(a, m, t) == Step::kReply || authorize() == Step::kReply) return Plan::kReply;
-    const Step held = hold();
-    if (held == Step::kReply) return Plan::kReply;
-    if (held == Step::kHold) {
-      action_ = &a;
-      return Plan::kHold;
-    }
+  if (a.type != routing::ActionType::kSession) {
+    return pick_upstream(a, t) == Step::kContinue ? Plan::kForward : Plan::kReply;
+  }
+  const Step resolved = resolve(a, m, t);
+  if (resolved == Step::kReply) return Plan::kReply;
+  if (resolved == Step::kLookup) {
+    action_ = &a;
+    return Plan::kLookup;
+  }
+  return after_resolve(a, t);
+}
+
+Exchange::Plan Exchange::after_resolve(const routing::Action& a, UpstreamTarget& t) {
+  if (authorize() == Step::kReply) return Plan::kReply;
+  const Step held = hold();
+  if (held == Step::kReply) return Plan::kReply;
+  if (held == Step::kHold) {
+    action_ = &a;
+    return Plan::kHold;
   }
   return pick_upstream(a, t) == Step::kContinue ? Plan::kForward : Plan::kReply;
 }
@@ -150,7 +162,6 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
     }
   }
   route_ = w_.routes().find_shared(id);
-  if (!route_) return unknown_session(id);
   t.target = req_->target;
   if (from_prefix && a.strip_prefix) {
     target_buf_.assign(rest.empty() ? std::string_view("/") : rest);
@@ -164,7 +175,7 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
                   "; Path=/; HttpOnly; SameSite=Lax\r\n";
     t.set_cookie = cookie_buf_;
   }
-  return Step::kContinue;
+  return route_ ? Step::kContinue : no_route(id);
 }
 
 // Preview access, before anything about the container: a caller without a link learns

@@ -62,8 +62,9 @@ class Exchange {
   const std::shared_ptr<const Runtime>& runtime() const { return pin_; }
   void reset();
 
-  // What planning chose: forward to `t`, answer with reply(), or wait (hold_for_wake).
-  enum class Plan : uint8_t { kForward, kReply, kHold };
+  // What planning chose: forward to `t`, answer with reply(), or wait: for an unknown
+  // session's lookup (wait_for_lookup), or for a wake (hold_for_wake).
+  enum class Plan : uint8_t { kForward, kReply, kHold, kLookup };
   // The planning phases alone, without I/O or suspension. run() is plan_for, hold_for_wake
   // when it says so, then forward or the reply.
   Plan plan_for(Downstream& down, UpstreamTarget& t) {
@@ -74,6 +75,9 @@ class Exchange {
   // The hold phase of a plan that said kHold: asks for a wake, waits until the container is
   // ready (kForward, `t` set) or the wait ends otherwise (kReply). Never kHold.
   boost::asio::awaitable<Plan> hold_for_wake(UpstreamTarget& t);
+  // A plan that said kLookup: waits until the session's route arrives (then plans the rest:
+  // kForward, kReply or kHold) or the lookup ends without it (the unknown-session page).
+  boost::asio::awaitable<Plan> wait_for_lookup(UpstreamTarget& t);
   // After the exchange of a request that was held: the next one held for its session may go
   // (see Holds::kReleaseAtOnce). Called by the codec once forward() returns.
   void end_hold() {
@@ -86,7 +90,7 @@ class Exchange {
 
  private:
   Plan plan(UpstreamTarget& t);
-  enum class Step : uint8_t { kContinue, kReply, kHold };
+  enum class Step : uint8_t { kContinue, kReply, kHold, kLookup };
 
   // ---- planning (exchange.cc) ----
   Step admit();
@@ -101,6 +105,10 @@ class Exchange {
   std::string_view client_request_id() const { return req_->header("x-request-id"); }
   // After a hold: the route as it is now decides (exchange_hold.cc).
   Plan after_hold(UpstreamTarget& t, registry::RouteState state);
+  // After resolve found the route (at once or after a lookup): authorize, hold, pick.
+  Plan after_resolve(const routing::Action& a, UpstreamTarget& t);
+  // No route for `id`: a lookup when the store offers one (kLookup), else the 404 page.
+  Step no_route(std::string_view id);
   // The starting page (live when wake is on) or, for the page's own long poll, the state.
   Step starting(registry::RouteState state);
   // The poll's answer: the state and, while still waiting, what is happening in words.
@@ -157,6 +165,7 @@ class Exchange {
   const routing::Action* action_ = nullptr;  // the matched rule's, for a held request
   bool wait_poll_ = false;    // X-Sessiongate-Wait: the starting page asks how far the wake is
   std::string held_session_;  // set while a released held request is forwarded
+  std::string lookup_id_;     // the unknown session a kLookup plan waits for
   void release_next_held();
   std::string request_id_;
   std::optional<Reply> reply_;

@@ -66,6 +66,12 @@ void Holds::notify(const std::string& session, const registry::Route* route) {
   }
 }
 
+void Holds::wake_all(const std::string& session) {
+  auto it = map_.find(session);
+  if (it == map_.end()) return;
+  for (HeldRequest* h : it->second) h->timer.cancel();
+}
+
 void Holds::release_next(const std::string& session) {
   auto it = map_.find(session);
   if (it == map_.end()) return;

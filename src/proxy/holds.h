@@ -78,6 +78,9 @@ class Holds {
   // The session's route changed (null: deleted): ready, its held requests go (kReleaseAtOnce
   // of them now); anything else, each looks at it again.
   void notify(const std::string& session, const registry::Route* route);
+  // Every one of the session's held requests looks again (a lookup's waiters: the route
+  // arrived).
+  void wake_all(const std::string& session);
   // A released request is done with its container: the session's next held request goes.
   void release_next(const std::string& session);
   // The platform could not start the session's container.

@@ -404,6 +404,7 @@ awaitable<void> Http2Stream::run() {
   } else {
     UpstreamTarget target;
     Exchange::Plan plan = exchange_.plan_for(*this, target);
+    if (plan == Exchange::Plan::kLookup) plan = co_await exchange_.wait_for_lookup(target);
     if (plan == Exchange::Plan::kHold) plan = co_await exchange_.hold_for_wake(target);
     if (plan == Exchange::Plan::kForward) {
       InFlight in_flight(w_, dog_);

@@ -302,6 +302,7 @@ void Worker::cut_in_flight() {
   run_in_loop([this] {
     requests_cut_ = true;
     holds_.cut_all();
+    lookups_.cut_all();
     in_flight_.for_each([](DeadlineHook& h) {
       DeadlineList::remove(h);
       h.expire(&h);
@@ -425,6 +426,7 @@ void Worker::apply_route(const std::string& session_id, registry::RoutePtr route
   metrics_.route_changes_applied.add();
   registry::RoutePtr old = routes_.set(session_id, route);
   holds_.notify(session_id, route.get());
+  if (route) lookups_.wake_all(session_id);
   if (!old) return;
   const bool moved = !route || route->container_id != old->container_id ||
                      route->generation != old->generation || route->address != old->address;
@@ -435,6 +437,10 @@ void Worker::wake_failed(std::string session, std::string reason) {
   run_in_loop([this, session = std::move(session), reason = std::move(reason)] {
     holds_.fail(session, reason);
   });
+}
+
+void Worker::lookup_missed(std::string session) {
+  run_in_loop([this, session = std::move(session)] { lookups_.fail(session, "missing"); });
 }
 
 void Worker::close_tunnels(const std::string& session_id) {

@@ -35,6 +35,10 @@
 #include "registry/route.h"
 #include "routing/rule.h"
 
+namespace sg::registry {
+class SessionLookup;
+}
+
 namespace sg::proxy {
 
 // What the data plane reads on every request; immutable once published.
@@ -55,6 +59,8 @@ struct Runtime {
   net::AddressPolicy upstream_policy;                  // checked again at every connect
   ClientLimits* client_limits = nullptr;               // shared by all workers; may be null
   WakeGate* wake = nullptr;  // wake-on-request (shared by all workers); null: off
+  // Unknown sessions looked up in the store on demand (shared); null: answered 404 at once.
+  registry::SessionLookup* lookup = nullptr;
   // Preview access control.
   access::LinkSigner links;
   bool default_link = false;
@@ -185,6 +191,10 @@ class Worker {
   // Thread-safe: the platform could not start `session`'s container; its held requests get
   // the wake_failed page (`reason` is the failure's class).
   void wake_failed(std::string session, std::string reason);
+  // Requests waiting for an unknown session's lookup (Exchange::wait_for_lookup).
+  Holds& lookups() { return lookups_; }
+  // Thread-safe: the lookup of `session` ended without it; its waiters answer 404.
+  void lookup_missed(std::string session);
 
   observe::WorkerMetrics& metrics() { return metrics_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }
@@ -253,6 +263,7 @@ class Worker {
   registry::RouteTable routes_;
   RouteSubscribers subscribers_;
   Holds holds_;
+  Holds lookups_;
   ActivitySink activity_sink_;
   std::vector<std::pair<std::string, int64_t>> pending_activity_;
   boost::asio::steady_timer activity_timer_{io_};

@@ -41,6 +41,7 @@ void DynamoFeed::start() {
 
 void DynamoFeed::stop() {
   stopping_ = true;
+  up_ = false;
   if (wake_fd_ >= 0) {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
@@ -48,11 +49,73 @@ void DynamoFeed::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool DynamoFeed::look_up(const std::string& id) {
+  if (!up_ || stopping_) return false;
+  {
+    std::lock_guard lock(lookup_mu_);
+    lookups_.push_back(id);
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  return true;
+}
+
 bool DynamoFeed::sleep_ms(int64_t ms) {
-  if (stopping_) return false;
-  pollfd p{wake_fd_, POLLIN, 0};
-  ::poll(&p, 1, static_cast<int>(ms));
-  return !stopping_;
+  const int64_t until = steady_ms() + ms;
+  for (;;) {
+    if (stopping_) return false;
+    const int64_t left = until - steady_ms();
+    if (left <= 0) return true;
+    pollfd p{wake_fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    if (stopping_) return false;
+    uint64_t n = 0;
+    [[maybe_unused]] ssize_t r = ::read(wake_fd_, &n, sizeof n);
+    serve_lookups();
+  }
+}
+
+void DynamoFeed::serve_lookups() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(lookup_mu_);
+    ids.swap(lookups_);
+  }
+  constexpr size_t kBatch = 100;  // BatchGetItem's limit
+  for (size_t at = 0; at < ids.size(); at += kBatch) {
+    const auto end = ids.begin() + static_cast<ptrdiff_t>(std::min(ids.size(), at + kBatch));
+    look_up_batch({ids.begin() + static_cast<ptrdiff_t>(at), end});
+  }
+}
+
+void DynamoFeed::look_up_batch(const std::vector<std::string>& ids) {
+  if (!handlers_.looked_up) return;
+  const uint64_t version = store_.stamp();
+  std::vector<Session> sessions;
+  std::vector<Container> containers;
+  StoreError e = store_.read_sessions(ids, sessions);
+  if (!e) {
+    std::unordered_set<std::string> wanted;
+    for (const auto& s : sessions) {
+      if (!s.container_id.empty()) wanted.insert(s.container_id);
+    }
+    e = store_.read_containers({wanted.begin(), wanted.end()}, containers);
+  }
+  if (e) {
+    for (const auto& id : ids) handlers_.looked_up(id, SessionLookup::Result::kFailed);
+    return;
+  }
+  std::unordered_set<std::string> found;
+  for (auto& s : sessions) {
+    found.insert(s.id);
+    s.version = version;
+  }
+  for (auto& x : containers) x.version = version;
+  diff(containers, sessions, version);
+  for (const auto& id : ids) {
+    handlers_.looked_up(
+        id, found.contains(id) ? SessionLookup::Result::kFound : SessionLookup::Result::kMissing);
+  }
 }
 
 void DynamoFeed::run() {
@@ -75,6 +138,7 @@ void DynamoFeed::run() {
     if (e) {
       if (up || reason == "start") handlers_.state(false, e.message);
       up = false;
+      up_ = false;
       reason = "reconnect";
       backoff = backoff == 0 ? kBackoffMinMs : std::min(backoff * 2, kBackoffMaxMs);
       if (!sleep_ms(backoff)) return;
@@ -82,6 +146,7 @@ void DynamoFeed::run() {
     }
     if (!up) handlers_.state(true, "");
     up = true;
+    up_ = true;
     backoff = 0;
     if (!sleep_ms(c.revalidate_interval.count())) return;
   }

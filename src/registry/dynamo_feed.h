@@ -3,13 +3,15 @@
 // a database read per request: a whole-table snapshot at start and after every outage, then
 // the routes in use (sessions with activity in the last minute, and their containers) read
 // again every revalidate_interval in batches, and the whole tables scanned every
-// scan_interval for items nobody has asked for yet. What differs from the last read reaches
-// the registry as changes, stamped before the read (so a read never undoes a later write).
+// scan_interval for items nobody has asked for yet; a session a request asks for that is not
+// known yet is read at once (look_up), between those rounds. What differs from the last read
+// reaches the registry as changes, stamped before the read (so a read never undoes a later write).
 // A DynamoDB Streams consumer would be one more source of the same changes.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +39,7 @@ class DynamoFeed final : public ChangeFeed {
 
   void start() override;
   void stop() override;
+  bool look_up(const std::string& id) override;
   const DynamoFeedCounters& counters() const { return counters_; }
   std::vector<Stat> stats() const override;
 
@@ -49,11 +52,17 @@ class DynamoFeed final : public ChangeFeed {
   void diff(std::vector<Container>& containers, std::vector<Session>& sessions, uint64_t version);
   void gone_container(const std::string& id, uint64_t version);
   void gone_session(const std::string& id, uint64_t version);
-  bool sleep_ms(int64_t ms);  // false when stopping
+  // Waits `ms`, answering lookups meanwhile; false when stopping.
+  bool sleep_ms(int64_t ms);
+  void serve_lookups();
+  void look_up_batch(const std::vector<std::string>& ids);
 
   DynamoStore& store_;
   Handlers handlers_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> up_{false};
+  std::mutex lookup_mu_;
+  std::vector<std::string> lookups_;
   int wake_fd_ = -1;
   std::thread thread_;
   std::unordered_map<std::string, std::string> containers_;  // id -> fingerprint

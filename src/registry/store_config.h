@@ -51,6 +51,12 @@ struct DynamoConfig {
   // sessiongate that no request has asked for yet.
   std::chrono::milliseconds scan_interval{30000};
   int scan_segments = 4;  // parallel Scan segments per table
+  // A request for a session the route table does not have waits while that one item is read
+  // (see session_lookup.h).
+  bool lookup_unknown = true;
+  std::chrono::milliseconds lookup_timeout{2000};
+  std::chrono::milliseconds lookup_negative_ttl{2000};
+  size_t lookup_max_pending = 1000;
   bool operator==(const DynamoConfig&) const = default;
 };
 

@@ -87,15 +87,20 @@ class SeedTables(unittest.TestCase):
         cls.relay = FaultProxy(cls.db.port)
         store = (f"\nstore: {{type: dynamodb, region: us-west-2, endpoint: \"http://127.0.0.1:{cls.relay.port}\", "
                  "tables: {sessions: webordinary-thread-mappings, containers: webordinary-containers}, "
-                 "revalidate_interval: 200ms, scan_interval: 500ms}\n"
+                 "revalidate_interval: 200ms, scan_interval: 2s, lookup_negative_ttl: 3s}\n"
                  "sessions: {activity_interval: 200ms}\n")
         os.environ.update({k: ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                                 "AWS_EC2_METADATA_DISABLED")})
         cls.proxy = Proxy(SESSION_RULES, extra=store, directory=tempfile.mkdtemp(prefix="sg-ddb-"))
+        # A second router on the same tables that never scans them after its start: whatever
+        # it routes that it did not know then came through an on-demand lookup.
+        cls.looker = Proxy(SESSION_RULES, extra=store.replace("scan_interval: 2s", "scan_interval: 1h"),
+                           directory=tempfile.mkdtemp(prefix="sg-ddb-"))
 
     @classmethod
     def tearDownClass(cls):
         cls.proxy.stop()
+        cls.looker.stop()
         cls.relay.close()
         cls.db.remove()
         cls.one.close()
@@ -154,8 +159,8 @@ class SeedTables(unittest.TestCase):
         self.assertIn('"ready"', out)
         self.assertEqual(get(self.proxy.port, "/", host("t4"))[2], b"one")
 
-    def metric(self, name):
-        return self.proxy.metrics()[0].get("sessiongate_" + name, 0)
+    def metric(self, name, proxy=None):
+        return (proxy or self.proxy).metrics()[0].get("sessiongate_" + name, 0)
 
     def routes_current(self):
         return self.proxy.admin("GET", "/readyz", token="")[1].get("routes_current")
@@ -170,6 +175,40 @@ class SeedTables(unittest.TestCase):
         self.assertGreater(values['sessiongate_dynamodb_requests_total{action="Scan"}'], 0)
         self.assertGreater(values['sessiongate_dynamodb_requests_total{action="UpdateItem"}'], 0)
         self.assertEqual(text.count("# TYPE sessiongate_dynamodb_requests_total counter"), 1)
+
+    def test_5_a_new_mapping_routes_on_the_first_request(self):
+        # The platform writes the mapping and sends the person to the preview at once: the
+        # first request waits for a read of that item instead of a 404 until the next scan.
+        self.put_container("c5", "127.0.0.1", "ready", self.one.port)
+        found = self.metric('store_lookups_total{result="found"}', self.looker)
+        self.map_thread("t5", "c5")
+        t0 = time.monotonic()
+        st, _, body = get(self.looker.port, "/", host("t5"))
+        print(f"\nfirst request for a new mapping answered {st} in {1000 * (time.monotonic() - t0):.0f} ms")
+        self.assertEqual((st, body), (200, b"one"), self.looker.stderr())
+        self.assertEqual(self.metric('store_lookups_total{result="found"}', self.looker), found + 1)
+
+    def test_6_missing_sessions_are_remembered_a_moment(self):
+        def lookups(result):
+            return self.metric(f'store_lookups_total{{result="{result}"}}', self.looker)
+        missing, cached, found = lookups("missing"), lookups("cached"), lookups("found")
+        self.assertEqual(get(self.looker.port, "/", host("t6"))[0], 404)
+        self.assertEqual(lookups("missing"), missing + 1)
+        # Within lookup_negative_ttl: answered from memory, no read.
+        self.map_thread("t6", "c5")
+        self.assertEqual(get(self.looker.port, "/", host("t6"))[0], 404)
+        self.assertEqual(lookups("missing"), missing + 1)
+        self.assertEqual(lookups("cached"), cached + 1)
+        # Once that has passed it is looked up again, and routed.
+        self.assertTrue(wait_for(lambda: get(self.looker.port, "/", host("t6"))[0] == 200),
+                        self.looker.stderr())
+        self.assertGreaterEqual(lookups("found"), found + 1)
+
+    def test_6b_the_scan_finds_mappings_nobody_asked_for(self):
+        before = self.metric("route_table_sessions")
+        self.map_thread("t6s", "c5")
+        self.assertTrue(wait_for(lambda: self.metric("route_table_sessions") > before),
+                        self.proxy.stderr())
 
     def test_7_throttling_is_retried_then_served_stale(self):
         self.proxy.register("c7", self.one.port)

@@ -204,11 +204,23 @@ TEST(ConfigStore, RedisDefaults) {
   EXPECT_EQ(cfg.store.redis.prefix, "sg:");
 }
 
+// A store section that must fail, on its own line (3), with `message` in the first error.
+struct StoreCase {
+  std::string store;
+  const char* message;
+};
+void expect_rejected(const StoreCase& c) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  EXPECT_FALSE(parse(std::string(kListener) + c.store + "\n", cfg, errors)) << c.store;
+  ASSERT_FALSE(errors.empty()) << c.store;
+  EXPECT_EQ(errors[0].line, 3) << c.store;
+  EXPECT_NE(errors[0].message.find(c.message), std::string::npos)
+      << c.store << " -> " << errors[0].message;
+}
+
 TEST(ConfigStore, RejectsWithLineAndReason) {
-  struct Case {
-    const char* store;
-    const char* message;
-  };
+  using Case = StoreCase;
   ::unsetenv("SG_CONFIG_TEST_UNSET");
   for (const Case& c : {
            Case{"store: {type: etcd}", "known: sqlite, redis"},
@@ -224,13 +236,88 @@ TEST(ConfigStore, RejectsWithLineAndReason) {
            Case{"store: {type: redis, command_timeout: soon}", "invalid duration"},
            Case{"store: {type: redis, timeout: 1s}", "unknown key 'timeout'"},
        }) {
-    Config cfg;
-    std::vector<ConfigError> errors;
-    EXPECT_FALSE(parse(std::string(kListener) + c.store + "\n", cfg, errors)) << c.store;
-    ASSERT_FALSE(errors.empty()) << c.store;
-    EXPECT_EQ(errors[0].line, 3) << c.store;
-    EXPECT_NE(errors[0].message.find(c.message), std::string::npos)
-        << c.store << " -> " << errors[0].message;
+    expect_rejected(c);
+  }
+}
+
+constexpr const char* kTables = "tables: {sessions: thread-mappings, containers: containers}";
+
+TEST(ConfigStore, DynamoDefaults) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(parse(
+      std::string(kListener) + "store: {type: dynamodb, region: us-west-2, " + kTables + "}\n", cfg,
+      errors))
+      << errors[0].message;
+  const registry::DynamoConfig& d = cfg.store.dynamodb;
+  EXPECT_EQ(d.endpoint_url, "https://dynamodb.us-west-2.amazonaws.com");
+  EXPECT_EQ(d.sessions_table, "thread-mappings");
+  EXPECT_EQ(d.attributes.session_id, "threadId");
+  EXPECT_EQ(d.attributes.container_address, "containerIp");
+  EXPECT_EQ(d.default_port, 4321);
+  EXPECT_EQ(d.revalidate_interval.count(), 1000);
+  EXPECT_EQ(d.scan_interval.count(), 30000);
+  EXPECT_TRUE(d.lookup_unknown);
+  EXPECT_EQ(d.lookup_timeout.count(), 2000);
+  EXPECT_EQ(d.lookup_negative_ttl.count(), 2000);
+  EXPECT_EQ(d.lookup_max_pending, 1000u);
+}
+
+TEST(ConfigStore, DynamoSettings) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(parse(std::string(kListener) + R"(store:
+  type: dynamodb
+  region: eu-central-1
+  endpoint: "http://127.0.0.1:8000"
+  tables: {sessions: s-table, containers: c-table}
+  attributes: {session_id: chatId, container_address: ip}
+  revalidate_interval: 250ms
+  scan_interval: 1m
+  lookup_unknown: false
+  lookup_timeout: 500ms
+  lookup_negative_ttl: 10s
+  lookup_max_pending: 50
+)",
+                    cfg, errors))
+      << errors[0].message;
+  const registry::DynamoConfig& d = cfg.store.dynamodb;
+  EXPECT_EQ(d.client.endpoint.authority(), "127.0.0.1:8000");
+  EXPECT_EQ(d.attributes.session_id, "chatId");
+  EXPECT_EQ(d.attributes.container_address, "ip");
+  EXPECT_EQ(d.revalidate_interval.count(), 250);
+  EXPECT_EQ(d.scan_interval.count(), 60000);
+  EXPECT_FALSE(d.lookup_unknown);
+  EXPECT_EQ(d.lookup_timeout.count(), 500);
+  EXPECT_EQ(d.lookup_negative_ttl.count(), 10000);
+  EXPECT_EQ(d.lookup_max_pending, 50u);
+}
+
+TEST(ConfigStore, DynamoRejectsWithLineAndReason) {
+  using Case = StoreCase;
+  const std::string t = kTables;
+  for (const Case& c : {
+           Case{"store: {type: dynamodb, region: us-west-2}", "store.tables is required"},
+           Case{"store: {type: dynamodb, region: Mars, " + t + "}", "is not a region name"},
+           Case{"store: {type: dynamodb, region: us-west-2, tables: {sessions: ab, containers: "
+                "ccc}}",
+                "must be a DynamoDB table name"},
+           Case{"store: {type: dynamodb, region: us-west-2, " + t +
+                    ", attributes: {session_id: sg_x}}",
+                "not start with sg_"},
+           Case{"store: {type: dynamodb, region: us-west-2, " + t +
+                    ", attributes: {container_id: a, container_address: a}}",
+                "both named 'a'"},
+           Case{"store: {type: dynamodb, region: us-west-2, " + t + ", lookup_timeout: 0s}",
+                "store.lookup_timeout: invalid duration"},
+           Case{"store: {type: dynamodb, region: us-west-2, " + t + ", lookup_max_pending: 0}",
+                "lookup_max_pending"},
+           Case{"store: {type: dynamodb, region: us-west-2, " + t + ", lookup_unknown: maybe}",
+                "lookup_unknown"},
+           Case{"store: {lookup_unknown: true}", "store.lookup_unknown applies to type dynamodb"},
+           Case{"store: {type: redis, scan_interval: 1s}", "applies to type dynamodb"},
+       }) {
+    expect_rejected(c);
   }
 }
 
