@@ -71,8 +71,8 @@ bool Server::open_store() {
         registry::SessionLookup::Limits{d.lookup_timeout, d.lookup_negative_ttl,
                                         d.lookup_max_pending},
         [this](const std::string& id) { return feed_ && feed_->look_up(id); },
-        [this](const std::string& id) {
-          for (auto& w : workers_) w->lookup_missed(id);
+        [this](const std::string& id, bool found) {
+          for (auto& w : workers_) w->lookup_ended(id, found);
         });
   }
   return true;
@@ -177,8 +177,10 @@ void Server::follow_store() {
   control_.shared_store = true;
   auto handlers = follow_feed(main_io_, *reg_, control_, feed_state_, synced_, log);
   if (lookup_) {
+    // Through the control plane's loop, after the change the read made (posted before this):
+    // a worker hears of the end only once the route is in its inbox ahead of it.
     handlers.looked_up = [this](const std::string& id, registry::SessionLookup::Result r) {
-      lookup_->done(id, r, registry::now_ms());
+      boost::asio::post(main_io_, [this, id, r] { lookup_->done(id, r, registry::now_ms()); });
     };
   }
   feed_ = registry::open_feed(config_.store, *store_.store, std::move(handlers));
@@ -200,6 +202,7 @@ admin::Readiness Server::readiness() {
   r.ready = synced_;
   if (!synced_) {
     r.detail = "no routes loaded yet: the store has not answered";
+    if (!feed_state_.detail.empty()) r.detail += " (" + feed_state_.detail + ")";
   } else if (!feed_state_.up) {
     r.detail = "change feed down for " +
                std::to_string((registry::now_ms() - feed_state_.down_since) / 1000) + " s (" +

@@ -439,8 +439,14 @@ void Worker::wake_failed(std::string session, std::string reason) {
   });
 }
 
-void Worker::lookup_missed(std::string session) {
-  run_in_loop([this, session = std::move(session)] { lookups_.fail(session, "missing"); });
+void Worker::lookup_ended(std::string session, bool found) {
+  run_in_loop([this, session = std::move(session), found] {
+    if (found) {
+      lookups_.wake_all(session);
+    } else {
+      lookups_.fail(session, "missing");
+    }
+  });
 }
 
 void Worker::close_tunnels(const std::string& session_id) {

@@ -193,8 +193,9 @@ class Worker {
   void wake_failed(std::string session, std::string reason);
   // Requests waiting for an unknown session's lookup (Exchange::wait_for_lookup).
   Holds& lookups() { return lookups_; }
-  // Thread-safe: the lookup of `session` ended without it; its waiters answer 404.
-  void lookup_missed(std::string session);
+  // Thread-safe: the lookup of `session` ended; found, its waiters look again (its route came
+  // before this), else they answer 404.
+  void lookup_ended(std::string session, bool found);
 
   observe::WorkerMetrics& metrics() { return metrics_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }

@@ -41,7 +41,7 @@ void DynamoFeed::start() {
 
 void DynamoFeed::stop() {
   stopping_ = true;
-  up_ = false;
+  accepting_ = false;
   if (wake_fd_ >= 0) {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
@@ -50,7 +50,7 @@ void DynamoFeed::stop() {
 }
 
 bool DynamoFeed::look_up(const std::string& id) {
-  if (!up_ || stopping_) return false;
+  if (!accepting_ || stopping_) return false;
   {
     std::lock_guard lock(lookup_mu_);
     lookups_.push_back(id);
@@ -138,7 +138,7 @@ void DynamoFeed::run() {
     if (e) {
       if (up || reason == "start") handlers_.state(false, e.message);
       up = false;
-      up_ = false;
+      accepting_ = false;
       reason = "reconnect";
       backoff = backoff == 0 ? kBackoffMinMs : std::min(backoff * 2, kBackoffMaxMs);
       if (!sleep_ms(backoff)) return;
@@ -146,7 +146,7 @@ void DynamoFeed::run() {
     }
     if (!up) handlers_.state(true, "");
     up = true;
-    up_ = true;
+    accepting_ = true;
     backoff = 0;
     if (!sleep_ms(c.revalidate_interval.count())) return;
   }

@@ -60,7 +60,9 @@ class DynamoFeed final : public ChangeFeed {
   DynamoStore& store_;
   Handlers handlers_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> up_{false};
+  // Lookups are taken from the start (one queued during the first snapshot is read right
+  // after it) until a read fails, and again once one succeeds.
+  std::atomic<bool> accepting_{true};
   std::mutex lookup_mu_;
   std::vector<std::string> lookups_;
   int wake_fd_ = -1;

@@ -44,7 +44,7 @@ void SessionLookup::done(const std::string& id, Result r, Millis now) {
                              : r == Result::kMissing ? not_found_
                                                      : failed_;
   n.fetch_add(1, std::memory_order_relaxed);
-  if (r != Result::kFound) missing_(id);
+  ended_(id, r == Result::kFound);
 }
 
 std::vector<Stat> SessionLookup::stats() const {

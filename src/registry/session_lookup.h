@@ -31,20 +31,20 @@ class SessionLookup {
   // Starts a lookup of `id` (never blocks: the feed's thread does the read). False when it
   // cannot be started now (the feed is not connected).
   using Fetch = std::function<bool(const std::string& id)>;
-  // A lookup ended without the session: the requests waiting for it answer 404 now.
-  using Missing = std::function<void(const std::string& id)>;
+  // A lookup ended: found, its waiters look at the route table again (the route is there by
+  // now, or arrives with its own change); else they answer 404 now.
+  using Ended = std::function<void(const std::string& id, bool found)>;
 
-  SessionLookup(Limits l, Fetch fetch, Missing missing)
-      : lim_(l), fetch_(std::move(fetch)), missing_(std::move(missing)) {}
+  SessionLookup(Limits l, Fetch fetch, Ended ended)
+      : lim_(l), fetch_(std::move(fetch)), ended_(std::move(ended)) {}
 
   enum class Ask : uint8_t { kWait, kMissing, kFull };
   // From any worker: kWait = a lookup is under way (this call may have started it); wait for
   // the route or for missing(). kMissing: found missing a moment ago, or the lookup could not
   // start. kFull: max_pending lookups already under way.
   Ask ask(const std::string& id, Millis now);
-  // From the feed's thread when the read is done. A found session reaches the route table as
-  // a change (kFound only ends the single flight); kFailed (the read failed) is not
-  // remembered, but its waiters answer now.
+  // When the read is done, after the change a found session makes has been applied. kFailed
+  // (the read failed) is not remembered, but its waiters answer now.
   enum class Result : uint8_t { kFound, kMissing, kFailed };
   void done(const std::string& id, Result r, Millis now);
 
@@ -60,7 +60,7 @@ class SessionLookup {
   mutable std::mutex mu_;
   Limits lim_;
   Fetch fetch_;
-  Missing missing_;
+  Ended ended_;
   std::unordered_map<std::string, Millis> pending_;  // id -> started at
   std::unordered_map<std::string, Millis> missing_until_;
   std::atomic<uint64_t> found_{0}, not_found_{0}, failed_{0}, cached_{0}, refused_{0};

@@ -13,6 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from certs import TestCA  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
 from harness import SESSION_RULES, Proxy, Upstream, free_port, get, keepalive_server, wait_port  # noqa: E402
 
@@ -21,6 +22,9 @@ DYNALITE = os.path.join(ROOT, "tests", "e2e", "node_modules", ".bin", "dynalite"
 AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else shutil.which("aws")
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
            AWS_DEFAULT_REGION="us-west-2", AWS_EC2_METADATA_DISABLED="true")
+# The routers started here find their credentials in the environment, as on a laptop.
+os.environ.update({k: ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                        "AWS_EC2_METADATA_DISABLED")})
 
 
 def app_named(name):
@@ -89,8 +93,6 @@ class SeedTables(unittest.TestCase):
                  "tables: {sessions: webordinary-thread-mappings, containers: webordinary-containers}, "
                  "revalidate_interval: 200ms, scan_interval: 2s, lookup_negative_ttl: 3s}\n"
                  "sessions: {activity_interval: 200ms}\n")
-        os.environ.update({k: ENV[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                                "AWS_EC2_METADATA_DISABLED")})
         cls.proxy = Proxy(SESSION_RULES, extra=store, directory=tempfile.mkdtemp(prefix="sg-ddb-"))
         # A second router on the same tables that never scans them after its start: whatever
         # it routes that it did not know then came through an on-demand lookup.
@@ -274,6 +276,87 @@ class SeedTables(unittest.TestCase):
         self.assertTrue(wait_for(lambda: self.proxy.admin(
             "PUT", "/v1/sessions/t10", {"container_id": "c9"})[0] == 201))
         self.assertEqual(get(self.proxy.port, "/", host("t10"))[2], b"one")
+
+
+TLS_DYNALITE = """
+const fs = require("fs");
+const [port, key, cert] = process.argv.slice(1);
+require("dynalite")({ssl: true, key: fs.readFileSync(key), cert: fs.readFileSync(cert),
+                     createTableMs: 0}).listen(Number(port), "127.0.0.1");
+"""
+
+
+class HttpsEndpoint(unittest.TestCase):
+    """dynalite over TLS with a certificate from a test CA: sessiongate trusts it through
+    store.ca_file, and without it refuses the endpoint (it never falls back to no checks)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="sg-ddb-tls-")
+        cls.ca = TestCA(cls.dir)
+        cert, key = cls.ca.leaf("dynalite", ["localhost"])
+        cls.port = free_port()
+        cls.proc = subprocess.Popen(["node", "-e", TLS_DYNALITE, str(cls.port), key, cert],
+                                    cwd=os.path.join(ROOT, "tests", "e2e"),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(cls.port)
+        for table, key_attr in (("webordinary-thread-mappings", "threadId"),
+                                ("webordinary-containers", "containerId")):
+            cls.aws("create-table", "--table-name", table,
+                    "--attribute-definitions", f"AttributeName={key_attr},AttributeType=S",
+                    "--key-schema", f"AttributeName={key_attr},KeyType=HASH",
+                    "--billing-mode", "PAY_PER_REQUEST")
+        cls.up = Upstream(keepalive_server(app_named("tls-one")))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.send_signal(signal.SIGKILL)
+        cls.proc.wait()
+        cls.up.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def aws(cls, *args):
+        out = subprocess.run([AWS, "--endpoint-url", f"https://localhost:{cls.port}", "--ca-bundle",
+                              cls.ca.cert, "dynamodb", *args], env=ENV, capture_output=True,
+                             text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)}: {out.stderr}")
+        return out.stdout
+
+    def router(self, ca_file):
+        ca = f", ca_file: {ca_file}" if ca_file else ""
+        store = (f"\nstore: {{type: dynamodb, region: us-west-2, endpoint: \"https://localhost:{self.port}\"{ca}, "
+                 "tables: {sessions: webordinary-thread-mappings, containers: webordinary-containers}, "
+                 "revalidate_interval: 200ms}\n")
+        return Proxy(SESSION_RULES, extra=store, directory=tempfile.mkdtemp(prefix="sg-ddb-tls-"))
+
+    def test_trusted_through_ca_file(self):
+        proxy = self.router(self.ca.cert)
+        try:
+            self.assertTrue(wait_for(lambda: proxy.admin("GET", "/readyz", token="")[1]
+                                     .get("routes_current")), proxy.stderr())
+            proxy.register("ct", self.up.port)
+            proxy.session("tt", "ct")
+            self.assertIn('"tt"', self.aws("get-item", "--table-name", "webordinary-thread-mappings",
+                                           "--key", '{"threadId": {"S": "tt"}}'))
+            self.aws("put-item", "--table-name", "webordinary-thread-mappings", "--item",
+                     '{"threadId": {"S": "tt2"}, "containerId": {"S": "ct"}}')
+            self.assertEqual(get(proxy.port, "/", host("tt2"))[2], b"tls-one")
+        finally:
+            proxy.stop()
+
+    def test_an_untrusted_certificate_is_refused(self):
+        proxy = self.router(None)
+        try:
+            self.assertTrue(wait_for(lambda: "certificate" in proxy.admin(
+                "GET", "/readyz", token="")[1].get("detail", "")), proxy.stderr())
+            st, ready = proxy.admin("GET", "/readyz", token="")
+            self.assertFalse(ready["routes_current"], ready)
+            st, body = proxy.admin("PUT", "/v1/containers/cx", {"address": f"127.0.0.1:{self.up.port}"})
+            self.assertEqual(st, 503, body)
+        finally:
+            proxy.stop()
 
 
 if __name__ == "__main__":

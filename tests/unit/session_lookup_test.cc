@@ -14,14 +14,15 @@ using Ask = SessionLookup::Ask;
 using Result = SessionLookup::Result;
 
 struct Fixture {
-  std::vector<std::string> fetched, missing;
+  std::vector<std::string> fetched, missing, found;
   bool feed_up = true;
-  SessionLookup lookup{{std::chrono::milliseconds(1000), std::chrono::milliseconds(500), 2},
-                       [this](const std::string& id) {
-                         fetched.push_back(id);
-                         return feed_up;
-                       },
-                       [this](const std::string& id) { missing.push_back(id); }};
+  SessionLookup lookup{
+      {std::chrono::milliseconds(1000), std::chrono::milliseconds(500), 2},
+      [this](const std::string& id) {
+        fetched.push_back(id);
+        return feed_up;
+      },
+      [this](const std::string& id, bool ok) { (ok ? found : missing).push_back(id); }};
 };
 
 TEST(SessionLookup, OneReadPerSessionAtATime) {
@@ -31,7 +32,8 @@ TEST(SessionLookup, OneReadPerSessionAtATime) {
   EXPECT_EQ(f.fetched, std::vector<std::string>{"t1"});
   f.lookup.done("t1", Result::kFound, 20);
   EXPECT_TRUE(f.missing.empty());
-  EXPECT_EQ(f.lookup.ask("t1", 30), Ask::kWait);  // found, yet not routed here: read again
+  EXPECT_EQ(f.found, std::vector<std::string>{"t1"});  // its waiters look again
+  EXPECT_EQ(f.lookup.ask("t1", 30), Ask::kWait);       // found, yet not routed here: read again
   EXPECT_EQ(f.fetched.size(), 2u);
 }
 
