@@ -215,7 +215,7 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="3 reps x 5 s, fewer callgrind requests")
     ap.add_argument("--skip", default="", help="comma list of: throughput,mem,callgrind,syscalls,bodies,routes,tls,"
-                    "http2,pageload,wake")
+                    "http2,pageload,wake,dynamodb")
     ap.add_argument("--readme-from", help="only rewrite the README block from this summary.md")
     ap.add_argument("--baseline", help="another sessiongate binary (e.g. the previous commit's) run "
                     "beside this one in the throughput scenario, same registry, repetitions interleaved")
@@ -292,6 +292,11 @@ def main():
     if "wake" not in skip:
         text = sh([py, os.path.join(HERE, "wake.py"), "--out", out], out=os.path.join(out, "wake.txt"))
         sections.append(("Wake on request (one worker)", text[text.find("| measure"):]))
+    if "dynamodb" not in skip:
+        text = sh([py, os.path.join(HERE, "dynamodb.py"), "--reps", str(min(a.reps, 3)), "--duration",
+                   str(a.duration), "--out", out], out=os.path.join(out, "dynamodb.txt"))
+        at = text.find("sessions in dynalite")
+        sections.append(("DynamoDB store (dynalite on loopback)", text[text.rfind("\n", 0, at) + 1:]))
     if "routes" not in skip:
         text = sh([ROUTE_BENCH, "--benchmark_min_time=1"], out=os.path.join(out, "route_table.txt"))
         sections.append(("Route table at 1,000,000 sessions (Google Benchmark)",
