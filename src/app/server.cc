@@ -305,9 +305,10 @@ void Server::lifecycle_round() {
                           expired = std::move(expired)]() mutable {
       lifecycle_running_ = false;
       if (touched) reg_->restore_activity(batch);
-      store_log_.report("activity not saved", touched);
+      if (!batch.empty()) store_log_.report("activity not saved", touched);
+      const bool swept_any = !results.empty() || expired;
       auto swept = reg_->finish_sweep(results, std::move(expired));
-      store_log_.report("sweep skipped", swept.error);
+      if (swept_any) store_log_.report("sweep skipped", swept.error);
       for (const auto& id : swept.idle) log("session " + id + " expired (idle)");
       for (const auto& id : swept.expired) log("session " + id + " expired (expires_at)");
       control_.sessions_expired_idle.add(swept.idle.size());

@@ -16,13 +16,14 @@ void release_free_memory() {
 }
 
 void StoreErrorLog::report(const std::string& what, const registry::StoreError& e) {
-  if (e.message == last_) return;
+  std::string& last = last_[what];
+  if (e.message == last) return;
   if (e) {
     log_("store: " + what + ": " + e.message);
   } else {
-    log_("store: periodic writes succeed again");
+    log_("store: the store answers again (was: " + what + ")");
   }
-  last_ = e.message;
+  last = e.message;
 }
 
 registry::ChangeFeed::Handlers follow_feed(asio::io_context& io, registry::Registry& reg,

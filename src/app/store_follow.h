@@ -6,7 +6,9 @@
 #include <functional>
 #include <string>
 
+#include <map>
 #include "observe/metrics.h"
+
 #include "registry/change_feed.h"
 #include "registry/registry.h"
 
@@ -24,15 +26,17 @@ struct FeedState {
 };
 
 // Store errors from periodic work (activity, sweeps) are logged when they start, change or
-// end, not once per tick while the store is down.
+// end, not once per tick while the store is down; each kind of work on its own (a sweep that
+// works must not announce that activity writes, still failing, succeed again).
 class StoreErrorLog {
  public:
   explicit StoreErrorLog(std::function<void(const std::string&)> log) : log_(std::move(log)) {}
+  // Only for work that was attempted: a round with nothing to write says nothing.
   void report(const std::string& what, const registry::StoreError& e);
 
  private:
   std::function<void(const std::string&)> log_;
-  std::string last_;
+  std::map<std::string, std::string> last_;  // what -> its last error ("" = fine)
 };
 
 // Feed events happen on the feed's thread; everything they touch lives on the control plane,
