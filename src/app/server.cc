@@ -53,6 +53,7 @@ int Server::run() {
   if (feed_) feed_->stop();
   for (auto& w : workers_) w->join();
   log("stopped");
+  ignore_stop_signals();
   return 0;
 }
 

@@ -126,6 +126,7 @@ class Server {
 
   // During the announce period a second signal drains at once.
   void handle_signals_again();
+  void ignore_stop_signals();
 
   // Stop accepting, let in-flight requests finish (up to shutdown_drain), then tell tunnels
   // to go away (1001) and stop.

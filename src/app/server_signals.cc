@@ -1,5 +1,7 @@
 #include "app/server_impl.h"
 
+#include <pthread.h>
+
 #include <csignal>
 
 namespace sg::app {
@@ -47,6 +49,21 @@ void Server::handle_signals() {
     });
     handle_signals_again();
   });
+}
+
+// Once drained, a stop signal must not turn a clean exit into "killed by SIGTERM" while the
+// process unwinds: removing the signal sets restores the default disposition, so the signals
+// are blocked first (one arriving meanwhile stays pending) and then ignored (which discards it).
+void Server::ignore_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  boost::system::error_code ec;
+  signals_.clear(ec);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  for (int s : {SIGTERM, SIGINT, SIGQUIT}) ::sigaction(s, &ignore, nullptr);
 }
 
 void Server::handle_signals_again() {

@@ -36,6 +36,25 @@ class BuildInfoAndProcessMetrics(unittest.TestCase):
                                values["process_resident_memory_bytes"])
 
 
+class RepeatedStopSignals(unittest.TestCase):
+    def test_sigterm_while_exiting_is_still_a_clean_exit(self):
+        # Regression: a second SIGTERM (a supervisor or test harness stopping a router that is
+        # already draining) that landed while the process unwound after the drain found the
+        # default disposition restored and ended it "killed by SIGTERM" instead of exit 0.
+        for _ in range(5):
+            p = Proxy("  - priority: 1\n    action: {type: fixed, status: 200, body: ok}\n")
+            self.assertEqual(get(p.port, "/", "a.test")[0], 200)
+            p.proc.send_signal(signal.SIGTERM)
+            end = time.monotonic() + 20
+            while p.proc.poll() is None and time.monotonic() < end:
+                try:
+                    p.proc.send_signal(signal.SIGTERM)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.0005)
+            self.assertEqual(p.stop(), 0, p.stderr())
+
+
 class SystemdNotify(unittest.TestCase):
     def test_ready_reloading_and_stopping_reach_the_notify_socket(self):
         d = tempfile.mkdtemp(prefix="sg-notify-")
