@@ -197,7 +197,8 @@ class SeedTables(unittest.TestCase):
         self.assertEqual(get(self.looker.port, "/", host("t6"))[0], 404)
         self.assertEqual(lookups("missing"), missing + 1)
         # Within lookup_negative_ttl: answered from memory, no read.
-        self.map_thread("t6", "c5")
+        self.put_container("c6", "127.0.0.1", "ready", self.one.port)
+        self.map_thread("t6", "c6")
         self.assertEqual(get(self.looker.port, "/", host("t6"))[0], 404)
         self.assertEqual(lookups("missing"), missing + 1)
         self.assertEqual(lookups("cached"), cached + 1)
