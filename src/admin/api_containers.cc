@@ -62,14 +62,17 @@ Response Api::put_container(const Request& req, const std::string& id, const Api
   Container c;
   c.id = id;
   const json::value* addr = body.if_contains("address");
-  if (!addr || !addr->is_string()) {
+  if (!addr) {
     return validation("address", "address is required: an IP literal and port, e.g. 10.0.3.7:4321");
   }
+  if (!addr->is_string()) {
+    return validation("address",
+                      "address must be a string \"IP:PORT\" (e.g. \"10.0.3.7:4321\"), not " +
+                          std::string(json_kind(*addr)));
+  }
   c.address_text = std::string(addr->as_string());
-  if (!net::parse_endpoint(c.address_text, c.address)) {
-    return validation(
-        "address",
-        "'" + c.address_text + "' is not IP:PORT (an IP literal; host names are not accepted)");
+  if (std::string why = net::endpoint_problem(c.address_text, c.address); !why.empty()) {
+    return validation("address", "address '" + c.address_text + "': " + why);
   }
   c.address_text = net::format_endpoint(c.address);
   if (std::string why = live.policy.check(c.address); !why.empty()) {

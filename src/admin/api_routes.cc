@@ -52,6 +52,11 @@ Response Api::routes(const Request& req, const std::vector<std::string>& parts) 
           "container is sleeping: with wake configured a request wakes it and waits; without, "
           "requests get the 503 unavailable page";
       break;
+    case registry::RouteState::kContainerDeleted:
+      o["reason"] = "container '" + r->container_id +
+                    "' was deleted: requests get the 503 unavailable page (or wake it, with wake "
+                    "configured) until a container registers under that id";
+      break;
     case registry::RouteState::kLeaseExpired:
       o["reason"] =
           "container missed its heartbeats (lease expired): requests get the 503 "

@@ -1,5 +1,7 @@
 #include "admin/api_support.h"
 
+#include "common/duration.h"
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -50,6 +52,12 @@ json::object container_json(const Container& c) {
   o["id"] = c.id;
   o["address"] = c.address_text;
   o["status"] = registry::to_string(c.status);
+  // What routing makes of it now: a ready container past its lease is not served.
+  const bool alive_status = c.status == registry::ContainerStatus::kReady ||
+                            c.status == registry::ContainerStatus::kDraining;
+  o["state"] = alive_status && registry::now_ms() >= c.heartbeat_at + c.lease_ttl
+                   ? "lease_expired"
+                   : registry::to_string(c.status);
   o["generation"] = c.generation;
   o["lease_ttl_ms"] = c.lease_ttl;
   o["heartbeat_at"] = c.heartbeat_at;
@@ -77,6 +85,26 @@ json::object session_json(const Session& s) {
   return o;
 }
 
+std::string_view json_kind(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
 bool read_duration(const json::value& v, Millis& out) {
   if (v.is_int64() && v.as_int64() >= 0) {
     out = v.as_int64();
@@ -87,23 +115,9 @@ bool read_duration(const json::value& v, Millis& out) {
     return true;
   }
   if (!v.is_string()) return false;
-  std::string_view s = v.as_string();
-  size_t i = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + i, n);
-  if (i == 0 || i > 12 || ec != std::errc()) return false;
-  std::string_view unit = s.substr(i);
-  int64_t mult = unit == "ms"  ? 1
-                 : unit == "s" ? 1000
-                 : unit == "m" ? 60000
-                 : unit == "h" ? 3600000
-                 : unit == "d" ? 86400000
-                               : 0;
-  if (mult == 0) return false;
-  // A duration that does not fit in milliseconds is an error, not a wrapped-around value.
-  if (n > std::numeric_limits<int64_t>::max() / mult) return false;
-  out = n * mult;
+  int64_t ms = 0;
+  if (!parse_duration_ms(v.as_string(), ms)) return false;
+  out = ms;
   return true;
 }
 

@@ -39,13 +39,16 @@ std::string lower(std::string_view s) {
 std::string serialize(const Response& r, bool close) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " ";
   out += http::status_text(r.status);
-  out += "\r\nContent-Type: " + r.content_type;
-  out += "\r\nContent-Length: " + std::to_string(r.body.size());
+  // RFC 9110 §8.6, §15.3.5: a 204 has no content, so neither a length nor a type.
+  if (r.status != 204) {
+    out += "\r\nContent-Type: " + r.content_type;
+    out += "\r\nContent-Length: " + std::to_string(r.body.size());
+  }
   out += "\r\nCache-Control: no-store\r\n";
   for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
-  out += r.body;
+  if (r.status != 204) out += r.body;
   return out;
 }
 

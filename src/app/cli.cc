@@ -87,7 +87,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 std::vector<std::string> container_row(const json::object& c) {
   return {str(c.if_contains("id")),
           str(c.if_contains("address")),
-          str(c.if_contains("status")),
+          str(c.if_contains(c.contains("state") ? "state" : "status")),
           str(c.if_contains("generation")),
           duration(c.at("lease_ttl_ms").to_number<int64_t>()),
           ago(c.at("heartbeat_at").to_number<int64_t>())};
@@ -179,7 +179,7 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
       if (!o->lease.empty()) body += ",\"lease_ttl\":" + json_string(o->lease);
       body += "}";
       return call(*o, "PUT", "/v1/containers/" + o->id, body, [](const json::value& v) {
-        print_table({{"ID", "ADDRESS", "STATUS", "GEN", "LEASE", "HEARTBEAT"},
+        print_table({{"ID", "ADDRESS", "STATE", "GEN", "LEASE", "HEARTBEAT"},
                      container_row(v.as_object())});
       });
     };
@@ -202,7 +202,7 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
   cshow->callback([o, &run] {
     run = [o] {
       return call(*o, "GET", "/v1/containers/" + o->id, "", [](const json::value& v) {
-        print_table({{"ID", "ADDRESS", "STATUS", "GEN", "LEASE", "HEARTBEAT"},
+        print_table({{"ID", "ADDRESS", "STATE", "GEN", "LEASE", "HEARTBEAT"},
                      container_row(v.as_object())});
       });
     };
@@ -213,7 +213,7 @@ void add_admin_commands(CLI::App& app, std::function<int()>& run) {
     run = [o] {
       return call(*o, "GET", "/v1/containers", "", [](const json::value& v) {
         std::vector<std::vector<std::string>> rows{
-            {"ID", "ADDRESS", "STATUS", "GEN", "LEASE", "HEARTBEAT"}};
+            {"ID", "ADDRESS", "STATE", "GEN", "LEASE", "HEARTBEAT"}};
         for (const auto& c : v.at("containers").as_array())
           rows.push_back(container_row(c.as_object()));
         print_table(rows);

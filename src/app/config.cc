@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/duration.h"
 #include "net/address.h"
 #include "observe/access_log.h"
 #include "routing/pattern.h"
@@ -33,34 +34,38 @@ constexpr Section kSections[] = {
     {"pages", &read_pages},         {"rules", &read_rules},       {"wake", &read_wake},
 };
 
+void report_duplicate_keys(Reader& r, const YAML::Node& node, int depth = 0) {
+  if (depth > 64) return;  // deeper than any section; yaml-cpp itself limits nesting
+  if (node.IsSequence()) {
+    for (const auto& item : node) report_duplicate_keys(r, item, depth + 1);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::set<std::string> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second) {
+      const YAML::Mark first = node[it->first.Scalar()].Mark();
+      r.error(it->first, "duplicate key '" + it->first.Scalar() + "'" +
+                             (first.is_null() ? std::string()
+                                              : " (first given on line " +
+                                                    std::to_string(first.line + 1) + ")") +
+                             ": each key is given once");
+    }
+    report_duplicate_keys(r, it->second, depth + 1);
+  }
+}
+
 }  // namespace
 
 bool parse_duration(std::string_view s, Millis& out) {
-  size_t i = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  uint64_t v = 0;
-  if (i == 0 || i > 12 || !parse_uint(s.substr(0, i), v)) return false;
-  std::string_view unit = s.substr(i);
-  if (unit == "ms") {
-    out = Millis(v);
-  } else if (unit == "s") {
-    out = Millis(v * 1000);
-  } else if (unit == "m") {
-    out = Millis(v * 60'000);
-  } else if (unit == "h") {
-    out = Millis(v * 3'600'000);
-  } else {
-    return false;
-  }
+  int64_t ms = 0;
+  if (!parse_duration_ms(s, ms)) return false;
+  out = Millis(ms);
   return true;
 }
 
 std::string format_duration(Millis d) {
-  const int64_t v = d.count();
-  if (v != 0 && v % 3'600'000 == 0) return std::to_string(v / 3'600'000) + "h";
-  if (v != 0 && v % 60'000 == 0) return std::to_string(v / 60'000) + "m";
-  if (v != 0 && v % 1000 == 0) return std::to_string(v / 1000) + "s";
-  return std::to_string(v) + "ms";
+  return format_duration_ms(d.count());
 }
 
 bool parse_size(std::string_view s, size_t& out) {
@@ -121,6 +126,10 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
     errors.push_back({1, 1, "the configuration is empty"});
     return false;
   }
+  // yaml-cpp keeps every pair of a mapping but finds only the first: a repeated key would be
+  // silently ignored.
+  report_duplicate_keys(r, root);
+  if (!errors.empty()) return false;
   if (!r.mapping(root, "the configuration",
                  {"workers", "listeners", "limits", "timeouts", "http2", "rules", "admin", "store",
                   "security", "sessions", "pages", "access_log", "upgrade_socket", "wake"})) {
@@ -147,6 +156,15 @@ bool parse_config_unguarded(const std::string& text, const std::string& name, Co
   }
   for (const Section& s : kSections) {
     if (const YAML::Node n = root[s.key]) s.read(r, n, cfg);
+  }
+  if (cfg.admin.enabled) {
+    for (const auto& l : cfg.listeners) {
+      if (!net::endpoints_overlap(l.endpoint, cfg.admin.endpoint)) continue;
+      r.error(root["admin"]["address"], "admin.address '" + cfg.admin.address_text +
+                                            "' is also the proxy listener '" + l.text +
+                                            "': give the admin API its own address");
+      break;
+    }
   }
   if (cfg.wake.sleep_after.count() > 0 && !cfg.wake.enabled) {
     r.error(root["sessions"]["sleep_after"],

@@ -92,9 +92,9 @@ bool load_config(const std::string& path, Config& out, std::vector<ConfigError>&
 bool parse_config(const std::string& text, const std::string& name, Config& out,
                   std::vector<ConfigError>& errors);
 
-// "10s", "250ms", "5m", "1h" -> milliseconds. False on junk.
+// The one duration grammar (common/duration.h): "250ms", "1.5s", "5m", "1d". False on junk.
 bool parse_duration(std::string_view s, Millis& out);
-// The largest exact unit: 8760h, 90s, 250ms.
+// The largest exact unit: 365d, 90s, 250ms.
 std::string format_duration(Millis d);
 // "32768", "32KiB", "1MiB" -> bytes.
 bool parse_size(std::string_view s, size_t& out);

@@ -10,9 +10,12 @@ namespace sg::app {
 void read_admin(Reader& r, const YAML::Node& a, Config& cfg) {
   if (r.mapping(a, "admin", {"address", "token", "token_env"})) {
     std::string addr;
-    if (!a["address"] || !r.scalar(a["address"], "address", addr) ||
-        !net::parse_endpoint(addr, cfg.admin.endpoint)) {
-      r.error(a["address"] ? a["address"] : a, "admin.address must be IP:PORT");
+    if (!a["address"]) {
+      r.error(a, "admin.address is required (IP:PORT, e.g. 127.0.0.1:9090)");
+    } else if (r.scalar(a["address"], "address", addr)) {
+      if (std::string why = net::endpoint_problem(addr, cfg.admin.endpoint); !why.empty()) {
+        r.error(a["address"], "admin.address '" + addr + "': " + why);
+      }
     }
     cfg.admin.address_text = addr;
     cfg.admin.enabled = true;

@@ -87,12 +87,20 @@ void read_listeners(Reader& r, const YAML::Node& n, Config& cfg) {
     }
     if (!r.scalar(item["address"], "address", addr)) continue;
     ListenerConfig l;
-    if (!net::parse_endpoint(addr, l.endpoint)) {
-      r.error(item["address"], "listener address '" + addr +
-                                   "' is not IP:PORT (an IP literal; names are not resolved)");
+    if (std::string why = net::endpoint_problem(addr, l.endpoint); !why.empty()) {
+      r.error(item["address"], "listener address '" + addr + "': " + why);
       continue;
     }
     l.text = addr;
+    bool clash = false;
+    for (const auto& other : cfg.listeners) {
+      if (!net::endpoints_overlap(other.endpoint, l.endpoint)) continue;
+      r.error(item["address"], "listener address '" + addr + "' is already taken by listener '" +
+                                   other.text + "' (each address is listened on once)");
+      clash = true;
+      break;
+    }
+    if (clash) continue;
     r.flag(item, "proxy_protocol", "listener", l.proxy_protocol);
     r.flag(item, "redirect_to_https", "listener", l.redirect_to_https);
     r.flag(item, "http2", "listener", l.http2);

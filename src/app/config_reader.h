@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "common/duration.h"
 
 namespace sg::app {
 
@@ -69,9 +70,13 @@ class Reader {
     std::string s;
     if (!scalar(n, key, s)) return;
     Millis v{};
-    if (!parse_duration(s, v) || v.count() <= 0 || v > max) {
-      error(n, std::string(where) + "." + key + ": invalid duration '" + s + "' (expected 1ms.." +
-                   format_duration(max) + ": a number with ms, s, m or h, e.g. 10s)");
+    std::string why = "out of range";
+    int64_t ms = 0;
+    if (parse_duration_ms(s, ms, &why)) v = Millis(ms);
+    if (ms <= 0 || v > max) {
+      error(n, std::string(where) + "." + key + ": invalid duration '" + s + "': " + why +
+                   " (expected 1ms.." + format_duration(max) +
+                   ": a number with ms, s, m, h or d, e.g. 10s or 1.5s)");
       return;
     }
     out = v;

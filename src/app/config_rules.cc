@@ -32,8 +32,8 @@ void read_upstream_action(Reader& r, const YAML::Node& n, routing::Action& a) {
   if (!n["address"]) {
     r.error(n, "upstream action needs an address (IP:PORT)");
   } else if (r.scalar(n["address"], "address", addr)) {
-    if (!net::parse_endpoint(addr, a.address)) {
-      r.error(n["address"], "upstream address '" + addr + "' is not IP:PORT");
+    if (std::string why = net::endpoint_problem(addr, a.address); !why.empty()) {
+      r.error(n["address"], "upstream address '" + addr + "': " + why);
     }
     a.address_text = addr;
   }

@@ -101,6 +101,10 @@ bool prepare_listeners(ReloadPlan& plan, const Config& running, size_t workers) 
   plan.fds.assign(workers, std::vector<int>(next.size(), -1));
   for (size_t i = 0; i < next.size(); ++i) {
     if (find_listener(running.listeners, next[i].endpoint) >= 0) continue;
+    if (std::string error; !net::address_is_free(next[i].endpoint, error)) {
+      plan.error += "listener " + next[i].text + ": " + error + "\n";
+      return false;
+    }
     for (size_t w = 0; w < workers; ++w) {
       std::string error;
       plan.fds[w][i] = net::open_listen_socket(next[i].endpoint, error);

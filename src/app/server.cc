@@ -5,6 +5,7 @@
 
 #include "admin/api_support.h"
 #include "app/server.h"
+#include "net/listen_socket.h"
 
 namespace sg::app {
 
@@ -114,6 +115,13 @@ void Server::watch_certificates() {
 bool Server::make_workers() {
   const int n = worker_count(config_);
   std::string error;
+  for (const auto& l : config_.listeners) {
+    if (takeover_ && takeover_->holds("listener", l.endpoint)) continue;
+    if (!net::address_is_free(l.endpoint, error)) {
+      log(error);
+      return false;
+    }
+  }
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<proxy::Worker>(runtime_);
     w->set_handler({&proxy::serve_client, &proxy::refuse_http1});

@@ -23,6 +23,16 @@ void Server::start_wake() {
     });
     if (!queued) (*answer)(false, "the store pool's queue is full");
   };
+  deps.release = [this](std::string name) {
+    // Best effort: a release that is not made (queue full, store down) runs out by itself.
+    store_pool_->submit([this, name] {
+      if (auto e = store_.store->release_lease(name, owner_)) {
+        asio::post(main_io_, [this, name, msg = e.message] {
+          log("wake lease " + name + " not released (" + msg + "); it runs out by itself");
+        });
+      }
+    });
+  };
   deps.mark_sleeping = [this](std::string container, lifecycle::WakeController::Done done) {
     auto answer = std::make_shared<lifecycle::WakeController::Done>(std::move(done));
     const bool queued = store_pool_->submit([this, container, answer] {

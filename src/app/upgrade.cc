@@ -125,6 +125,13 @@ int Takeover::take(const std::string& kind, const asio::ip::tcp::endpoint& ep) {
   return -1;
 }
 
+bool Takeover::holds(const std::string& kind, const asio::ip::tcp::endpoint& ep) const {
+  for (const auto& s : sockets_) {
+    if (s.kind == kind && s.endpoint == ep) return true;
+  }
+  return false;
+}
+
 bool Takeover::release_old(std::string& error) {
   char buf[64];
   if (!send_text(conn_, "DRAIN")) {

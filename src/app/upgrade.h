@@ -40,6 +40,8 @@ class Takeover {
   bool connect(const std::string& path, std::string& error);
   // One received socket for that address (each is handed out once), or -1.
   int take(const std::string& kind, const boost::asio::ip::tcp::endpoint& ep);
+  // Whether the running router passed a socket for that address (taken or not).
+  bool holds(const std::string& kind, const boost::asio::ip::tcp::endpoint& ep) const;
   // Tells the old process to drain; true once it answered that it does.
   bool release_old(std::string& error);
   size_t received() const { return sockets_.size(); }

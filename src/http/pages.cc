@@ -12,8 +12,14 @@ std::string_view status_text(int status) {
       return "Switching Protocols";
     case 200:
       return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
     case 204:
       return "No Content";
+    case 206:
+      return "Partial Content";
     case 301:
       return "Moved Permanently";
     case 302:
@@ -22,6 +28,8 @@ std::string_view status_text(int status) {
       return "See Other";
     case 307:
       return "Temporary Redirect";
+    case 304:
+      return "Not Modified";
     case 308:
       return "Permanent Redirect";
     case 400:
@@ -40,12 +48,20 @@ std::string_view status_text(int status) {
       return "Conflict";
     case 410:
       return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
     case 413:
       return "Content Too Large";
     case 414:
       return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
     case 417:
       return "Expectation Failed";
+    case 422:
+      return "Unprocessable Content";
     case 429:
       return "Too Many Requests";
     case 431:
@@ -62,8 +78,8 @@ std::string_view status_text(int status) {
       return "Gateway Timeout";
     case 505:
       return "HTTP Version Not Supported";
-    default:
-      return "Status";
+    default:  // RFC 9112 §4: the reason phrase may be empty; a made-up one would mislead
+      return "";
   }
 }
 
@@ -206,13 +222,14 @@ void render_page_body(const Page& page, bool html, const std::string* tmpl, std:
       body += "</p>";
       body += kLiveScript;
     } else if (!page.detail.empty()) {
-      body += "<p><code>";
+      body += "<p>";
       append_html_escaped(body, page.detail);
-      body += "</code></p>";
+      body += "</p>";
     }
     if (!page.live && page.refresh > 0) {
       body += "<p class=\"s\">This page reloads by itself.</p>";
     }
+    if (page.offer_reload) body += "<p><a href=\"\">Try again</a></p>";
     body += "<p class=\"s\">";
     body += std::to_string(page.status);
     body += " &middot; sessiongate</p></body></html>\n";
@@ -237,8 +254,11 @@ void render_page_body(const Page& page, bool html, const std::string* tmpl, std:
     if (!page.state.empty()) {
       body += ",\"state\":\"";
       append_json_escaped(body, page.state);
-      body += "\",\"retry_after_ms\":";
-      body += std::to_string(page.refresh * 1000);
+      body += "\"";
+    }
+    if (page.retry_after > 0) {
+      body += ",\"retry_after_ms\":";
+      body += std::to_string(page.retry_after * 1000);
     }
     if (!page.request_id.empty()) {
       body += ",\"request_id\":\"";

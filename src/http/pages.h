@@ -8,12 +8,14 @@ namespace sg::http {
 
 struct Page {
   int status = 500;
-  std::string_view code;     // machine-readable, e.g. "upstream_timeout"
-  std::string_view title;    // one line for people
-  std::string_view message;  // what happened and what to do
-  std::string_view detail;   // optional precise reason (escaped on output)
-  std::string_view session;  // the session concerned, when there is one
-  int refresh = 0;           // > 0: the HTML page reloads itself after this many seconds
+  std::string_view code;      // machine-readable, e.g. "upstream_timeout"
+  std::string_view title;     // one line for people
+  std::string_view message;   // what happened and what to do
+  std::string_view detail;    // optional precise reason (escaped on output)
+  std::string_view session;   // the session concerned, when there is one
+  int refresh = 0;            // > 0: the HTML page reloads itself after this many seconds
+  int retry_after = 0;        // > 0: when to ask again, in seconds (JSON `retry_after_ms`)
+  bool offer_reload = false;  // the HTML page has a link that loads it again
   // A page that waits for something (the starting page): its state code (JSON `state`, with
   // `retry_after_ms` from `refresh`) and the request id JSON clients can quote.
   std::string_view state;

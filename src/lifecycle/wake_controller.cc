@@ -82,6 +82,8 @@ void WakeController::wake(const std::string& session, const std::string& contain
                   metrics_.wakes[observe::ControlMetrics::kWakeElsewhere].add();
                   expire_flight_later(session, *f);
                   return;
+                } else {
+                  f->leased = true;
                 }
                 attempt(session, id);
               });
@@ -136,12 +138,18 @@ void WakeController::expire_flight_later(const std::string& session, Flight& f) 
   f.timer->expires_at(f.started + settings_.hold_timeout);
   f.timer->async_wait([this, alive = alive_, session, id](const boost::system::error_code& ec) {
     if (ec || !*alive || !flight(session, id)) return;
-    flights_.erase(session);
+    drop_flight(flights_.find(session));
   });
 }
 
+void WakeController::drop_flight(std::unordered_map<std::string, Flight>::iterator it) {
+  if (it == flights_.end()) return;
+  if (it->second.leased && deps_.release) deps_.release("wake/" + it->first);
+  flights_.erase(it);
+}
+
 void WakeController::end_flight(const std::string& session, const std::string& failure) {
-  flights_.erase(session);
+  drop_flight(flights_.find(session));
   if (!failure.empty()) deps_.fail_held(session, failure);
 }
 
@@ -149,7 +157,7 @@ void WakeController::route_changed(const std::string& session, const registry::R
   auto it = flights_.find(session);
   if (it == flights_.end()) return;
   if (route == nullptr) {  // deleted: its held requests learn it from their own route table
-    flights_.erase(it);
+    drop_flight(it);
     return;
   }
   if (registry::state_of(*route, registry::now_ms()) != registry::RouteState::kReady) return;
@@ -158,7 +166,7 @@ void WakeController::route_changed(const std::string& session, const registry::R
   metrics_.wake_seconds.observe_us(static_cast<uint64_t>(took.count()));
   deps_.log("wake " + session + ": container " + route->container_id + " ready after " +
             std::to_string(took.count() / 1000) + " ms");
-  flights_.erase(it);
+  drop_flight(it);
 }
 
 void WakeController::enqueue(HookCall c, std::function<void(HookResult)> done) {

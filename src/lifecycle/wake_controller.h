@@ -30,6 +30,8 @@ class WakeController {
   struct Deps {
     // Takes the store lease `name` for `ttl`; done(acquired, error) runs on the loop.
     std::function<void(std::string name, Millis ttl, std::function<void(bool, std::string)>)> lease;
+    // Ends a lease this router took, once what it guarded is over (unset: leases run out).
+    std::function<void(std::string name)> release;
     // Records the container as sleeping in the store; done(error) runs on the loop.
     std::function<void(std::string container, Done)> mark_sleeping;
     // Ends the session's held requests (on every worker) with the wake_failed page.
@@ -62,11 +64,15 @@ class WakeController {
     std::string request_id;
     std::chrono::steady_clock::time_point started;
     int attempt = 0;
+    bool leased = false;  // this router holds "wake/<session>": released when the flight ends
     std::unique_ptr<boost::asio::steady_timer> timer;  // retry backoff, then end of the flight
   };
   void attempt(const std::string& session, uint64_t id);
   void called(const std::string& session, uint64_t id, const HookResult& r);
   void end_flight(const std::string& session, const std::string& failure);
+  // Forgets the flight, and gives its lease back: a router that starts later (or another one)
+  // must not wait out hold_timeout for a wake that is over.
+  void drop_flight(std::unordered_map<std::string, Flight>::iterator it);
   Flight* flight(const std::string& session, uint64_t id);
   void expire_flight_later(const std::string& session, Flight& f);
   // The platform call queue: `call` runs now, or when a running call finishes.

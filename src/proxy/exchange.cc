@@ -216,7 +216,7 @@ Exchange::Step Exchange::hold() {
     if (state == registry::RouteState::kNoContainer || state == registry::RouteState::kStarting) {
       return starting(state);
     }
-    return answer(ReplyKind::kContainerDown, registry::to_string(state));
+    return unavailable(state);
   }
   wait_poll_ = (req_->fields & http::bit(http::Field::kXSessiongateWait)) != 0;
   if (state == registry::RouteState::kReady) {
@@ -224,7 +224,7 @@ Exchange::Step Exchange::hold() {
   }
   // A starting container is waited for too (someone else woke it): it is about to be ready.
   if (registry::wakeable(state) || state == registry::RouteState::kStarting) return Step::kHold;
-  return answer(ReplyKind::kContainerDown, registry::to_string(state));
+  return unavailable(state);
 }
 
 namespace {
@@ -253,6 +253,36 @@ Exchange::Step Exchange::starting(registry::RouteState state) {
   if (request_id_.empty()) request_id_ = lifecycle::new_call_id();
   in.request_id = request_id_;
   reply_.emplace(make_reply(ReplyKind::kContainerStarting, in));
+  return Step::kReply;
+}
+
+Exchange::Step Exchange::unavailable(registry::RouteState state) {
+  using S = registry::RouteState;
+  std::string prose;
+  switch (state) {
+    case S::kStopped:
+      prose = "Its container is stopped.";
+      break;
+    case S::kFailed:
+      prose = "Its container is marked as failed.";
+      break;
+    case S::kLeaseExpired:
+      prose = "Its container stopped sending heartbeats (its lease ran out).";
+      break;
+    case S::kSleeping:
+      prose = "Its container is asleep, and this router is not set up to wake containers.";
+      break;
+    case S::kContainerDeleted:
+      prose = "Its container (" + route_->container_id +
+              ") was deleted: nothing serves this session until a container registers for it.";
+      break;
+    default:
+      prose = "Its container is not running.";
+      break;
+  }
+  ReplyInput in = reply_input(prose);
+  in.state = registry::to_string(state);
+  reply_.emplace(make_reply(ReplyKind::kContainerDown, in));
   return Step::kReply;
 }
 

@@ -111,6 +111,9 @@ class Exchange {
   Step no_route(std::string_view id);
   // The starting page (live when wake is on) or, for the page's own long poll, the state.
   Step starting(registry::RouteState state);
+  // The unavailable page for a route whose container is not running: why, in words, and the
+  // state's code (JSON `state`).
+  Step unavailable(registry::RouteState state);
   // The poll's answer: the state and, while still waiting, what is happening in words.
   Step wait_state(std::string_view state, std::string_view prose = {});
   size_t held_bytes() const;

@@ -100,7 +100,7 @@ void Exchange::release_next_held() {
 // again — the route may carry a new link epoch), or failed / lease expired (its page).
 Exchange::Plan Exchange::after_hold(UpstreamTarget& t, RouteState state) {
   if (state != RouteState::kReady) {
-    answer(ReplyKind::kContainerDown, registry::to_string(state));
+    unavailable(state);
     return Plan::kReply;
   }
   if (wait_poll_) {

@@ -49,13 +49,13 @@ constexpr std::array<ReplySpec, kKinds> kSpecs{{
      "session has not expired; starting a new chat creates a new preview.",
      R::kNone, false, true},
     {503, Outcome::k_starting, "starting", "Your preview is starting",
-     "The dev server for this session is starting. This page reloads by itself and turns into "
-     "your preview as soon as it is ready.",
+     "The dev server for this session is starting. Your preview opens here as soon as it is "
+     "ready.",
      R::kStarting, false, true},
     {503, Outcome::k_unavailable, "unavailable", "Preview unavailable",
      "The dev server for this session is not running right now. It may have been stopped or "
      "stopped responding; try again in a moment, or restart it from your workspace.",
-     R::kNone, false, true},
+     R::kReload, false, true},
     {503, Outcome::k_wake_failed, "wake_failed", "This preview could not be started",
      "The platform did not start the dev server for this session. Try again in a moment; if it "
      "keeps happening, restart the preview from your workspace.",
@@ -68,14 +68,14 @@ constexpr std::array<ReplySpec, kKinds> kSpecs{{
     {502, Outcome::k_upstream_refused, "upstream_refused", "The server is not reachable",
      "The proxy could not connect to the server behind this address. It may be restarting; try "
      "again in a moment.",
-     R::kNone, true, true},
+     R::kReload, true, true},
     {502, Outcome::k_upstream_refused, "upstream_forbidden", "The server is not reachable",
      "This preview's container address is not allowed by the router's policy.", R::kNone, true,
      true},
     {504, Outcome::k_upstream_timeout, "upstream_timeout", "The server took too long",
-     "The server behind this address did not answer in time.", R::kNone, true, true},
+     "The server behind this address did not answer in time.", R::kReload, true, true},
     {502, Outcome::k_upstream_invalid, "upstream_unavailable", "The server closed the connection",
-     "The server behind this address closed the connection before answering.", R::kNone, true,
+     "The server behind this address closed the connection before answering.", R::kReload, true,
      true},
     {502, Outcome::k_upstream_invalid, "upstream_invalid", "The server sent an invalid response",
      "The server behind this address answered with a malformed response.", R::kNone, true, true},
@@ -109,6 +109,10 @@ static_assert(kSpecs[static_cast<size_t>(ReplyKind::kExpectationFailed)].status 
                   kSpecs[static_cast<size_t>(ReplyKind::kForbidden)].status == 403 &&
                   kSpecs[static_cast<size_t>(ReplyKind::kRedirect)].outcome == Outcome::k_redirect,
               "kSpecs rows must follow ReplyKind");
+
+// Seconds a client waits before asking again a server that may be restarting: a dev server's
+// restart takes about that long.
+constexpr int kReloadRetryAfter = 2;
 
 constexpr std::string_view kEditHelpTitle = "Nothing to preview here";
 constexpr std::string_view kEditHelpMessage =
@@ -189,13 +193,17 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
     case R::kNone:
       break;
     case R::kOneSecond:
-      r.headers.emplace_back("Retry-After", "1");
+      page.retry_after = 1;
       break;
     case R::kStarting:
-      page.refresh = in.starting_retry_after;
-      r.headers.emplace_back("Retry-After", std::to_string(in.starting_retry_after));
+      page.refresh = page.retry_after = in.starting_retry_after;
+      break;
+    case R::kReload:
+      page.retry_after = kReloadRetryAfter;
+      page.offer_reload = true;
       break;
   }
+  if (page.retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(page.retry_after));
   if (!in.location.empty()) r.headers.emplace_back("Location", std::string(in.location));
   if (!in.set_cookie.empty()) r.headers.emplace_back("Set-Cookie", std::string(in.set_cookie));
   http::render_page_body(page, html, tmpl, r.body);

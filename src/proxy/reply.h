@@ -70,6 +70,10 @@ enum class RetryAfter : uint8_t {
   kNone,
   kOneSecond,
   kStarting,  // sessions.starting_retry_after; the HTML page also refreshes itself
+  // A server that may be back in a moment (a dev server restarting, a container coming back):
+  // Retry-After and, on the HTML page, a reload link; never an automatic reload, which
+  // would loop for good on a server that stays down.
+  kReload,
 };
 
 struct ReplySpec {

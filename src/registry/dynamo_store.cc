@@ -463,6 +463,21 @@ StoreError DynamoStore::acquire_lease(const std::string& name, const std::string
   return {};
 }
 
+StoreError DynamoStore::release_lease(const std::string& name, const std::string& owner) {
+  json::object req;
+  req["TableName"] = config_.sessions_table;
+  req["Key"] =
+      dynamo::key_of(config_.attributes.session_id, std::string(dynamo::kLeasePrefix) + name);
+  req["ConditionExpression"] = "sg_lease_owner = :owner";
+  req["ExpressionAttributeValues"] = json::object{{":owner", S(owner)}};
+  json::object resp;
+  aws::DynamoError raw;
+  if (auto e = call("DeleteItem", req, resp, &raw)) {
+    return raw.is("ConditionalCheckFailedException") ? StoreError{} : e;  // not ours, or gone
+  }
+  return {};
+}
+
 bool DynamoStore::ping() {
   json::object req;
   req["TableName"] = config_.sessions_table;

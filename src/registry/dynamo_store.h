@@ -41,6 +41,7 @@ class DynamoStore final : public Store {
                              std::vector<Expiry>& out) override;
   StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
                            Millis now, bool& acquired) override;
+  StoreError release_lease(const std::string& name, const std::string& owner) override;
   bool ping() override;
   std::vector<Stat> stats() const override;
   StoreError load_all(std::vector<Container>& containers, std::vector<Session>& sessions,

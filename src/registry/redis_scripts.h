@@ -98,6 +98,13 @@ redis.call('ZADD', p .. 'sessions', 0, id)
 return publish(v, 's', id, key)
 )lua";
 
+// ARGV: p, lease name, owner. Deletes the lease only while that owner holds it.
+inline constexpr const char* kReleaseLease = R"lua(
+local key = p .. 'lease:' .. ARGV[2]
+if redis.call('GET', key) == ARGV[3] then return redis.call('DEL', key) end
+return 0
+)lua";
+
 // ARGV: p, id. Nil when the session does not exist.
 inline constexpr const char* kDeleteSession = R"lua(
 return delete_session(ARGV[2])

@@ -455,6 +455,12 @@ StoreError RedisStore::acquire_lease(const std::string& name, const std::string&
   return {};
 }
 
+StoreError RedisStore::release_lease(const std::string& name, const std::string& owner) {
+  Lease conn = lease();
+  Reply r;
+  return run(*conn, redis_scripts::kReleaseLease, {name, owner}, r);
+}
+
 bool RedisStore::ping() {
   Lease conn = lease();
   if (ready(*conn)) return false;

@@ -42,6 +42,7 @@ class RedisStore final : public Store {
                       uint64_t& version) override;
   StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
                            Millis now, bool& acquired) override;
+  StoreError release_lease(const std::string& name, const std::string& owner) override;
   bool ping() override;
 
   const std::string& prefix() const { return prefix_; }

@@ -25,6 +25,7 @@ std::vector<RoutePtr> Registry::load(StoreError& error) {
   sessions_.clear();
   expiring_.clear();
   by_container_.clear();
+  deleted_containers_.clear();
   for (auto& c : containers) containers_[c.id] = std::move(c);
   std::vector<RoutePtr> out;
   out.reserve(sessions.size());
@@ -57,7 +58,9 @@ void Registry::rebuild(const std::string& session_id) {
     r->access = s->second.access;
     r->link_epoch = static_cast<uint32_t>(s->second.link_epoch);
     auto c = containers_.find(s->second.container_id);
-    if (c != containers_.end()) {
+    if (c == containers_.end()) {
+      r->container_deleted = deleted_containers_.contains(s->second.container_id);
+    } else {
       r->has_container = true;
       r->status = c->second.status;
       r->address = c->second.address;
@@ -69,6 +72,12 @@ void Registry::rebuild(const std::string& session_id) {
     s->second.route = next;
   }
   if (sink_) sink_(session_id, next);
+}
+
+void Registry::forget_container_sessions(
+    std::unordered_map<std::string, std::unordered_set<std::string>>::iterator it) {
+  deleted_containers_.erase(it->first);
+  by_container_.erase(it);
 }
 
 bool Registry::is_newer(const Change& c) const {
@@ -111,6 +120,7 @@ void Registry::apply(const Change& c, bool force) {
   switch (c.kind) {
     case Change::Kind::kContainerPut: {
       containers_[c.id] = *c.container;
+      deleted_containers_.erase(c.id);
       auto it = by_container_.find(c.id);
       if (it != by_container_.end()) {
         for (const auto& sid : it->second) rebuild(sid);
@@ -121,6 +131,7 @@ void Registry::apply(const Change& c, bool force) {
       containers_.erase(c.id);
       auto it = by_container_.find(c.id);
       if (it != by_container_.end()) {
+        deleted_containers_.insert(c.id);
         for (const auto& sid : it->second) rebuild(sid);
       }
       break;
@@ -132,7 +143,7 @@ void Registry::apply(const Change& c, bool force) {
         auto set = by_container_.find(old->second.container_id);
         if (set != by_container_.end()) {
           set->second.erase(s.id);
-          if (set->second.empty()) by_container_.erase(set);
+          if (set->second.empty()) forget_container_sessions(set);
         }
       }
       sessions_[s.id] = life_of(s);
@@ -147,7 +158,7 @@ void Registry::apply(const Change& c, bool force) {
         auto set = by_container_.find(old->second.container_id);
         if (set != by_container_.end()) {
           set->second.erase(c.id);
-          if (set->second.empty()) by_container_.erase(set);
+          if (set->second.empty()) forget_container_sessions(set);
         }
         sessions_.erase(old);
       }

@@ -125,6 +125,12 @@ class Registry {
   std::unordered_set<std::string> expiring_;
   void track_expiry(const std::string& id, const SessionLife& life);
   std::unordered_map<std::string, std::unordered_set<std::string>> by_container_;
+  // Containers deleted while sessions still name them (bounded by those sessions): their
+  // routes say so until the container registers again or the sessions move or end.
+  std::unordered_set<std::string> deleted_containers_;
+  // Drops a container's (now empty) set of sessions, and what is remembered about it.
+  void forget_container_sessions(
+      std::unordered_map<std::string, std::unordered_set<std::string>>::iterator it);
   std::unordered_map<std::string, Millis> pending_activity_;
   bool tombstones_enabled_ = false;
   // Key: 'c' or 's' + id -> version of the deletion; the deque holds them in version order.

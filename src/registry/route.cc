@@ -3,7 +3,9 @@
 namespace sg::registry {
 
 RouteState state_of(const Route& r, Millis now) {
-  if (!r.has_container) return RouteState::kNoContainer;
+  if (!r.has_container) {
+    return r.container_deleted ? RouteState::kContainerDeleted : RouteState::kNoContainer;
+  }
   switch (r.status) {
     case ContainerStatus::kStarting:
       return RouteState::kStarting;
@@ -36,6 +38,8 @@ std::string_view to_string(RouteState s) {
       return "lease_expired";
     case RouteState::kSleeping:
       return "sleeping";
+    case RouteState::kContainerDeleted:
+      return "container_deleted";
   }
   return "unknown";
 }

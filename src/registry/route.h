@@ -22,6 +22,10 @@ struct Route {
   std::string container_id;
   // The small fields sit together: one padded word instead of two.
   bool has_container = false;
+  // No container, because it was deleted while this router ran (not one that never
+  // registered): nothing is starting, so requests get the unavailable page, not the
+  // starting page reloading forever.
+  bool container_deleted = false;
   ContainerStatus status = ContainerStatus::kStarting;
   RouteAccess access = RouteAccess::kDefault;
   boost::asio::ip::tcp::endpoint address;
@@ -46,10 +50,12 @@ enum class RouteState : uint8_t {
   kFailed,
   kLeaseExpired,  // missed heartbeats: unavailable page, data kept
   kSleeping,      // stopped on purpose while idle: a request wakes it (or gets the starting page)
+  kContainerDeleted,  // its container was deleted: unavailable page (or woken, with wake)
 };
 // A request may wake the container and wait for it: it sleeps, stopped, or never registered.
 inline bool wakeable(RouteState s) {
-  return s == RouteState::kSleeping || s == RouteState::kStopped || s == RouteState::kNoContainer;
+  return s == RouteState::kSleeping || s == RouteState::kStopped || s == RouteState::kNoContainer ||
+         s == RouteState::kContainerDeleted;
 }
 RouteState state_of(const Route& r, Millis now);
 std::string_view to_string(RouteState s);

@@ -413,6 +413,14 @@ StoreError SqliteStore::acquire_lease(const std::string& name, const std::string
   return {};
 }
 
+StoreError SqliteStore::release_lease(const std::string& name, const std::string& owner) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "DELETE FROM leases WHERE name = ?1 AND owner = ?2");
+  st.bind(1, name).bind(2, owner);
+  if (st.step() != SQLITE_DONE) return {std::string("sqlite: ") + sqlite3_errmsg(db_)};
+  return {};
+}
+
 bool SqliteStore::ping() {
   std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT count(*) FROM meta;");

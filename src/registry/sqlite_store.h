@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
                       uint64_t& version) override;
   StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
                            Millis now, bool& acquired) override;
+  StoreError release_lease(const std::string& name, const std::string& owner) override;
   bool ping() override;
 
   // What the database reports back, for the startup log and tests.

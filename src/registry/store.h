@@ -89,6 +89,9 @@ class Store {
   // by itself (a router that dies holding it blocks nobody for long). Not announced.
   virtual StoreError acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
                                    Millis now, bool& acquired) = 0;
+  // Ends the lease on `name` if `owner` holds it (the work it guarded is done); a lease taken
+  // over by another owner is left alone. Not announced.
+  virtual StoreError release_lease(const std::string& name, const std::string& owner) = 0;
 
   // True when the store answers a trivial query now.
   virtual bool ping() = 0;

@@ -86,12 +86,56 @@ class AdminApi(unittest.TestCase):
         st, r = self.p.admin("GET", "/v1/routes/nobody")
         self.assertEqual(r["state"], "unknown_session")
         self.assertEqual(self.p.admin("DELETE", "/v1/containers/crud-c")[0], 204)
-        self.assertEqual(self.p.admin("GET", "/v1/routes/crud-s")[1]["state"], "no_container")
+        self.assertEqual(self.p.admin("GET", "/v1/routes/crud-s")[1]["state"], "container_deleted")
         self.assertEqual(self.p.admin("DELETE", "/v1/sessions/crud-s")[0], 204)
         self.assertEqual(self.p.admin("DELETE", "/v1/sessions/crud-s")[0], 404)
         self.assertEqual(self.p.admin("POST", "/v1/containers/nope/heartbeat")[0], 404)
         self.assertEqual(self.p.admin("PATCH", "/v1/sessions/x")[0], 405)
         self.assertEqual(self.p.admin("GET", "/v2/anything")[0], 404)
+
+    def test_regression_address_messages_say_what_is_wrong(self):
+        # {"address": 80} used to answer "address is required"; port 0 "is not IP:PORT".
+        for body, says in (({"address": 80}, "address must be a string \"IP:PORT\""),
+                           ({"address": 80}, "not a number"),
+                           ({}, "address is required"),
+                           ({"address": "10.0.0.1:0"}, "port 0 is not allowed"),
+                           ({"address": "10.0.0.1"}, "no port"),
+                           ({"address": "localhost:80"}, "'localhost' is not an IP address"),
+                           ({"address": "::1:80"}, "goes in brackets")):
+            st, res = self.p.admin("PUT", "/v1/containers/msg", body)
+            self.assertEqual((st, res["field"]), (400, "address"), res)
+            self.assertIn(says, res["message"])
+
+    def test_regression_the_api_takes_the_configuration_file_duration_grammar(self):
+        st, c = self.p.admin("PUT", "/v1/containers/dur", {"address": "10.0.0.1:80", "lease_ttl": "1.5s"})
+        self.assertEqual((st, c["lease_ttl_ms"]), (201, 1500), c)
+        st, s = self.p.admin("PUT", "/v1/sessions/dur", {"container_id": "dur", "idle_ttl": "1d"})
+        self.assertEqual((st, s["idle_ttl_ms"]), (201, 86400000), s)
+        st, res = self.p.admin("PUT", "/v1/sessions/dur", {"container_id": "dur", "idle_ttl": "1.5ms"})
+        self.assertEqual((st, res["field"]), (400, "idle_ttl"), res)
+
+    def test_regression_201_says_created_and_204_has_no_length_or_type(self):
+        def raw(method, path, body=b""):
+            with connect(self.p.admin_port) as s:
+                s.sendall(f"{method} {path} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {Proxy.TOKEN}\r\n"
+                          f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                          "Connection: close\r\n\r\n".encode() + body)
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            return lines[0], [h.split(":", 1)[0].lower() for h in lines[1:]], rest
+        self.p.admin("DELETE", "/v1/containers/status-c")
+        line, _, _ = raw("PUT", "/v1/containers/status-c", b'{"address": "10.0.0.1:80"}')
+        self.assertEqual(line, "HTTP/1.1 201 Created")
+        line, _, _ = raw("PUT", "/v1/containers/status-c", b'{"address": "10.0.0.1:80"}')
+        self.assertEqual(line, "HTTP/1.1 200 OK")
+        line, names, rest = raw("DELETE", "/v1/containers/status-c")
+        self.assertEqual(line, "HTTP/1.1 204 No Content")
+        self.assertNotIn("content-length", names)
+        self.assertNotIn("content-type", names)
+        self.assertEqual(rest, b"")
 
     def test_regression_durations_that_overflow_are_refused_not_wrapped(self):
         # "213503982335d" used to wrap around to about 9.6 hours.
@@ -153,7 +197,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("lease renewed", out)
         code, out, _ = self.sg("container", "list")
-        self.assertRegex(out, r"ID\s+ADDRESS\s+STATUS")
+        self.assertRegex(out, r"ID\s+ADDRESS\s+STATE")
         code, out, err = self.sg("session", "create", "cli-s", "--container", "cli-c", "--idle-ttl", "30m",
                                  "--label", "tenant=acme", "--label", "env=dev")
         self.assertEqual(code, 0, err)

@@ -64,7 +64,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn(f"{path}:4:17: error: timeouts.request_head: invalid duration 'ten seconds'", err)
         self.assertIn(f"{path}:7:41: error: unknown key 'paht' in match", err)
-        self.assertIn(f"{path}:8:39: error: upstream address 'localhost:9000' is not IP:PORT", err)
+        self.assertIn(f"{path}:8:39: error: upstream address 'localhost:9000': 'localhost' is not an IP address", err)
 
     def test_check_yaml_syntax_error(self):
         code, out, err, path = run("config", "check", "{}", text="listeners: [\n  {address: 1\n")

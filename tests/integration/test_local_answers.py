@@ -2,13 +2,14 @@
 ids the router refuses, and the Secure flag only behind a trusted TLS proxy."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (SESSION_RULES, Proxy, Reader, Upstream, connect, get,  # noqa: E402
-                     keepalive_server)
+from harness import (BIN, SESSION_RULES, Proxy, Reader, Upstream, connect, get,  # noqa: E402
+                     keepalive_server, wait_until)
 
 RULES = SESSION_RULES + """  - priority: 30
     match: {host: "old.example.com"}
@@ -161,6 +162,66 @@ class SecureCookieNeedsATrustedProxy(unittest.TestCase):
 
     def test_trusted_proxy_saying_https_gets_the_secure_flag(self):
         self.assertTrue(self.cookie_after_link("127.0.0.0/8").endswith("; Secure"))
+
+
+class PagesOfContainersThatAreNotRunning(unittest.TestCase):
+    """Regressions: a deleted container left its sessions on the starting page, reloading
+    forever; the unavailable page showed a raw state code; `container list` said `ready` for a
+    container whose lease had run out."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.up = Upstream(keepalive_server(lambda *a: (200, b"up", None)))
+        cls.p = Proxy(SESSION_RULES)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+        cls.up.close()
+
+    def page(self, sid, accept):
+        return get(self.p.port, "/", f"{sid}.preview.example.com", {"Accept": accept})
+
+    def test_a_deleted_container_gets_the_unavailable_page_with_the_reason(self):
+        self.p.register("del-c", self.up.port)
+        self.p.session("del-s", "del-c")
+        self.assertEqual(self.page("del-s", "*/*")[2], b"up")
+        self.assertEqual(self.p.admin("DELETE", "/v1/containers/del-c")[0], 204)
+        status, headers, body = self.page("del-s", "application/json")
+        doc = json.loads(body)
+        self.assertEqual((status, doc["error"], doc["state"]), (503, "unavailable", "container_deleted"))
+        self.assertIn("(del-c) was deleted", doc["detail"])
+        self.assertEqual((headers["retry-after"], doc["retry_after_ms"]), ("2", 2000))
+        status, headers, body = self.page("del-s", "text/html")
+        self.assertNotIn(b'http-equiv="refresh"', body, "no reloading for good")
+        self.assertIn(b'<a href="">Try again</a>', body)
+        self.assertIn(b"<p>Its container (del-c) was deleted", body)
+        self.assertNotIn(b"<code>container_deleted</code>", body)
+        self.assertEqual(self.p.admin("GET", "/v1/routes/del-s")[1]["state"], "container_deleted")
+        # Registered again: served again.
+        self.p.register("del-c", self.up.port)
+        self.assertEqual(self.page("del-s", "*/*")[2], b"up")
+        # A session whose container never registered still gets the starting page.
+        self.p.session("new-s", "never-registered")
+        status, _, body = self.page("new-s", "application/json")
+        self.assertEqual((status, json.loads(body)["error"]), (503, "starting"))
+
+    def test_a_container_past_its_lease_is_listed_as_lease_expired(self):
+        self.p.register("lapsed-c", self.up.port, lease="1s")
+        self.p.session("lapsed-s", "lapsed-c")
+        c = self.p.admin("GET", "/v1/containers/lapsed-c")[1]
+        self.assertEqual((c["status"], c["state"]), ("ready", "ready"))
+        self.assertTrue(wait_until(lambda: self.p.admin("GET", "/v1/containers/lapsed-c")[1]["state"]
+                                   == "lease_expired", timeout=5))
+        self.assertEqual(self.p.admin("GET", "/v1/containers/lapsed-c")[1]["status"], "ready")
+        env = dict(os.environ, SESSIONGATE_ADMIN=f"http://127.0.0.1:{self.p.admin_port}",
+                   SESSIONGATE_TOKEN=Proxy.TOKEN)
+        out = subprocess.run([BIN, "container", "list"], env=env, capture_output=True, text=True,
+                             timeout=20).stdout
+        row = next(line for line in out.splitlines() if line.startswith("lapsed-c "))
+        self.assertIn(" lease_expired ", row)
+        status, headers, body = self.page("lapsed-s", "application/json")
+        self.assertEqual((status, json.loads(body)["state"]), (503, "lease_expired"))
 
 
 if __name__ == "__main__":

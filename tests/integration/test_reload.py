@@ -163,6 +163,28 @@ class ReloadBasics(unittest.TestCase):
         self.assertEqual(ask(m, Reader(m))[2], b"one")
         m.close()
 
+    def test_regression_a_listener_added_on_an_address_another_process_holds_is_refused(self):
+        # With SO_REUSEPORT the new listener used to join the other process's and take a share
+        # of its connections.
+        other = socket.socket()
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen(8)
+        port = other.getsockname()[1]
+        try:
+            self.rewrite(more_listeners=f"  - {{address: 127.0.0.1:{port}}}\n")
+            st, body = self.reload()
+            self.assertEqual((st, body["error"]), (422, "invalid_config"), body)
+            self.assertIn("another process listens there", body["message"])
+            # Still the running configuration, and the other process keeps every connection.
+            c = socket.create_connection(("127.0.0.1", port), timeout=2)
+            other.settimeout(2)
+            other.accept()[0].close()
+            c.close()
+        finally:
+            other.close()
+            self.rewrite(more_listeners="")
+
     def test_an_idle_keep_alive_connection_on_a_removed_listener_is_closed(self):
         port = free_port()
         self.rewrite(more_listeners=f"  - {{address: 127.0.0.1:{port}}}\n")

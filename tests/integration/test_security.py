@@ -28,8 +28,8 @@ DENIED = [
     ("255.255.255.255:80", "broadcast"),
     ("[::ffff:224.0.0.1]:80", "multicast"),
     ("192.168.1.10:80", "outside"),
-    ("metadata.google.internal:80", "IP:PORT"),
-    ("[fe80::1%eth0]:80", "IP:PORT"),
+    ("metadata.google.internal:80", "not an IP address (host names are not resolved"),
+    ("[fe80::1%eth0]:80", "zone ids are not supported"),
 ]
 
 

@@ -55,6 +55,73 @@ class RepeatedStopSignals(unittest.TestCase):
             self.assertEqual(p.stop(), 0, p.stderr())
 
 
+class RegressionDemoCtrlCStopsEverythingAndExitsZero(unittest.TestCase):
+    """`make run`'s Ctrl-C used to end with status 1 and, one time in two, leave the demo page
+    server running (PPID 1): the script's background jobs ignore SIGINT, and its exit trap
+    stopped at the first failing command before it reached the orchestrator."""
+
+    def test_ctrl_c_after_a_wake(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for port in (8080, 9901, 9902):  # the demo's fixed addresses (examples/sessiongate.yaml)
+            with socket.socket() as s:
+                self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0,
+                                    f"127.0.0.1:{port} is in use: stop the running demo first")
+        with tempfile.TemporaryFile() as out:
+            # A session of its own, as a terminal gives `make run`: Ctrl-C is SIGINT to the group.
+            demo = subprocess.Popen([os.path.join(root, "scripts", "run-demo")], stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env=dict(os.environ, SESSIONGATE_BIN=os.path.abspath(BIN)))
+            try:
+                def text():
+                    out.seek(0)
+                    return out.read().decode(errors="replace")
+                wait_until(lambda: "sessiongate is running" in text() or demo.poll() is not None,
+                           timeout=30)
+                self.assertIn("sessiongate is running", text())
+                # The first request wakes the demo container: a page server the orchestrator starts.
+                try:
+                    st, _, body = get(8080, "/session/demo/", "127.0.0.1:8080")
+                except OSError as e:
+                    self.fail(f"{e}: {text()}")
+                self.assertEqual(st, 200, body[:200])
+                log = open(os.path.join(root, "var", "orchestrator.log")).read()
+                port = int(re.findall(r'"event": "ready", "container": "demo-container", '
+                                      r'"port": (\d+)', log)[-1])
+                os.killpg(demo.pid, signal.SIGINT)
+                self.assertEqual(demo.wait(30), 0, text())
+            finally:
+                if demo.poll() is None:
+                    os.killpg(demo.pid, signal.SIGKILL)
+            # Nothing the demo started is left: not sessiongate, the orchestrator, nor the page
+            # server (in a session of its own, so not reached by the group's signal).
+            for p in (8080, 9901, 9902, port):
+                with socket.socket() as s:
+                    self.assertNotEqual(s.connect_ex(("127.0.0.1", p)), 0, f"port {p} still open")
+            left = subprocess.run(["pgrep", "-f", "orchestrator --listen 127.0.0.1:9902|"
+                                   f"http.server {port}"], capture_output=True, text=True).stdout
+            self.assertEqual(left, "")
+
+
+class RegressionASecondRouterOnTheSameAddressDoesNotStart(unittest.TestCase):
+    """Every listener socket has SO_REUSEPORT: a second sessiongate on the same address used to
+    start silently, and the kernel split new connections between the two."""
+
+    def test_second_serve_exits_with_the_reason(self):
+        with Proxy("  - priority: 1\n    action: {type: fixed, status: 200, body: first}\n",
+                   admin=False, workers=2) as first:
+            second = Proxy("  - priority: 1\n    action: {type: fixed, status: 200, body: second}\n",
+                           admin=False, start=False)
+            second.port = first.port
+            second._write_config()
+            out = subprocess.run([BIN, "serve", "--config", second.config], capture_output=True,
+                                 text=True, timeout=20)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn(f"cannot listen on 127.0.0.1:{first.port}: Address already in use", out.stderr)
+            self.assertIn("another process listens there", out.stderr)
+            for _ in range(20):  # every connection still reaches the first
+                self.assertEqual(get(first.port, "/", "x")[2], b"first")
+
+
 class SystemdNotify(unittest.TestCase):
     def test_ready_reloading_and_stopping_reach_the_notify_socket(self):
         d = tempfile.mkdtemp(prefix="sg-notify-")

@@ -457,6 +457,39 @@ class CommandHook(unittest.TestCase):
             up.close()
 
 
+class RegressionAFinishedWakeGivesItsLeaseBack(unittest.TestCase):
+    """A wake kept its store lease ("wake/<session>") for hold_timeout after the container was
+    up: a router started again on the same store within it (`make run` twice in a row) saw
+    another owner's lease, waited for a wake nobody ran, and answered after hold_timeout."""
+
+    def test_a_router_started_again_wakes_at_once(self):
+        platform = Platform("register", delay=0.1)
+        up = Upstream(keepalive_server(app))
+        platform.upstream_port = up.port
+        cfg = wake_config(platform.port, hold="60s")  # far beyond the client's 10 s timeout
+        a = Proxy(SESSION_RULES, extra=cfg)
+        b = None
+        try:
+            platform.proxy = a
+            a.register("c1", up.port, status="sleeping")
+            a.session("t1", "c1")
+            self.assertEqual(get(a.port, "/first", host("t1"))[0], 200)
+            a.register("c1", up.port, status="sleeping")  # it went to sleep again
+            a.stop()
+            b = Proxy(SESSION_RULES, extra=cfg, directory=a.dir)
+            platform.proxy = b
+            status, _, body = get(b.port, "/second", host("t1"))
+            self.assertEqual((status, body), (200, b"preview /second"))
+            self.assertEqual(len(platform.starts()), 2, platform.calls)
+            self.assertEqual(b.metrics()[0].get('sessiongate_wakes_total{result="elsewhere"}', 0), 0)
+        finally:
+            if b:
+                b.stop()
+            a.stop()
+            up.close()
+            platform.close()
+
+
 class TwoRoutersOnRedis(unittest.TestCase):
     def test_concurrent_first_requests_through_both_routers_make_one_wake(self):
         redis = RedisServer()

@@ -1,4 +1,5 @@
 #include "app/config.h"
+#include "common/duration.h"
 
 #include <gtest/gtest.h>
 
@@ -156,7 +157,99 @@ TEST(Config, Durations) {
   EXPECT_EQ(m.count(), 7200000);
   EXPECT_FALSE(parse_duration("10", m));
   EXPECT_FALSE(parse_duration("s", m));
-  EXPECT_FALSE(parse_duration("1.5s", m));
+  // One grammar with the admin API (regression: the file refused 1d and 1.5s, the API took 1d).
+  EXPECT_TRUE(parse_duration("1.5s", m));
+  EXPECT_EQ(m.count(), 1500);
+  EXPECT_TRUE(parse_duration("1d", m));
+  EXPECT_EQ(m.count(), 86400000);
+}
+
+// Each case: the file, the line and column of the first error, and what it must say.
+struct Rejected {
+  const char* yaml;
+  int line, column;
+  const char* message;
+};
+
+void expect_first_error(const Rejected& c) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  EXPECT_FALSE(parse(c.yaml, cfg, errors)) << c.yaml;
+  ASSERT_FALSE(errors.empty()) << c.yaml;
+  EXPECT_EQ(std::make_pair(errors[0].line, errors[0].column), std::make_pair(c.line, c.column))
+      << c.yaml << " -> " << errors[0].message;
+  EXPECT_NE(errors[0].message.find(c.message), std::string::npos)
+      << c.yaml << " -> " << errors[0].message;
+}
+
+// Regressions: each of these passed `config check` (and a duplicate key kept its first value).
+TEST(Config, RegressionAddressClashesAndDuplicateKeysAreErrors) {
+  for (const Rejected& c : {
+           Rejected{"workers: 1\nworkers: 2\nlisteners: [{address: 127.0.0.1:80}]\n", 2, 1,
+                    "duplicate key 'workers' (first given on line 1)"},
+           Rejected{"listeners:\n  - address: 127.0.0.1:80\n    tls: {}\n    tls: {}\n", 4, 5,
+                    "duplicate key 'tls'"},
+           Rejected{"listeners:\n  - address: 127.0.0.1:80\n  - address: 127.0.0.1:80\n", 3, 14,
+                    "already taken by listener '127.0.0.1:80'"},
+           Rejected{"listeners:\n  - address: 0.0.0.0:80\n  - address: 127.0.0.1:80\n", 3, 14,
+                    "already taken by listener '0.0.0.0:80'"},
+           Rejected{"listeners: [{address: 127.0.0.1:80}]\n"
+                    "admin: {address: 127.0.0.1:80, token: 12345678}\n",
+                    2, 18, "is also the proxy listener '127.0.0.1:80'"},
+           Rejected{"listeners: [{address: 127.0.0.1:0}]\n", 1, 23, "port 0 is not allowed"},
+           Rejected{"listeners: [{address: 127.0.0.1}]\n", 1, 23, "no port"},
+           Rejected{"listeners: [{address: \"::1:80\"}]\n", 1, 23, "IPv6 address goes in brackets"},
+           Rejected{"listeners: [{address: example.com:80}]\n", 1, 23, "not an IP address"},
+           Rejected{"listeners: [{address: 127.0.0.1:99999}]\n", 1, 23, "from 1 to 65535"},
+           Rejected{"listeners: [{address: 127.0.0.1:80}]\nadmin: {address: 127.0.0.1:0, token: "
+                    "12345678}\n",
+                    2, 18, "admin.address '127.0.0.1:0': port 0 is not allowed"},
+           Rejected{"listeners: [{address: 127.0.0.1:80}]\ntimeouts: {request_head: 1.5ms}\n", 2,
+                    26, "not a whole number of milliseconds"},
+       }) {
+    expect_first_error(c);
+  }
+  // Different ports, or different specific addresses, are different listeners.
+  Config cfg;
+  std::vector<ConfigError> errors;
+  EXPECT_TRUE(
+      parse("listeners:\n  - address: 127.0.0.1:80\n  - address: 127.0.0.2:80\n"
+            "  - address: 0.0.0.0:81\n  - address: \"[::]:80\"\n",
+            cfg, errors))
+      << (errors.empty() ? "" : errors[0].message);
+}
+
+TEST(Duration, OneGrammarWithPreciseErrors) {
+  int64_t ms = 0;
+  std::string why;
+  const std::pair<const char*, int64_t> good[] = {
+      {"0ms", 0},        {"250ms", 250}, {"1.5s", 1500}, {"0.25m", 15000},      {"1.5h", 5400000},
+      {"2d", 172800000}, {"0.001s", 1},  {"10s", 10000}, {"1.000000000s", 1000}};
+  for (const auto& [text, want] : good) {
+    EXPECT_TRUE(sg::parse_duration_ms(text, ms, &why)) << text << ": " << why;
+    EXPECT_EQ(ms, want) << text;
+  }
+  const std::pair<const char*, const char*> bad[] = {{"", "expected a number"},
+                                                     {"10", "a unit is required"},
+                                                     {"1.5", "a unit is required"},
+                                                     {"1.s", "digits after the decimal point"},
+                                                     {".5s", "expected a number"},
+                                                     {"1.5ms", "whole number of milliseconds"},
+                                                     {"0.0001s", "whole number of milliseconds"},
+                                                     {"5w", "unknown unit 'w'"},
+                                                     {"5 s", "unknown unit ' s'"},
+                                                     {"-1s", "expected a number"},
+                                                     {"106751991167301d", "too large"},
+                                                     {"9223372036854775808ms", "too large"},
+                                                     {"1.0000000001s", "at most 9 digits"}};
+  for (const auto& [text, want] : bad) {
+    EXPECT_FALSE(sg::parse_duration_ms(text, ms, &why)) << text;
+    EXPECT_NE(why.find(want), std::string::npos) << text << ": " << why;
+  }
+  EXPECT_EQ(sg::format_duration_ms(86400000), "1d");
+  EXPECT_EQ(sg::format_duration_ms(5400000), "90m");
+  EXPECT_EQ(sg::format_duration_ms(1500), "1500ms");
+  EXPECT_EQ(sg::format_duration_ms(0), "0ms");
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ TEST(RenderPage, BuiltInHtmlEscapesTitleMessageSessionAndDetail) {
   EXPECT_EQ(body.find('<', body.find("<title>") + 7), body.find("</title>"));
   for (const char* raw : {"<t>", "<m>", "<d>", "<s>"}) EXPECT_EQ(body.find(raw), std::string::npos);
   EXPECT_NE(body.find("<code>&lt;s&gt;</code>"), std::string::npos);
-  EXPECT_NE(body.find("<code>&lt;d&gt;</code>"), std::string::npos);
+  EXPECT_NE(body.find("<p>&lt;d&gt;</p>"), std::string::npos);
 }
 
 TEST(RenderPage, JsonCarriesDetailAndSessionEscaped) {

@@ -96,6 +96,51 @@ TEST(MakeReply, StartingTellsWhenToRetryAndRefreshesItsPage) {
   EXPECT_NE(r.body.find("<code>s1</code>"), std::string::npos);
 }
 
+size_t count(const std::string& s, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Regressions: the JSON starting answer said "This page reloads by itself", and the HTML page
+// said it twice.
+TEST(MakeReply, RegressionTheStartingPageSaysItReloadsOnceAndOnlyInHtml) {
+  ReplyInput in;
+  in.session = "s1";
+  in.state = "waiting";
+  in.detail = "Waiting for the preview's container to register.";
+  Reply json = make_reply(ReplyKind::kContainerStarting, in);
+  EXPECT_EQ(json.body.find("reload"), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"state\":\"waiting\",\"retry_after_ms\":2000"), std::string::npos)
+      << json.body;
+  in.html = true;
+  Reply html = make_reply(ReplyKind::kContainerStarting, in);
+  EXPECT_EQ(count(html.body, "reloads by itself"), 1u) << html.body;
+  EXPECT_EQ(html.body.find("<code>waiting</code>"), std::string::npos) << "no codes as prose";
+}
+
+// A server that may be back soon: Retry-After, and a link (never an automatic reload, which
+// would loop for good on one that stays down).
+TEST(MakeReply, PagesOfServersThatMayComeBackOfferATryAgain) {
+  for (ReplyKind k : {ReplyKind::kContainerDown, ReplyKind::kUpstreamRefused,
+                      ReplyKind::kUpstreamTimeout, ReplyKind::kUpstreamBroken}) {
+    ReplyInput in;
+    in.html = true;
+    in.state = "lease_expired";
+    in.detail = "Its container stopped sending heartbeats (its lease ran out).";
+    Reply r = make_reply(k, in);
+    bool retry = false;
+    for (const auto& [name, value] : r.headers) retry |= name == "Retry-After" && value == "2";
+    EXPECT_TRUE(retry) << r.status;
+    EXPECT_NE(r.body.find("<a href=\"\">Try again</a>"), std::string::npos) << r.status;
+    EXPECT_EQ(r.body.find("http-equiv=\"refresh\""), std::string::npos) << r.status;
+    EXPECT_NE(r.body.find("<p>Its container stopped sending heartbeats"), std::string::npos);
+    in.html = false;
+    Reply j = make_reply(k, in);
+    EXPECT_NE(j.body.find("\"retry_after_ms\":2000"), std::string::npos) << j.body;
+  }
+}
+
 TEST(MakeReply, AnswersMadeAtAcceptAreAlwaysJson) {
   ReplyInput in;
   in.html = true;

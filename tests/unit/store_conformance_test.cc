@@ -289,6 +289,22 @@ TEST_P(StoreConformance, LeaseHasOneOwnerUntilItEnds) {
   EXPECT_TRUE(got) << "an ended lease is free again";
 }
 
+// Regression: a finished wake kept its lease until hold_timeout, so a router started again
+// (a new owner) within it waited for a wake nobody was running.
+TEST_P(StoreConformance, ReleasedLeaseIsFreeAtOnceButOnlyItsOwnerReleasesIt) {
+  bool got = false;
+  ASSERT_FALSE(store_->acquire_lease("wake/r1", "router-a", 60000, now_ms(), got));
+  ASSERT_TRUE(got);
+  ASSERT_FALSE(store_->release_lease("wake/r1", "router-b"));
+  ASSERT_FALSE(store_->acquire_lease("wake/r1", "router-b", 60000, now_ms(), got));
+  EXPECT_FALSE(got) << "another owner's release must not end the lease";
+  ASSERT_FALSE(store_->release_lease("wake/r1", "router-a"));
+  ASSERT_FALSE(store_->acquire_lease("wake/r1", "router-b", 60000, now_ms(), got));
+  EXPECT_TRUE(got) << "a released lease is free before its ttl";
+  ASSERT_FALSE(store_->release_lease("wake/never-taken", "router-a"))
+      << "nothing to release is fine";
+}
+
 TEST_P(StoreConformance, SessionSleepAfterRoundTrips) {
   Session s = session("warm", "c");
   s.sleep_after = -1;
