@@ -42,11 +42,27 @@ Response Api::handle(const Request& req) {
   }
   std::string auth = req.header("authorization");
   const std::string_view prefix = "Bearer ";
-  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0 ||
-      !token_matches(std::string_view(auth).substr(prefix.size()), settings_.token)) {
-    Response r = error(401, "unauthorized", "send Authorization: Bearer <admin token>");
+  const auto refuse = [](std::string_view why) {
+    Response r = error(401, "unauthorized", why);
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sessiongate\"");
     return r;
+  };
+  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0) {
+    return refuse("send Authorization: Bearer <admin token or scoped token>");
+  }
+  const std::string_view presented = std::string_view(auth).substr(prefix.size());
+  if (!token_matches(presented, settings_.token)) {
+    if (!settings_.scoped || !access::ScopedTokens::looks_scoped(presented)) {
+      return refuse("send Authorization: Bearer <admin token or scoped token>");
+    }
+    access::Scope scope;
+    const access::Verdict v = settings_.scoped->verify(presented, registry::now_ms() / 1000, scope);
+    if (v != access::Verdict::kValid) {
+      return refuse("scoped token refused: " + std::string(access::to_string(v)) +
+                    (v == access::Verdict::kExpired ? " (mint a new one)" : ""));
+    }
+    if (settings_.counters) settings_.counters->scoped_calls.add();
+    return scoped(req, split_path(req.path), std::move(scope));
   }
   if (req.path == "/metrics") {
     if (req.method != "GET") return error(405, "method_not_allowed", "allowed: GET");

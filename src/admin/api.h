@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "access/link_token.h"
+#include "access/scoped_token.h"
 #include "admin/http_server.h"
 #include "net/address_policy.h"
 #include "observe/metrics.h"
@@ -52,6 +53,8 @@ struct ApiSettings {
   observe::ControlMetrics* counters = nullptr;
   std::shared_ptr<const access::LinkSigner> links;  // null or unable to sign: no link issuing
   std::string token_param = "sg_token";
+  // Verifies (and signs) scoped per-container tokens; null: only the admin token is accepted.
+  std::shared_ptr<const access::ScopedTokens> scoped;
   // Runs `work` (which calls the store) off the control-plane loop and hands its answer to
   // `done` on that loop; unset: runs it inline.
   std::function<void(std::function<Response()> work, std::function<void(Response)> done)>
@@ -83,6 +86,11 @@ class Api {
   Response sessions(const Request& req, const std::vector<std::string>& parts, const ApiLive& live);
   Response routes(const Request& req, const std::vector<std::string>& parts);
   Response config(const Request& req, const std::vector<std::string>& parts);
+  // A call made with a scoped token: what that token may do, or 403.
+  Response scoped(const Request& req, std::vector<std::string> parts, access::Scope scope);
+  Response scoped_session(const Request& req, const std::string& id, const access::Scope& scope);
+  // POST /v1/containers/{id}/tokens: mints a scoped token (admin token only).
+  Response mint_token(const Request& req, const std::string& id);
   Response put_container(const Request& req, const std::string& id, const ApiLive& live);
   Response list_sessions(const Request& req);
   Response session_links(const Request& req, const std::string& id, bool revoke,

@@ -26,6 +26,7 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
   if (!registry::valid_id(id)) {
     return validation("id", "container ids are 1-128 characters of A-Z a-z 0-9 _ -");
   }
+  if (parts.size() == 4 && parts[3] == "tokens") return mint_token(req, id);
   if (parts.size() == 4 && parts[3] == "heartbeat") {
     if (req.method != "POST") return method_not_allowed("POST");
     Container c;

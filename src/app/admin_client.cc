@@ -34,15 +34,20 @@ AdminReply admin_call(const AdminTarget& target, const std::string& method, cons
   asio::io_context io;
   tcp::socket sock(io);
   boost::system::error_code ec;
-  sock.connect(ep, ec);
+  sock.open(ep.protocol(), ec);
+  // Bound every step: a wedged server (or a dropped SYN) must not hang the caller. On Linux
+  // the send timeout bounds connect() as well.
+  timeval tv{target.timeout_ms / 1000, (target.timeout_ms % 1000) * 1000};
+  if (!ec) {
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sock.connect(ep, ec);
+  }
   if (ec) {
-    reply.error = "cannot reach the admin API at " + target.url + ": " + ec.message();
+    reply.error =
+        "cannot reach " + std::string(target.what) + " at " + target.url + ": " + ec.message();
     return reply;
   }
-  // Bound every read: a wedged server must not hang the CLI.
-  timeval tv{10, 0};
-  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + std::string(hostport) +
                     "\r\nConnection: close\r\nAccept: application/json\r\n";
   if (!target.token.empty()) req += "Authorization: Bearer " + target.token + "\r\n";

@@ -8,6 +8,8 @@ namespace sg::app {
 struct AdminTarget {
   std::string url = "http://127.0.0.1:9901";  // --admin, or SESSIONGATE_ADMIN
   std::string token;                          // SESSIONGATE_TOKEN
+  int timeout_ms = 10000;                     // connect, each write and each read
+  const char* what = "the admin API";         // for messages
 };
 
 struct AdminReply {
@@ -16,6 +18,7 @@ struct AdminReply {
   std::string error;  // transport problem, when status == 0
 };
 
+// Also the agent's readiness probe of a dev server (any http://IP:PORT, no token).
 AdminReply admin_call(const AdminTarget& target, const std::string& method, const std::string& path,
                       const std::string& body = {});
 

@@ -40,6 +40,8 @@ struct AdminConfig {
   boost::asio::ip::tcp::endpoint endpoint;
   std::string address_text;
   std::string token;  // from `token` or the environment variable named by `token_env`
+  // Sign and verify scoped tokens (one container each), for agents; empty: none are minted.
+  std::vector<access::LinkKey> token_keys;
 };
 
 using registry::StoreConfig;

@@ -8,7 +8,10 @@
 namespace sg::app {
 
 void read_admin(Reader& r, const YAML::Node& a, Config& cfg) {
-  if (r.mapping(a, "admin", {"address", "token", "token_env"})) {
+  if (r.mapping(a, "admin", {"address", "token", "token_env", "token_keys"})) {
+    if (const YAML::Node keys = a["token_keys"]) {
+      read_signing_keys(r, keys, "admin.token_keys", "token key", cfg.admin.token_keys);
+    }
     std::string addr;
     if (!a["address"]) {
       r.error(a, "admin.address is required (IP:PORT, e.g. 127.0.0.1:9090)");

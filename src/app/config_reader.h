@@ -122,6 +122,10 @@ void read_admin(Reader& r, const YAML::Node& n, Config& cfg);
 void read_access_log(Reader& r, const YAML::Node& n, Config& cfg);
 void read_store(Reader& r, const YAML::Node& n, Config& cfg);
 void read_security(Reader& r, const YAML::Node& n, Config& cfg);
+// A list of HMAC keys ({id, secret | secret_env, sign}, exactly one signing): preview links'
+// security.link_keys, scoped admin tokens' admin.token_keys.
+void read_signing_keys(Reader& r, const YAML::Node& keys, std::string_view where,
+                       std::string_view what, std::vector<access::LinkKey>& out);
 void read_sessions(Reader& r, const YAML::Node& n, Config& cfg);
 void read_pages(Reader& r, const YAML::Node& n, Config& cfg);
 void read_rules(Reader& r, const YAML::Node& n, Config& cfg);

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/agent.h"
 #include "app/certificates.h"
 #include "app/cli.h"
 #include "app/completion.h"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   });
 
   sg::app::add_admin_commands(app, run);
+  sg::app::add_agent_command(app, run);
 
   std::string shell;
   auto* completion = app.add_subcommand("completion", "Print a shell completion script");

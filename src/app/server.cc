@@ -252,6 +252,9 @@ bool Server::start_admin() {
     start_reload("admin API", std::move(done));
   };
   settings.token_param = config_.security.token_param;
+  if (!config_.admin.token_keys.empty()) {
+    settings.scoped = std::make_shared<const access::ScopedTokens>(config_.admin.token_keys);
+  }
   settings.store_call = [this](std::function<admin::Response()> work,
                                std::function<void(admin::Response)> done) {
     call_store(std::move(work), std::move(done));

@@ -264,6 +264,16 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
          static_cast<double>(c.container_registrations.get()));
   header(out, "sessiongate_heartbeats_total", "counter", "Container heartbeats accepted.");
   sample(out, "sessiongate_heartbeats_total", "", static_cast<double>(c.heartbeats.get()));
+  header(out, "sessiongate_admin_scoped_calls_total", "counter",
+         "Admin API calls made with a scoped container token, by result.");
+  sample(out, "sessiongate_admin_scoped_calls_total", "result=\"allowed\"",
+         static_cast<double>(c.scoped_calls.get() - c.scoped_forbidden.get()));
+  sample(out, "sessiongate_admin_scoped_calls_total", "result=\"forbidden\"",
+         static_cast<double>(c.scoped_forbidden.get()));
+  header(out, "sessiongate_admin_tokens_minted_total", "counter",
+         "Scoped container tokens minted.");
+  sample(out, "sessiongate_admin_tokens_minted_total", "",
+         static_cast<double>(c.tokens_minted.get()));
   header(out, "sessiongate_sessions_expired_total", "counter", "Sessions removed by the sweeper.");
   sample(out, "sessiongate_sessions_expired_total", "reason=\"idle\"",
          static_cast<double>(c.sessions_expired_idle.get()));

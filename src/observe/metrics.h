@@ -133,6 +133,9 @@ struct ControlMetrics {
   SharedCounter store_busy;      // admin calls refused because the store pool's queue was full
   SharedCounter container_registrations;
   SharedCounter heartbeats;
+  SharedCounter scoped_calls;      // admin calls made with a scoped (per-container) token
+  SharedCounter scoped_forbidden;  // of those: refused, outside the token's container
+  SharedCounter tokens_minted;
   Counter sessions_expired_idle;
   Counter sessions_expired_absolute;
   Counter route_changes_published;

@@ -72,11 +72,12 @@ class Proxy:
     TOKEN = "test-admin-token-0123456789"
 
     def __init__(self, rules, extra="", workers=1, admin=True, directory=None, start=True,
-                 rlimit_nofile=None, listener="", more_listeners=""):
+                 rlimit_nofile=None, listener="", more_listeners="", admin_extra=""):
         """`listener`: more keys of the main listener, as inline YAML (`tls: {...}`);
         `more_listeners`: further list items, as YAML lines (`  - {address: ...}`)."""
         self.rules, self.extra, self.workers, self.has_admin = rules, extra, workers, admin
         self.listener, self.more_listeners = listener, more_listeners
+        self.admin_extra = admin_extra  # more keys of `admin`, as inline YAML
         self.rlimit_nofile = rlimit_nofile  # soft = hard file-descriptor limit for the router
         self.port = free_port()
         self.admin_port = free_port() if admin else None
@@ -93,7 +94,8 @@ class Proxy:
     def _write_config(self):
         extra = self.extra
         if self.has_admin:
-            extra += f"\nadmin: {{address: 127.0.0.1:{self.admin_port}, token: {self.TOKEN}}}\n"
+            more = f", {self.admin_extra}" if self.admin_extra else ""
+            extra += f"\nadmin: {{address: 127.0.0.1:{self.admin_port}, token: {self.TOKEN}{more}}}\n"
         if "security:" not in extra:
             extra += '\nsecurity: {upstream_allow_cidrs: ["127.0.0.0/8"]}\n'
         if "store:" not in extra:

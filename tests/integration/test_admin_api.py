@@ -173,6 +173,107 @@ class AdminApi(unittest.TestCase):
                 self.assertNotIn(b"containers", body)
 
 
+TOKEN_KEYS = 'token_keys: [{id: k1, secret: "' + "s" * 32 + '", sign: true}]'
+
+
+class ScopedTokens(unittest.TestCase):
+    """A token minted for one container may register, heartbeat and show it (and, minted with
+    sessions, create and update sessions that point at it) — nothing else."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.p = Proxy(SESSION_RULES, admin_extra=TOKEN_KEYS,
+                      extra='security: {upstream_allow_cidrs: ["127.0.0.0/8", "10.0.0.0/8"]}')
+        cls.p.register("other-c", 9)
+        cls.p.session("other-s", "other-c")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.stop()
+
+    def mint(self, cid, **body):
+        st, res = self.p.admin("POST", f"/v1/containers/{cid}/tokens", body)
+        self.assertEqual(st, 201, res)
+        self.assertEqual(res["container_id"], cid)
+        return res["token"]
+
+    def test_what_a_container_token_may_do(self):
+        tok = self.mint("mine-c")
+        st, c = self.p.admin("PUT", "/v1/containers/mine-c", {"address": "10.0.0.5:4321", "status": "starting"},
+                             token=tok)
+        self.assertEqual((st, c["status"]), (201, "starting"))
+        self.assertEqual(self.p.admin("POST", "/v1/containers/mine-c/heartbeat", token=tok)[0], 200)
+        self.assertEqual(self.p.admin("GET", "/v1/containers/mine-c", token=tok)[0], 200)
+        self.assertEqual(self.p.admin("PUT", "/v1/containers/mine-c", {"address": "10.0.0.5:4321"},
+                                      token=tok)[0], 200)
+
+    def test_every_forbidden_action_is_403_and_changes_nothing(self):
+        tok = self.mint("mine2-c")
+        sess = self.mint("mine2-c", sessions=True)
+        self.p.admin("PUT", "/v1/containers/mine2-c", {"address": "10.0.0.6:80"}, token=tok)
+        before = self.p.admin("GET", "/v1/containers/other-c")[1]
+        forbidden = [
+            (tok, "GET", "/v1/containers", None),
+            (tok, "PUT", "/v1/containers/other-c", {"address": "10.0.0.7:80"}),
+            (tok, "POST", "/v1/containers/other-c/heartbeat", None),
+            (tok, "GET", "/v1/containers/other-c", None),
+            (tok, "DELETE", "/v1/containers/other-c", None),
+            (tok, "DELETE", "/v1/containers/mine2-c", None),
+            (tok, "POST", "/v1/containers/mine2-c/tokens", {}),
+            (tok, "POST", "/v1/containers/other-c/tokens", {}),
+            (tok, "PUT", "/v1/sessions/new-s", {"container_id": "mine2-c"}),  # minted without sessions
+            (tok, "GET", "/v1/sessions/other-s", None),
+            (tok, "GET", "/v1/sessions", None),
+            (tok, "GET", "/v1/routes/other-s", None),
+            (tok, "POST", "/v1/config/reload", None),
+            (tok, "GET", "/metrics", None),
+            (sess, "PUT", "/v1/sessions/other-s", {"container_id": "mine2-c"}),  # re-point another's
+            (sess, "PUT", "/v1/sessions/x-s", {"container_id": "other-c"}),  # at another container
+            (sess, "PUT", "/v1/sessions/x-s", {}),
+            (sess, "GET", "/v1/sessions/other-s", None),
+            (sess, "DELETE", "/v1/sessions/other-s", None),
+            (sess, "GET", "/v1/sessions", None),
+            (sess, "POST", "/v1/sessions/other-s/links", {}),
+            (sess, "POST", "/v1/sessions/other-s/revoke-links", None),
+            (sess, "PUT", "/v1/containers/other-c", {"address": "10.0.0.7:80"}),
+        ]
+        for token, method, path, body in forbidden:
+            st, res = self.p.admin(method, path, body, token=token)
+            self.assertEqual((st, res["error"]), (403, "forbidden_scope"), (method, path, res))
+            self.assertIn("container 'mine2-c'", res["message"])
+        self.assertEqual(self.p.admin("GET", "/v1/containers/other-c")[1], before)
+        self.assertEqual(self.p.admin("GET", "/v1/sessions/other-s")[1]["container_id"], "other-c")
+        self.assertEqual(self.p.admin("GET", "/v1/sessions/x-s")[0], 404)
+        self.assertEqual(self.p.admin("GET", "/v1/sessions/new-s")[0], 404)
+        # What the sessions token may do: its own sessions.
+        st, s = self.p.admin("PUT", "/v1/sessions/mine2-s", {"container_id": "mine2-c"}, token=sess)
+        self.assertEqual((st, s["container_id"]), (201, "mine2-c"))
+        self.assertEqual(self.p.admin("GET", "/v1/sessions/mine2-s", token=sess)[0], 200)
+        values = self.p.metrics()[0]
+        self.assertGreaterEqual(values['sessiongate_admin_scoped_calls_total{result="forbidden"}'], len(forbidden))
+
+    def test_refused_tokens_say_why(self):
+        tok = self.mint("mine3-c")
+        for bad, why in ((tok[:-2] + ("AA" if not tok.endswith("AA") else "BB"), "bad_signature"),
+                         (tok.replace(".k1.", ".k9."), "unknown_key"),
+                         ("v1.c:mine3-c.1.0.x.k1.y", "bad_signature"),
+                         ("not-a-token", "admin token or scoped token")):
+            st, res = self.p.admin("GET", "/v1/containers/mine3-c", token=bad)
+            self.assertEqual(st, 401, (bad, res))
+            self.assertIn(why, res["message"])
+        for body, field in (({"ttl": "10s"}, "ttl"), ({"ttl": "31d"}, "ttl"), ({"sessions": "yes"}, "sessions"),
+                            ({"scope": "all"}, "scope")):
+            st, res = self.p.admin("POST", "/v1/containers/mine3-c/tokens", body)
+            self.assertEqual((st, res.get("field")), (400, field), res)
+
+    def test_without_token_keys_nothing_is_minted_and_only_the_admin_token_is_taken(self):
+        tok = self.mint("mine4-c")
+        with Proxy(SESSION_RULES) as plain:
+            st, res = plain.admin("POST", "/v1/containers/c/tokens", {})
+            self.assertEqual((st, res["error"]), (409, "no_signing_key"))
+            self.assertEqual(plain.admin("GET", "/v1/containers/mine4-c", token=tok)[0], 401)
+
+
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
