@@ -1,6 +1,7 @@
 #include "admin/api.h"
 
 #include "admin/api_support.h"
+#include "sg_openapi.h"
 
 namespace sg::admin {
 
@@ -30,6 +31,10 @@ bool Api::token_matches(std::string_view presented, std::string_view expected) {
 }
 
 Response Api::handle(const Request& req) {
+  const bool probe = req.path == "/healthz" || req.path == "/readyz";
+  if (probe && req.method != "GET" && req.method != "HEAD") {
+    return method_not_allowed("GET, HEAD");
+  }
   if (req.path == "/healthz") return json_response(200, json::object{{"status", "ok"}});
   if (req.path == "/readyz") {
     const Readiness r = settings_.ready ? settings_.ready() : Readiness{};
@@ -39,6 +44,12 @@ Response Api::handle(const Request& req) {
                    {"routes_current", r.routes_current}};
     if (!r.detail.empty()) o["detail"] = r.detail;
     return json_response(r.ready ? 200 : 503, o);
+  }
+  if (req.path == "/v1/openapi.json") {  // documentation: no token, as /healthz
+    if (req.method != "GET") return method_not_allowed("GET");
+    Response r;
+    r.body = kOpenApiJson;
+    return r;
   }
   std::string auth = req.header("authorization");
   const std::string_view prefix = "Bearer ";

@@ -22,13 +22,17 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
     for (const auto& c : all) list.push_back(container_json(c));
     return json_response(200, json::object{{"containers", list}});
   }
+  // The resource and the method first, then the id: a wrong method is 405 whatever the id.
+  const bool action = parts.size() == 4 && (parts[3] == "heartbeat" || parts[3] == "tokens");
+  if (parts.size() != 3 && !action) return error(404, "not_found", "no such endpoint: " + req.path);
+  const std::string_view allow = action ? "POST" : "GET, PUT, DELETE";
+  if (!method_in(req.method, allow)) return method_not_allowed(allow);
   const std::string& id = parts[2];
   if (!registry::valid_id(id)) {
     return validation("id", "container ids are 1-128 characters of A-Z a-z 0-9 _ -");
   }
   if (parts.size() == 4 && parts[3] == "tokens") return mint_token(req, id);
-  if (parts.size() == 4 && parts[3] == "heartbeat") {
-    if (req.method != "POST") return method_not_allowed("POST");
+  if (parts.size() == 4) {  // heartbeat
     Container c;
     bool found = false;
     count_write();
@@ -42,7 +46,6 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
     }
     return json_response(200, container_json(c));
   }
-  if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
   if (req.method == "GET" || req.method == "DELETE") {
     return get_or_delete<Container>(
         req, "container", id,
@@ -52,7 +55,6 @@ Response Api::containers(const Request& req, const std::vector<std::string>& par
         [&](const std::string& k, bool& found) { return store.delete_container(k, found); },
         container_json, settings_.counters);
   }
-  if (req.method != "PUT") return method_not_allowed("GET, PUT, DELETE");
   return put_container(req, id, live);
 }
 

@@ -12,8 +12,10 @@ using registry::Millis;
 using registry::Session;
 
 Response Api::routes(const Request& req, const std::vector<std::string>& parts) {
+  if (parts.size() != 3) {
+    return error(404, "not_found", "no such endpoint: " + req.path + " (use /v1/routes/{session})");
+  }
   if (req.method != "GET") return method_not_allowed("GET");
-  if (parts.size() != 3) return error(404, "not_found", "use /v1/routes/{session}");
   const std::string& id = parts[2];
   if (!registry::valid_id(id)) return validation("id", "invalid session id");
   registry::RoutePtr r = registry_.route(id);

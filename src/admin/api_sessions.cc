@@ -24,15 +24,15 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
     if (req.method != "GET") return method_not_allowed("GET");
     return list_sessions(req);
   }
+  const bool action = parts.size() == 4 && (parts[3] == "links" || parts[3] == "revoke-links");
+  if (parts.size() != 3 && !action) return error(404, "not_found", "no such endpoint: " + req.path);
+  const std::string_view allow = action ? "POST" : "GET, PUT, DELETE";
+  if (!method_in(req.method, allow)) return method_not_allowed(allow);
   const std::string& id = parts[2];
   if (!registry::valid_id(id)) {
     return validation("id", "session ids are 1-128 characters of A-Z a-z 0-9 _ -");
   }
-  if (parts.size() == 4 && (parts[3] == "links" || parts[3] == "revoke-links")) {
-    if (req.method != "POST") return method_not_allowed("POST");
-    return session_links(req, id, parts[3] == "revoke-links", live);
-  }
-  if (parts.size() != 3) return error(404, "not_found", "no such endpoint: " + req.path);
+  if (action) return session_links(req, id, parts[3] == "revoke-links", live);
   if (req.method == "GET" || req.method == "DELETE") {
     return get_or_delete<Session>(
         req, "session", id,
@@ -42,7 +42,6 @@ Response Api::sessions(const Request& req, const std::vector<std::string>& parts
         [&](const std::string& k, bool& found) { return store.delete_session(k, found); },
         session_json, settings_.counters);
   }
-  if (req.method != "PUT") return method_not_allowed("GET, PUT, DELETE");
   return put_session(req, id);
 }
 

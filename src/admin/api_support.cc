@@ -85,6 +85,16 @@ json::object session_json(const Session& s) {
   return o;
 }
 
+bool method_in(std::string_view method, std::string_view allow) {
+  for (size_t at = 0; at <= allow.size();) {
+    size_t end = allow.find(", ", at);
+    if (end == std::string_view::npos) end = allow.size();
+    if (allow.substr(at, end - at) == method) return true;
+    at = end + 2;
+  }
+  return false;
+}
+
 std::string_view json_kind(const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:

@@ -21,6 +21,8 @@ Response error(int status, std::string_view code, std::string_view message,
                std::string_view field = {});
 Response validation(std::string_view field, std::string_view message);
 Response method_not_allowed(std::string_view allow);
+// Whether `method` is one of `allow` ("GET, PUT, DELETE").
+bool method_in(std::string_view method, std::string_view allow);
 // "a number", "an object", ...: for messages about a field of the wrong type.
 std::string_view json_kind(const json::value& v);
 Response store_failure(const registry::StoreError& e, observe::ControlMetrics* m);
