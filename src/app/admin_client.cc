@@ -21,6 +21,7 @@ AdminReply admin_call(const AdminTarget& target, const std::string& method, cons
   std::string_view url = target.url;
   if (url.substr(0, 7) != "http://") {
     reply.error = "admin URL must start with http:// (got '" + target.url + "')";
+    reply.bad_target = true;
     return reply;
   }
   std::string_view hostport = url.substr(7);
@@ -29,6 +30,7 @@ AdminReply admin_call(const AdminTarget& target, const std::string& method, cons
   if (!net::parse_endpoint(hostport, ep)) {
     reply.error =
         "admin URL must name IP:PORT, e.g. http://127.0.0.1:9901 (got '" + target.url + "')";
+    reply.bad_target = true;
     return reply;
   }
   asio::io_context io;

@@ -15,7 +15,8 @@ struct AdminTarget {
 struct AdminReply {
   int status = 0;  // 0 when no HTTP answer was received
   std::string body;
-  std::string error;  // transport problem, when status == 0
+  std::string error;        // transport problem, when status == 0
+  bool bad_target = false;  // the URL itself is malformed (nothing was sent)
 };
 
 // Also the agent's readiness probe of a dev server (any http://IP:PORT, no token).

@@ -18,6 +18,31 @@ void print_errors(const std::string& path, const std::vector<sg::app::ConfigErro
 
 }  // namespace
 
+// CLI11 answers `container bogus` with "A subcommand is required": name the word instead.
+bool unknown_subcommand(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* at = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') return false;
+    const auto subs = at->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) return false;
+    const CLI::App* next = nullptr;
+    std::string known;
+    for (const CLI::App* s : subs) {
+      known += (known.empty() ? "" : ", ") + s->get_name();
+      if (s->get_name() == word) next = s;
+    }
+    if (!next) {
+      std::cerr << "sessiongate: unknown "
+                << (at == &app ? std::string("command") : "subcommand of " + at->get_name()) << " '"
+                << word << "' (known: " << known << ")\n";
+      return true;
+    }
+    at = next;
+  }
+  return false;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"sessiongate: a session router for preview environments"};
   app.set_version_flag("--version", sg::app::version_line());
@@ -88,6 +113,7 @@ int main(int argc, char** argv) {
     };
   });
 
+  if (unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -310,8 +310,45 @@ class Cli(unittest.TestCase):
         self.assertEqual([s["id"] for s in json.loads(out)["sessions"]], ["cli-s"])
         code, out, _ = self.sg("container", "show", "cli-c", "--json")
         self.assertEqual(json.loads(out)["address"], "127.0.0.1:5173")
+        # Regression: `session show --json` printed two documents; it prints one.
+        code, out, err = self.sg("session", "show", "cli-s", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        self.assertEqual((doc["session"]["id"], doc["route"]["state"]), ("cli-s", "ready"))
+        code, out, _ = self.sg("session", "route", "cli-s")
+        self.assertEqual(code, 0)
+        self.assertIn("ready — requests are forwarded to 127.0.0.1:5173", out)
+        code, out, err = self.sg("session", "create", "cli-s", "--container", "cli-c", "--access", "public", "--json")
+        self.assertEqual((code, json.loads(out)["access"]), (0, "public"), err)
         self.assertEqual(self.sg("session", "delete", "cli-s")[0], 0)
         self.assertEqual(self.sg("container", "delete", "cli-c")[0], 0)
+
+    def test_links_and_tokens(self):
+        with Proxy(SESSION_RULES, admin_extra=TOKEN_KEYS,
+                   extra='security: {upstream_allow_cidrs: ["127.0.0.0/8"], link_keys: [{id: l1, secret: "'
+                         + "l" * 32 + '", sign: true}]}') as p:
+            env = dict(self.env, SESSIONGATE_ADMIN=f"http://127.0.0.1:{p.admin_port}")
+            p.register("lk-c", 9)
+            p.session("lk-s", "lk-c", access="link")
+            code, out, err = self.sg("session", "link", "lk-s", "--ttl", "2h", env=env)
+            self.assertEqual(code, 0, err)
+            self.assertRegex(out, r"query: \?sg_token=v1\.lk-s\.")
+            code, out, err = self.sg("session", "link", "lk-s", "--json", env=env)
+            self.assertTrue(json.loads(out)["token"].startswith("v1.lk-s."), err)
+            code, out, err = self.sg("session", "revoke-links", "lk-s", env=env)
+            self.assertEqual(code, 0, err)
+            self.assertIn("link epoch 1", out)
+            code, out, err = self.sg("container", "token", "lk-c", "--sessions", "--ttl", "1h", env=env)
+            self.assertEqual(code, 0, err)
+            tok = out.strip()
+            self.assertTrue(tok.startswith("v1.c:lk-c."), out)
+            # The token works for its container, through the same CLI.
+            code, _, err = self.sg("container", "heartbeat", "lk-c", env=dict(env, SESSIONGATE_TOKEN=tok))
+            self.assertEqual(code, 0, err)
+            code, _, err = self.sg("container", "list", env=dict(env, SESSIONGATE_TOKEN=tok))
+            self.assertEqual(code, 4)
+            self.assertIn("403", err)
+            self.assertEqual(self.sg("session", "link", "nope", env=env)[0], 3)
 
     def test_exit_codes(self):
         code, _, err = self.sg("session", "show", "missing")
@@ -326,8 +363,24 @@ class Cli(unittest.TestCase):
         code, _, err = self.sg("container", "list", "--admin", "http://127.0.0.1:1")
         self.assertEqual(code, 1)
         self.assertIn("cannot reach the admin API", err)
-        code, _, err = self.sg("container", "list", "--admin", "https://example.com")
-        self.assertEqual(code, 1)
+        # Regression: a malformed --admin exited 1 (a runtime failure); it is a bad argument.
+        for bad in ("https://example.com", "notaurl", "http://localhost:9901"):
+            code, _, err = self.sg("container", "list", "--admin", bad)
+            self.assertEqual(code, 2, (bad, err))
+            self.assertIn("admin URL", err)
+        # Regression: `container bogus` said "A subcommand is required".
+        code, _, err = self.sg("container", "bogus")
+        self.assertEqual(code, 2)
+        self.assertIn("unknown subcommand of container 'bogus' (known: register,", err)
+        code, _, err = self.sg("bogus")
+        self.assertEqual(code, 2)
+        self.assertIn("unknown command 'bogus'", err)
+        # Regression: --limit 0 listed everything; the API's range applies.
+        for limit in ("0", "1001", "-1"):
+            code, _, err = self.sg("session", "list", "--limit", limit)
+            self.assertEqual(code, 2, (limit, err))
+        code, _, err = self.sg("session", "create", "s", "--container", "c", "--access", "open")
+        self.assertEqual(code, 2)
         code, _, err = self.sg("session", "create", "s")
         self.assertEqual(code, 2)
         self.assertIn("--container", err)
