@@ -90,6 +90,13 @@ Field classify_field(std::string_view n) {
       if (is("connection")) return Field::kConnection;
       if (is("user-agent")) return Field::kUserAgent;
       if (is("keep-alive")) return Field::kKeepAlive;
+      if (is("tracestate")) return Field::kTracestate;
+      break;
+    case 11:
+      if (is("traceparent")) return Field::kTraceparent;
+      break;
+    case 12:
+      if (is("x-request-id")) return Field::kXRequestId;
       break;
     case 13:
       if (is("authorization")) return Field::kAuthorization;

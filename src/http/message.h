@@ -37,7 +37,11 @@ enum class Field : uint8_t {
   kSecWebSocketKey,
   kSecWebSocketAccept,
   kXSessiongateWait,  // the starting page's long poll, answered by the router itself
+  kXRequestId,
+  kTraceparent,
+  kTracestate,
 };
+static_assert(static_cast<unsigned>(Field::kTracestate) < 32, "Field bits fit a uint32_t mask");
 
 constexpr uint32_t bit(Field f) {
   return uint32_t{1} << static_cast<unsigned>(f);

@@ -84,7 +84,7 @@ size_t fields_bound(const std::vector<Header>& headers) {
 
 // Room for the fixed text the serialisers add (status and request lines, framing, Connection
 // and forwarding field names, numbers): generous, checked by assertions in debug builds.
-constexpr size_t kFixedBound = 320;
+constexpr size_t kFixedBound = 352;
 
 constexpr uint32_t kHopByHop =
     bit(Field::kConnection) | bit(Field::kKeepAlive) | bit(Field::kProxyConnection) |
@@ -92,9 +92,10 @@ constexpr uint32_t kHopByHop =
     bit(Field::kProxyAuthorization) | bit(Field::kProxyAuthenticate);
 
 // Fields the proxy owns on the way upstream: it sets them from what it knows, never relays them.
-constexpr uint32_t kProxyOwnedRequest =
-    bit(Field::kHost) | bit(Field::kContentLength) | bit(Field::kExpect) | bit(Field::kForwarded) |
-    bit(Field::kXForwardedFor) | bit(Field::kXForwardedProto) | bit(Field::kXForwardedHost);
+constexpr uint32_t kProxyOwnedRequest = bit(Field::kHost) | bit(Field::kContentLength) |
+                                        bit(Field::kExpect) | bit(Field::kForwarded) |
+                                        bit(Field::kXForwardedFor) | bit(Field::kXForwardedProto) |
+                                        bit(Field::kXForwardedHost) | bit(Field::kXRequestId);
 
 // Not relayed: dropped by id, or named by the message's own Connection field.
 bool dropped(const Header& h, uint32_t drop, const std::vector<std::string_view>& tokens) {
@@ -155,18 +156,21 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
   const std::string_view upgrade = req.upgrade ? req.header(Field::kUpgrade) : std::string_view();
   HeadWriter w(out, kFixedBound + req.method.size() + info.target.size() + info.host.size() +
                         fields_bound(req.headers) + info.cookie.size() + 2 * info.client_ip.size() +
-                        2 * info.proto.size() + 2 * req.host.size() + upgrade.size());
+                        2 * info.proto.size() + 2 * req.host.size() + upgrade.size() +
+                        info.request_id.size());
   w.put(req.method).put(" ").put(info.target).put(" HTTP/1.1\r\n");
   w.header("Host", info.host);
   const uint32_t drop = kHopByHop | kProxyOwnedRequest |
                         (info.strip_token_header ? bit(Field::kXSessiongateToken) : 0) |
                         (info.strip_authorization ? bit(Field::kAuthorization) : 0) |
-                        (info.replace_cookie ? bit(Field::kCookie) : 0);
+                        (info.replace_cookie ? bit(Field::kCookie) : 0) |
+                        (info.drop_trace ? bit(Field::kTraceparent) | bit(Field::kTracestate) : 0);
   for (const auto& h : req.headers) {
     if (!dropped(h, drop, req.connection_tokens)) w.header(h);
   }
   if (info.replace_cookie && !info.cookie.empty()) w.header("Cookie", info.cookie);
   write_forwarding(w, req, info);
+  if (!info.request_id.empty()) w.header("X-Request-Id", info.request_id);
   const bool sends_body = req.method_id == Method::kPost || req.method_id == Method::kPut ||
                           req.method_id == Method::kPatch;
   w.framing(req.framing, req.content_length, sends_body);
@@ -186,7 +190,9 @@ void serialize_response(const ResponseHead& res, const ResponseFraming& f, std::
   w.number(static_cast<uint64_t>(res.status));
   w.put(" ").put(res.reason).put("\r\n");
   // A body-less response keeps the upstream's Content-Length: it describes the representation.
-  const uint32_t drop = kHopByHop | (f.framing != Framing::kNone ? bit(Field::kContentLength) : 0);
+  // X-Request-Id is the router's: the client gets the id of its request (in `extra`).
+  const uint32_t drop = kHopByHop | bit(Field::kXRequestId) |
+                        (f.framing != Framing::kNone ? bit(Field::kContentLength) : 0);
   for (const auto& h : res.headers) {
     if (!dropped(h, drop, res.connection_tokens)) w.header(h);
   }

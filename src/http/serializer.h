@@ -23,6 +23,9 @@ struct ForwardInfo {
   bool strip_authorization = false;  // Authorization (it carried our token)
   bool replace_cookie = false;       // send `cookie` instead of the client's Cookie fields
   std::string_view cookie;           // empty with replace_cookie: no Cookie at all
+  // The request's id, sent as X-Request-Id (the client's own is never relayed as such).
+  std::string_view request_id;
+  bool drop_trace = false;  // an invalid traceparent: neither it nor tracestate is relayed
 };
 
 // Appends the upstream request head. `framing` is how the body will be sent upstream.

@@ -84,36 +84,43 @@ void format_access_line(const AccessRecord& r, uint32_t fields, std::string& out
                   static_cast<int>(r.time_ms % 1000));
     out += buf;
   }
-  if (key(AccessField::k_client)) json_string(out, r.client);
-  if (key(AccessField::k_method)) json_string(out, r.method);
-  if (key(AccessField::k_host)) json_string(out, r.host);
-  if (key(AccessField::k_path)) json_string(out, r.path);
-  if (key(AccessField::k_protocol)) json_string(out, r.protocol);
-  if (key(AccessField::k_status)) out += std::to_string(r.status);
-  if (key(AccessField::k_outcome)) json_string(out, r.outcome);
-  if (key(AccessField::k_rule)) json_string(out, r.rule);
-  if (key(AccessField::k_session)) {
-    if (r.session.empty()) {
+  // One convention: a value that does not apply (no rule matched, no session, no upstream,
+  // an unparsed head) is null, never "".
+  const auto text = [&](std::string_view v) {
+    if (v.empty()) {
       out += "null";
     } else {
-      json_string(out, r.session);
+      json_string(out, v);
     }
-  }
-  if (key(AccessField::k_container)) {
+  };
+  if (key(AccessField::k_client)) text(r.client);
+  if (key(AccessField::k_method)) text(r.method);
+  if (key(AccessField::k_host)) text(r.host);
+  if (key(AccessField::k_path)) text(r.path);
+  if (key(AccessField::k_protocol)) text(r.protocol);
+  if (key(AccessField::k_status)) out += std::to_string(r.status);
+  if (key(AccessField::k_outcome)) text(r.outcome);
+  if (key(AccessField::k_rule)) text(r.rule);
+  if (key(AccessField::k_session)) text(r.session);
+  if (key(AccessField::k_container)) text(r.container);
+  if (key(AccessField::k_generation)) {
     if (r.container.empty()) {
       out += "null";
     } else {
-      json_string(out, r.container);
+      out += std::to_string(r.generation);
     }
   }
-  if (key(AccessField::k_generation)) out += std::to_string(r.generation);
   if (key(AccessField::k_bytes_in)) out += std::to_string(r.bytes_in);
   if (key(AccessField::k_bytes_out)) out += std::to_string(r.bytes_out);
   if (key(AccessField::k_duration_ms)) ms_value(out, r.duration_us);
   if (key(AccessField::k_upstream_connect_ms)) ms_value(out, r.connect_us);
   if (key(AccessField::k_upstream_first_byte_ms)) ms_value(out, r.first_byte_us);
   if (key(AccessField::k_tunnel)) out += r.tunnel ? "true" : "false";
-  if (key(AccessField::k_user_agent)) json_string(out, r.user_agent);
+  if (key(AccessField::k_user_agent)) text(r.user_agent);
+  if (key(AccessField::k_request_id)) text(r.request_id);
+  if (key(AccessField::k_upstream)) text(r.upstream);
+  if (key(AccessField::k_referer)) text(r.referer);
+  if (key(AccessField::k_trace_id)) text(r.trace_id);
   out += "}\n";
 }
 

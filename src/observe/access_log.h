@@ -22,7 +22,7 @@ namespace sg::observe {
   X(host)                                                                                      \
   X(path) X(protocol) X(status) X(outcome) X(rule) X(session) X(container) X(generation)       \
       X(bytes_in) X(bytes_out) X(duration_ms) X(upstream_connect_ms) X(upstream_first_byte_ms) \
-          X(tunnel) X(user_agent)
+          X(tunnel) X(user_agent) X(request_id) X(upstream) X(referer) X(trace_id)
 
 enum class AccessField : uint8_t {
 #define SG_AF(name) k_##name,
@@ -35,7 +35,7 @@ bool parse_access_field(std::string_view name, AccessField& out);
 struct AccessRecord {
   int64_t time_ms = 0;
   std::string_view client, method, host, path, protocol, outcome, rule, session, container,
-      user_agent;
+      user_agent, request_id, upstream, referer, trace_id;
   uint64_t generation = 0;
   int status = 0;
   uint64_t bytes_in = 0, bytes_out = 0;

@@ -82,6 +82,7 @@ Exchange::Plan Exchange::after_resolve(const routing::Action& a, UpstreamTarget&
 ReplyInput Exchange::reply_input(std::string_view detail) const {
   ReplyInput in;
   in.detail = detail;
+  in.request_id = down_->record().request_id.view();
   if (route_) in.session = route_->session_id;
   in.html = down_->wants_html();
   in.starting_retry_after = rt_->sessions.starting_retry_after;
@@ -105,6 +106,17 @@ Exchange::Step Exchange::unknown_session(std::string_view id) {
 // declared body size.
 Exchange::Step Exchange::admit() {
   const Peer& peer = down_->peer();
+  // The request's id: a trusted proxy's, or a new one. It is what the upstream, the client,
+  // the access log and a wake call all name the request by.
+  RequestRecord& rec = down_->record();
+  const std::string_view given = (req_->fields & http::bit(http::Field::kXRequestId)) != 0
+                                     ? req_->header(http::Field::kXRequestId)
+                                     : std::string_view();
+  if (peer.trusted && valid_request_id(given)) {
+    rec.request_id.assign(given);
+  } else {
+    w_.request_ids().next(rec.request_id);
+  }
   if (peer.trusted) {
     const auto client = client_behind(*req_, peer.address, rt_->trusted_proxies);
     client_buf_ = client.to_string();
@@ -249,9 +261,6 @@ Exchange::Step Exchange::starting(registry::RouteState state) {
   ReplyInput in = reply_input(text.prose);
   in.state = text.code;
   in.live = rt_->wake != nullptr;
-  request_id_ = std::string(client_request_id());
-  if (request_id_.empty()) request_id_ = lifecycle::new_call_id();
-  in.request_id = request_id_;
   reply_.emplace(make_reply(ReplyKind::kContainerStarting, in));
   return Step::kReply;
 }

@@ -102,7 +102,6 @@ class Exchange {
   Step answer(ReplyKind k, std::string_view detail = {});
   Step unknown_session(std::string_view id);
   // The client's X-Request-Id (empty: none), quoted to the platform and on the starting page.
-  std::string_view client_request_id() const { return req_->header("x-request-id"); }
   // After a hold: the route as it is now decides (exchange_hold.cc).
   Plan after_hold(UpstreamTarget& t, registry::RouteState state);
   // After resolve found the route (at once or after a lookup): authorize, hold, pick.
@@ -170,13 +169,13 @@ class Exchange {
   std::string held_session_;  // set while a released held request is forwarded
   std::string lookup_id_;     // the unknown session a kLookup plan waits for
   void release_next_held();
-  std::string request_id_;
   std::optional<Reply> reply_;
   access::Decision access_;
   registry::Millis now_ms_ = 0;  // wall clock, read once by authorize()
   std::string target_buf_;
   std::string cookie_buf_;
-  std::string_view set_cookie_;
+  std::string_view set_cookie_;  // every extra response line (a Set-Cookie, X-Request-Id)
+  std::string response_extra_;
 
   std::optional<net::Stream> upstream_;
   net::PoolKey pool_key_;

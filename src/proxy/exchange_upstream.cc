@@ -58,7 +58,16 @@ void Exchange::prepare_head(const UpstreamTarget& a) {
     info.replace_cookie = true;
     info.cookie = access_.forwarded_cookie;
   }
-  set_cookie_ = a.set_cookie;
+  RequestRecord& rec = down_->record();
+  rec.upstream.assign(a.address_text);
+  info.request_id = rec.request_id.view();
+  if ((req.fields & http::bit(http::Field::kTraceparent)) != 0) {
+    info.drop_trace = !valid_traceparent(req.header(http::Field::kTraceparent));
+  }
+  // What the response gets besides the upstream's fields: the link exchange's cookie, the id.
+  response_extra_.assign(a.set_cookie).append("X-Request-Id: ");
+  response_extra_.append(rec.request_id.view()).append("\r\n");
+  set_cookie_ = response_extra_;
   upstream_head_.clear();
   http::serialize_request(req, info, upstream_head_);
 

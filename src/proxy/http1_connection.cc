@@ -55,11 +55,7 @@ awaitable<void> Http1Connection::run() {
     }
     if (rt_.access_log) {
       // Body reads and tunnels reuse the read buffer the head points into: keep a copy.
-      snap_.method = req_.method;
-      snap_.host = req_.host;
-      snap_.path = req_.path;
-      snap_.user_agent = req_.header(http::Field::kUserAgent);
-      snap_.valid = true;
+      snap_.take(req_);
     }
     html_ = http::wants_html(req_.header(http::Field::kAccept));
     if (req_.version_minor == 0) rec_.protocol = observe::Protocol::kHttp10;

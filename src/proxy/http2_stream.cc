@@ -137,11 +137,7 @@ void Http2Stream::on_head(bool end_stream) {
   if (refused_ != ReplyKind::kCount) {
     html_ = head_text_.find("text/html") != std::string::npos;
   } else if (c_.runtime().access_log) {
-    snap_.method = req_.method;
-    snap_.host = req_.host;
-    snap_.path = req_.path;
-    snap_.user_agent = req_.header(http::Field::kUserAgent);
-    snap_.valid = true;
+    snap_.take(req_);
   }
   ready_ = true;
   c_.stream_ready(*this);
@@ -329,6 +325,7 @@ void Http2Stream::begin_response(const http::ResponseHead& res, std::string_view
     if (http::hop_by_hop(h, res)) continue;
     if (h.id == http::Field::kContentLength && (!length_ok || tunnel_)) continue;
     if (tunnel_ && h.id == http::Field::kSecWebSocketAccept) continue;
+    if (h.id == http::Field::kXRequestId) continue;  // the router's own is in `extra`
     add_field(h.name, h.value);
   }
   const auto add = [this](std::string_view n, std::string_view v) { add_field(n, v); };

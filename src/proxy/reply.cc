@@ -205,6 +205,7 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
   }
   if (page.retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(page.retry_after));
   if (!in.location.empty()) r.headers.emplace_back("Location", std::string(in.location));
+  if (!in.request_id.empty()) r.headers.emplace_back("X-Request-Id", std::string(in.request_id));
   if (!in.set_cookie.empty()) r.headers.emplace_back("Set-Cookie", std::string(in.set_cookie));
   http::render_page_body(page, html, tmpl, r.body);
   r.headers.insert(r.headers.begin(), {{"Content-Type", std::string(http::page_content_type(html))},

@@ -6,6 +6,22 @@
 
 namespace sg::proxy {
 
+void HeadSnapshot::take(const http::RequestHead& req) {
+  method = req.method;
+  host = req.host;
+  path = req.path;
+  user_agent = req.header(http::Field::kUserAgent);
+  std::string_view ref = req.header(http::Field::kReferer);
+  if (const size_t scheme = ref.find("://"); scheme != std::string_view::npos) {
+    const size_t slash = ref.find('/', scheme + 3);
+    ref = slash == std::string_view::npos ? std::string_view("/") : ref.substr(slash);
+  }
+  referer = ref.substr(0, ref.find_first_of("?#"));
+  const std::string_view tp = req.header(http::Field::kTraceparent);
+  trace_id = valid_traceparent(tp) ? tp.substr(3, 32) : std::string_view();
+  valid = true;
+}
+
 void record_request(Worker& w, const RequestRecord& r, std::string_view client,
                     const HeadSnapshot& head, const registry::Route* route) {
   auto& m = w.metrics();
@@ -43,6 +59,12 @@ void record_request(Worker& w, const RequestRecord& r, std::string_view client,
   a.connect_us = r.connect_us;
   a.first_byte_us = r.first_byte_us;
   a.tunnel = r.tunnel;
+  a.request_id = r.request_id.view();
+  a.upstream = r.upstream.view();
+  if (head.valid) {
+    a.referer = head.referer;
+    a.trace_id = head.trace_id;
+  }
   w.access(a);
 }
 

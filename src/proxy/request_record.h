@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "http/message.h"
 #include "observe/metrics.h"
+#include "proxy/request_id.h"
 #include "registry/route.h"
 #include "routing/rule.h"
 
@@ -20,7 +22,10 @@ class Worker;
 struct HeadSnapshot {
   bool valid = false;
   std::string method, host, path, user_agent;
-  std::string client;  // set when the request becomes a tunnel (it outlives the exchange)
+  std::string referer;   // its path only: no scheme, host or query (which may carry tokens)
+  std::string trace_id;  // of a valid traceparent
+  std::string client;    // set when the request becomes a tunnel (it outlives the exchange)
+  void take(const http::RequestHead& req);
 };
 
 struct RequestRecord {
@@ -34,6 +39,8 @@ struct RequestRecord {
   const routing::Rule* rule = nullptr;
   bool tunnel = false;
   observe::Protocol protocol = observe::Protocol::kHttp11;
+  ShortText<64> request_id;
+  ShortText<48> upstream;  // the address the request was sent to ("[v6]:port" fits)
 };
 
 void record_request(Worker& w, const RequestRecord& r, std::string_view client,

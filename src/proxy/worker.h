@@ -30,6 +30,7 @@
 #include "proxy/holds.h"
 #include "proxy/listener.h"
 #include "proxy/parking.h"
+#include "proxy/request_id.h"
 #include "proxy/route_subscribers.h"
 #include "proxy/settings.h"
 #include "registry/route.h"
@@ -198,6 +199,7 @@ class Worker {
   void lookup_ended(std::string session, bool found);
 
   observe::WorkerMetrics& metrics() { return metrics_; }
+  RequestIds& request_ids() { return request_ids_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }
   // Appends one access-log line to this worker's buffer (flushed in batches).
   void access(const observe::AccessRecord& r);
@@ -237,6 +239,7 @@ class Worker {
   // Declared before the loop: handlers destroyed with it still find them.
   std::shared_ptr<const Runtime> runtime_;
   observe::WorkerMetrics metrics_;
+  RequestIds request_ids_;
   std::atomic<size_t> connections_{0};
   ConnectionHandler handler_;
   // Each socket is touched only by this worker's thread, so per-object I/O locking is skipped;

@@ -192,7 +192,9 @@ class ProxyHttp(unittest.TestCase):
         r = Reader(s)
         status, headers = r.head()
         self.assertEqual(status, 103)
-        self.assertEqual(r.response(), (200, {"content-length": "2"}, b"ok"))
+        status, headers, body = r.response()
+        self.assertRegex(headers.pop("x-request-id"), r"^[0-9a-f]{16}$")
+        self.assertEqual((status, headers, body), (200, {"content-length": "2"}, b"ok"))
         s.close()
 
     def test_expect_100_continue(self):
