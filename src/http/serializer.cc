@@ -157,7 +157,7 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
   HeadWriter w(out, kFixedBound + req.method.size() + info.target.size() + info.host.size() +
                         fields_bound(req.headers) + info.cookie.size() + 2 * info.client_ip.size() +
                         2 * info.proto.size() + 2 * req.host.size() + upgrade.size() +
-                        info.request_id.size());
+                        info.request_id_line.size());
   w.put(req.method).put(" ").put(info.target).put(" HTTP/1.1\r\n");
   w.header("Host", info.host);
   const uint32_t drop = kHopByHop | kProxyOwnedRequest |
@@ -170,7 +170,7 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
   }
   if (info.replace_cookie && !info.cookie.empty()) w.header("Cookie", info.cookie);
   write_forwarding(w, req, info);
-  if (!info.request_id.empty()) w.header("X-Request-Id", info.request_id);
+  w.put(info.request_id_line);
   const bool sends_body = req.method_id == Method::kPost || req.method_id == Method::kPut ||
                           req.method_id == Method::kPatch;
   w.framing(req.framing, req.content_length, sends_body);

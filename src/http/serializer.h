@@ -23,8 +23,8 @@ struct ForwardInfo {
   bool strip_authorization = false;  // Authorization (it carried our token)
   bool replace_cookie = false;       // send `cookie` instead of the client's Cookie fields
   std::string_view cookie;           // empty with replace_cookie: no Cookie at all
-  // The request's id, sent as X-Request-Id (the client's own is never relayed as such).
-  std::string_view request_id;
+  // "X-Request-Id: <id>\r\n", sent as is (the client's own is never relayed as such).
+  std::string_view request_id_line;
   bool drop_trace = false;  // an invalid traceparent: neither it nor tracestate is relayed
 };
 

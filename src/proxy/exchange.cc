@@ -82,7 +82,7 @@ Exchange::Plan Exchange::after_resolve(const routing::Action& a, UpstreamTarget&
 ReplyInput Exchange::reply_input(std::string_view detail) const {
   ReplyInput in;
   in.detail = detail;
-  in.request_id = down_->record().request_id.view();
+  in.request_id = down_->record().request_id.id();
   if (route_) in.session = route_->session_id;
   in.html = down_->wants_html();
   in.starting_retry_after = rt_->sessions.starting_retry_after;

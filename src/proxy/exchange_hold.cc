@@ -37,7 +37,7 @@ boost::asio::awaitable<Exchange::Plan> Exchange::hold_for_wake(UpstreamTarget& t
   m.held_requests.add();
   m.holds_total.add();
   if (registry::wakeable(registry::state_of(*route_, now_ms_))) {
-    gate.ask(session, route_->container_id, std::string(down_->record().request_id.view()));
+    gate.ask(session, route_->container_id, std::string(down_->record().request_id.id()));
   }
   HeldRequest held(w_.io());
   w_.holds().add(session, &held);

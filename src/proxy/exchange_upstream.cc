@@ -59,15 +59,19 @@ void Exchange::prepare_head(const UpstreamTarget& a) {
     info.cookie = access_.forwarded_cookie;
   }
   RequestRecord& rec = down_->record();
-  rec.upstream.assign(a.address_text);
-  info.request_id = rec.request_id.view();
+  if (rt_->access_log) rec.upstream.assign(a.address_text);  // only the log reads it
+  info.request_id_line = rec.request_id.header_line();
   if ((req.fields & http::bit(http::Field::kTraceparent)) != 0) {
     info.drop_trace = !valid_traceparent(req.header(http::Field::kTraceparent));
   }
-  // What the response gets besides the upstream's fields: the link exchange's cookie, the id.
-  response_extra_.assign(a.set_cookie).append("X-Request-Id: ");
-  response_extra_.append(rec.request_id.view()).append("\r\n");
-  set_cookie_ = response_extra_;
+  // What the response gets besides the upstream's fields: the id (and the link exchange's
+  // cookie, rarely: only then is a line built).
+  if (a.set_cookie.empty()) {
+    set_cookie_ = rec.request_id.header_line();
+  } else {
+    response_extra_.assign(a.set_cookie).append(rec.request_id.header_line());
+    set_cookie_ = response_extra_;
+  }
   upstream_head_.clear();
   http::serialize_request(req, info, upstream_head_);
 

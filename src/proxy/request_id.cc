@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <array>
+
 namespace sg::proxy {
 
 namespace {
@@ -43,18 +45,39 @@ RequestIds::RequestIds() {
   }
 }
 
-void RequestIds::next(ShortText<64>& out) {
+void RequestId::assign(std::string_view id) {
+  char* p = line.text;
+  std::memcpy(p, kName.data(), kName.size());
+  p += kName.size();
+  std::memcpy(p, id.data(), id.size());
+  p += id.size();
+  *p++ = '\r';
+  *p++ = '\n';
+  line.size = static_cast<uint8_t>(p - line.text);
+}
+
+void RequestIds::next(RequestId& out) {
   // splitmix64's finaliser: a bijection, so distinct inputs never collide.
   uint64_t z = seed_ + 0x9e3779b97f4a7c15ULL * ++count_;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   z ^= z >> 31;
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out.text[i] = kHex[z & 15];
-    z >>= 4;
+  // Two hex digits per step, from a table of all 256 byte values.
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      t[2 * i] = kHex[i >> 4];
+      t[2 * i + 1] = kHex[i & 15];
+    }
+    return t;
+  }();
+  char id[16];
+  for (int i = 7; i >= 0; --i) {
+    std::memcpy(id + 2 * i, &kPairs[2 * (z & 0xff)], 2);
+    z >>= 8;
   }
-  out.size = 16;
+  out.assign({id, sizeof id});
 }
 
 }  // namespace sg::proxy

@@ -13,6 +13,7 @@ namespace sg::proxy {
 // Fixed storage: a record copies it into tunnels without a heap allocation.
 template <size_t N>
 struct ShortText {
+  ShortText() {}  // (user-provided: a record's reset does not zero the text)
   char text[N];
   uint8_t size = 0;
   std::string_view view() const { return {text, size}; }
@@ -22,6 +23,20 @@ struct ShortText {
   }
 };
 static_assert(sizeof(ShortText<64>) <= 72);
+
+// The id and its header line, built once per request: "X-Request-Id: <id>\r\n" goes into the
+// upstream request and the response as is.
+struct RequestId {
+  static constexpr std::string_view kName = "X-Request-Id: ";
+  ShortText<kName.size() + 64 + 2> line;
+  std::string_view id() const {
+    return line.size == 0
+               ? std::string_view()
+               : std::string_view(line.text + kName.size(), line.size - kName.size() - 2);
+  }
+  std::string_view header_line() const { return line.view(); }
+  void assign(std::string_view id);  // 1-64 characters
+};
 
 // What a trusted proxy may hand over as the id: 1-64 of A-Z a-z 0-9 - _ . : (no spaces, no
 // quotes: it goes into log lines and headers as is).
@@ -35,7 +50,7 @@ bool valid_traceparent(std::string_view v);
 class RequestIds {
  public:
   RequestIds();
-  void next(ShortText<64>& out);
+  void next(RequestId& out);
 
  private:
   uint64_t seed_;

@@ -59,7 +59,7 @@ void record_request(Worker& w, const RequestRecord& r, std::string_view client,
   a.connect_us = r.connect_us;
   a.first_byte_us = r.first_byte_us;
   a.tunnel = r.tunnel;
-  a.request_id = r.request_id.view();
+  a.request_id = r.request_id.id();
   a.upstream = r.upstream.view();
   if (head.valid) {
     a.referer = head.referer;

@@ -39,7 +39,7 @@ struct RequestRecord {
   const routing::Rule* rule = nullptr;
   bool tunnel = false;
   observe::Protocol protocol = observe::Protocol::kHttp11;
-  ShortText<64> request_id;
+  RequestId request_id;
   ShortText<48> upstream;  // the address the request was sent to ("[v6]:port" fits)
 };
 
