@@ -151,7 +151,7 @@ class HeldUntilReady(WakeCase):
         call = starts[0]
         self.assertTrue(call["signed"], "the body's HMAC must verify with the shared secret")
         self.assertEqual((call["session"], call["container"], call["reason"], call["request_id"]),
-                         ("t1", "c1", "request", "req-42"))
+                         ("t1", "c1", "request", headers["x-request-id"]))
         self.assertEqual(call["path"], "/hooks/sessiongate")
         self.assertEqual(self.p.wait_metric('sessiongate_wakes_total{result="started"}', 1), 1)
         self.assertEqual(self.metric("sessiongate_wake_seconds_count"), 1)
@@ -295,7 +295,10 @@ class HoldBounds(WakeCase):
                                 headers={"Accept": "application/json", "X-Request-Id": "r-7"})
         self.assertEqual(st, 503)
         j = json.loads(body)
-        self.assertEqual((j["error"], j["state"], j["request_id"]), ("starting", "waking", "r-7"))
+        # A client's own id is not taken (only a trusted proxy's): the page names the router's.
+        self.assertEqual((j["error"], j["state"], j["request_id"]),
+                         ("starting", "waking", headers["x-request-id"]))
+        self.assertNotEqual(j["request_id"], "r-7")
         self.assertEqual(j["retry_after_ms"], int(headers["retry-after"]) * 1000)
         self.assertEqual(self.metric("sessiongate_hold_timeouts_total"), 2)
 
