@@ -12,7 +12,6 @@ import argparse
 import datetime
 import os
 import re
-import signal
 import statistics
 import sys
 import threading

@@ -2,11 +2,8 @@
 endpoints, and log reopening on SIGUSR1."""
 import json
 import os
-import re
 import signal
-import socket
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))

@@ -8,7 +8,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import SESSION_RULES, Proxy, Reader, Upstream, connect, keepalive_server  # noqa: E402
+from harness import SESSION_RULES, Proxy, Upstream, keepalive_server  # noqa: E402
 
 K1 = "k1-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 K2 = "k2-secret-zyxwvutsrqponmlkjihgfedcba9876543210"

@@ -3,7 +3,6 @@ handshake validation on the upstream side, per-client limits."""
 import os
 import socket
 import sys
-import threading
 import time
 import unittest
 

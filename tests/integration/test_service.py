@@ -262,7 +262,7 @@ class DebianPackage(unittest.TestCase):
             self.assertEqual(status, 404)
             self.assertIn(b"<html", body.lower())
             s = connect(9901)
-            s.sendall(f"GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+            s.sendall("GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
             self.assertIn(b"200 OK", s.recv(4096))
             s.close()
             self.assertTrue(os.path.exists("/var/lib/sessiongate/sessiongate.db"))

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import (BIN, Proxy, Reader, Upstream, connect, keepalive_server, respond,
+from harness import (BIN, Proxy, Reader, Upstream, connect, respond,
                      ConnReader, wait_until, ws_connect, ws_echo_handler, ws_frame, ws_read_frame)
 
 RULES = """  - priority: 5
@@ -183,7 +183,7 @@ class Upgrade(unittest.TestCase):
         self.assertEqual(ws_read_frame(wr2)[2], b"after")
         ws2.close()
         self.assertIn("upgrade: passed", self.p.stderr())
-        self.assertIn(f"received", self.new.text())
+        self.assertIn("received", self.new.text())
         self.assertNotEqual(self.new.proc.pid, old_pid)
         # The new one can be upgraded again: it listens on the upgrade socket now.
         self.assertTrue(wait_until(lambda: os.path.exists(self.sock)))
