@@ -12,13 +12,18 @@ namespace {
 constexpr int64_t kDefaultTokenTtl = 86'400'000;     // a day
 constexpr int64_t kMaxTokenTtl = 30LL * 86'400'000;  // a month: rotate keys to revoke sooner
 
+Response forbidden(observe::ControlMetrics* counters, const access::Scope& scope,
+                   const std::string& why) {
+  if (counters) counters->scoped_forbidden.add();
+  return error(403, "forbidden_scope",
+               "this token is for container '" + scope.container + "': " + why);
+}
+
 }  // namespace
 
 Response Api::scoped(const Request& req, std::vector<std::string> parts, access::Scope scope) {
-  const auto forbid = [&](std::string why) {
-    if (settings_.counters) settings_.counters->scoped_forbidden.add();
-    return error(403, "forbidden_scope",
-                 "this token is for container '" + scope.container + "': " + why);
+  const auto forbid = [&](const std::string& why) {
+    return forbidden(settings_.counters, scope, why);
   };
   if (parts.size() < 3 || parts[0] != "v1") {
     return forbid("it may not call " + req.method + " " + req.path);
@@ -47,10 +52,8 @@ Response Api::scoped(const Request& req, std::vector<std::string> parts, access:
 
 Response Api::scoped_session(const Request& req, const std::string& id,
                              const access::Scope& scope) {
-  const auto forbid = [&](std::string why) {
-    if (settings_.counters) settings_.counters->scoped_forbidden.add();
-    return error(403, "forbidden_scope",
-                 "this token is for container '" + scope.container + "': " + why);
+  const auto forbid = [&](const std::string& why) {
+    return forbidden(settings_.counters, scope, why);
   };
   if (!registry::valid_id(id)) {
     return validation("id", "session ids are 1-128 characters of A-Z a-z 0-9 _ -");

@@ -439,54 +439,6 @@ StoreError DynamoStore::expire_sessions(const std::vector<std::string>& ids, Mil
   return {};
 }
 
-StoreError DynamoStore::acquire_lease(const std::string& name, const std::string& owner, Millis ttl,
-                                      Millis now, bool& acquired) {
-  const std::string& pk = config_.attributes.session_id;
-  json::object item = dynamo::key_of(pk, std::string(dynamo::kLeasePrefix) + name);
-  item["sg_lease_owner"] = S(owner);
-  item["sg_lease_until"] = N(now + ttl);
-  item[config_.attributes.expires_at] = N((now + ttl) / 1000 + 3600);  // DynamoDB cleans up
-  json::object req;
-  req["TableName"] = config_.sessions_table;
-  req["Item"] = std::move(item);
-  req["ConditionExpression"] =
-      "attribute_not_exists(#id) OR sg_lease_until <= :now OR sg_lease_owner = :owner";
-  req["ExpressionAttributeNames"] = json::object{{"#id", pk}};
-  req["ExpressionAttributeValues"] = json::object{{":now", N(now)}, {":owner", S(owner)}};
-  json::object resp;
-  aws::DynamoError raw;
-  acquired = false;
-  if (auto e = call("PutItem", req, resp, &raw)) {
-    return raw.is("ConditionalCheckFailedException") ? StoreError{} : e;
-  }
-  acquired = true;
-  return {};
-}
-
-StoreError DynamoStore::release_lease(const std::string& name, const std::string& owner) {
-  json::object req;
-  req["TableName"] = config_.sessions_table;
-  req["Key"] =
-      dynamo::key_of(config_.attributes.session_id, std::string(dynamo::kLeasePrefix) + name);
-  req["ConditionExpression"] = "sg_lease_owner = :owner";
-  req["ExpressionAttributeValues"] = json::object{{":owner", S(owner)}};
-  json::object resp;
-  aws::DynamoError raw;
-  if (auto e = call("DeleteItem", req, resp, &raw)) {
-    return raw.is("ConditionalCheckFailedException") ? StoreError{} : e;  // not ours, or gone
-  }
-  return {};
-}
-
-bool DynamoStore::ping() {
-  json::object req;
-  req["TableName"] = config_.sessions_table;
-  req["Key"] =
-      dynamo::key_of(config_.attributes.session_id, std::string(dynamo::kLeasePrefix) + "ping");
-  json::object resp;
-  return !call("GetItem", req, resp);
-}
-
 std::vector<Stat> DynamoStore::stats() const {
   const aws::DynamoCounters& c = client_->counters();
   auto v = [](const std::atomic<uint64_t>& a) {
