@@ -183,12 +183,17 @@ class SeedTables(unittest.TestCase):
         # first request waits for a read of that item instead of a 404 until the next scan.
         self.put_container("c5", "127.0.0.1", "ready", self.one.port)
         found = self.metric('store_lookups_total{result="found"}', self.looker)
+        resyncs = self.metric("store_resyncs_total", self.looker)
         self.map_thread("t5", "c5")
         t0 = time.monotonic()
         st, _, body = get(self.looker.port, "/", host("t5"))
         print(f"\nfirst request for a new mapping answered {st} in {1000 * (time.monotonic() - t0):.0f} ms")
         self.assertEqual((st, body), (200, b"one"), self.looker.stderr())
-        self.assertEqual(self.metric('store_lookups_total{result="found"}', self.looker), found + 1)
+        # Read on demand — unless, on a loaded machine, the feed reconnected meanwhile and its
+        # snapshot brought the mapping first (then no read was needed).
+        looked = self.metric('store_lookups_total{result="found"}', self.looker) == found + 1
+        self.assertTrue(looked or self.metric("store_resyncs_total", self.looker) > resyncs,
+                        self.looker.stderr())
 
     def test_6_missing_sessions_are_remembered_a_moment(self):
         def lookups(result):
