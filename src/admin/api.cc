@@ -1,7 +1,7 @@
 #include "admin/api.h"
 
 #include "admin/api_support.h"
-#include "sg_openapi.h"
+#include "sg_embed_kOpenApiJson.h"
 
 namespace sg::admin {
 
@@ -58,11 +58,18 @@ Response Api::handle(const Request& req) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sessiongate\"");
     return r;
   };
-  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0) {
+  const CookieAuth cookie =
+      auth.empty() && settings_.cookie ? settings_.cookie(req) : CookieAuth::kNone;
+  if (cookie == CookieAuth::kNoHeader) {
+    return refuse("a dashboard login must send X-Sessiongate-Dashboard: 1 with every call");
+  }
+  const bool bearer = auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0;
+  if (cookie != CookieAuth::kValid && !bearer) {
     return refuse("send Authorization: Bearer <admin token or scoped token>");
   }
-  const std::string_view presented = std::string_view(auth).substr(prefix.size());
-  if (!token_matches(presented, settings_.token)) {
+  const std::string_view presented =
+      bearer ? std::string_view(auth).substr(prefix.size()) : std::string_view();
+  if (cookie != CookieAuth::kValid && !token_matches(presented, settings_.token)) {
     if (!settings_.scoped || !access::ScopedTokens::looks_scoped(presented)) {
       return refuse("send Authorization: Bearer <admin token or scoped token>");
     }

@@ -59,6 +59,9 @@ struct ApiSettings {
   // `done` on that loop; unset: runs it inline.
   std::function<void(std::function<Response()> work, std::function<void(Response)> done)>
       store_call;
+  // How a request without a bearer token stands with the dashboard's login cookie; unset:
+  // only bearer tokens are accepted.
+  std::function<CookieAuth(const Request&)> cookie;
   // Starts a reload; the completion gets its outcome on the control-plane thread.
   std::function<void(std::function<void(const ReloadOutcome&)>)> reload;
 };

@@ -82,7 +82,39 @@ asio::awaitable<Response> wait_for(std::function<void(std::function<void(Respons
   co_return std::move(*slot->res);
 }
 
-asio::awaitable<void> serve(tcp::socket socket, Handler& handler) {
+// Runs an event stream until the reader goes, is too slow, or the server stops. The
+// connection is not reused afterwards (close-delimited, as EventSource expects).
+asio::awaitable<void> stream_events(net::Stream& sock, net::Watchdog& dog, EventStream& es,
+                                    const std::shared_ptr<bool>& stopped) {
+  const std::string_view head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+      "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+  dog.arm(es.write_timeout);
+  auto [hec, hn] = co_await sock.async_write(asio::buffer(head), kUse);
+  asio::steady_timer tick(sock.get_executor());
+  auto quiet = std::chrono::steady_clock::now();
+  while (!hec && !*stopped) {
+    std::optional<std::string> out = es.next();
+    if (!out) break;
+    if (out->empty() && std::chrono::steady_clock::now() - quiet >= es.keepalive) {
+      *out = ": keepalive\n\n";
+    }
+    if (!out->empty()) {
+      dog.arm(es.write_timeout);
+      auto [ec, n] = co_await sock.async_write(asio::buffer(*out), kUse);
+      if (ec) break;
+      quiet = std::chrono::steady_clock::now();
+    }
+    // Nothing is read while streaming; the watchdog covers only writes.
+    dog.arm(es.interval + es.write_timeout + std::chrono::seconds(5));
+    tick.expires_after(es.interval);
+    auto [tec] = co_await tick.async_wait(kUse);
+    if (tec && tec != asio::error::operation_aborted) break;
+  }
+  if (es.ended) es.ended();
+}
+
+asio::awaitable<void> serve(tcp::socket socket, Handler& handler, std::shared_ptr<bool> stopped) {
   net::Stream sock(std::move(socket));
   net::Watchdog dog(sock.get_executor());
   dog.watch(&sock);
@@ -135,6 +167,10 @@ asio::awaitable<void> serve(tcp::socket socket, Handler& handler) {
       in.consume(static_cast<size_t>(length));
       res = handler(req);
       if (res.later) res = co_await wait_for(std::move(res.later));
+      if (res.events) {
+        co_await stream_events(sock, dog, *res.events, stopped);
+        co_return;
+      }
     }
     const bool close = !keep_alive || res.status == 411 || res.status == 413;
     std::string out = serialize(res, close);
@@ -200,6 +236,7 @@ void HttpServer::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   pause_.cancel();
+  *stopped_ = true;
 }
 
 void HttpServer::accept() {
@@ -213,7 +250,7 @@ void HttpServer::accept() {
     }
     backoff_ = std::chrono::milliseconds(0);
     if (!ec) {
-      asio::co_spawn(io_, serve(std::move(s), handler_),
+      asio::co_spawn(io_, serve(std::move(s), handler_, stopped_),
                      [this](const std::exception_ptr&) { spare_.refill(); });
     }
     accept();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "admin/api.h"
+#include "admin/dashboard/dashboard.h"
 #include "admin/http_server.h"
 #include "app/certificates.h"
 #include "app/reload.h"
@@ -77,6 +78,9 @@ class Server {
   admin::Readiness readiness();
 
   bool start_admin();
+  // The dashboard on the admin listener (server_dashboard.cc).
+  void make_dashboard();
+  boost::json::object dashboard_health();
 
   // Wake-on-request and sleep (server_wake.cc): the controller on this loop, the store
   // leases and writes it needs on the store pool, and its failures to every worker.
@@ -171,6 +175,7 @@ class Server {
   FeedState feed_state_;
   std::unique_ptr<registry::ChangeFeed> feed_;
   std::unique_ptr<registry::SessionLookup> lookup_;  // DynamoDB: unknown sessions read on demand
+  std::unique_ptr<admin::Dashboard> dashboard_;
   std::unique_ptr<admin::Api> api_;
   std::unique_ptr<admin::HttpServer> admin_server_;
   StoreErrorLog store_log_{log};

@@ -89,6 +89,7 @@ void Server::begin_shutdown(const std::string& why) {
   signals_.cancel();
   if (upgrades_) upgrades_->stop();
   if (admin_server_) admin_server_->stop();
+  if (dashboard_) dashboard_->stop();
   const bool handover = why == "upgrade";
   for (auto& w : workers_) w->begin_drain(handover);
   wait_drained();

@@ -55,6 +55,7 @@ registry::ChangeFeed::Handlers follow_feed(asio::io_context& io, registry::Regis
       }
       control.resync_changes.add(r.containers_changed + r.sessions_changed);
       control.last_resync_ms.set(static_cast<uint64_t>(s->took_ms));
+      control.last_resync_at_ms.set(static_cast<uint64_t>(registry::now_ms()));
       log("store: resync (" + s->reason + "): " + std::to_string(s->sessions.size()) +
           " sessions, " + std::to_string(s->containers.size()) + " containers read in " +
           std::to_string(s->took_ms) + " ms, applied in " + std::to_string(applied) + " ms; " +

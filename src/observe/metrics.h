@@ -147,6 +147,7 @@ struct ControlMetrics {
   Counter store_resets;    // of those, after the store's history restarted (new epoch, went back)
   Counter resync_changes;  // records a snapshot found different
   Counter last_resync_ms;
+  Counter last_resync_at_ms;  // when (Unix ms), for the dashboard
   // TLS listeners' certificate reloads (SIGHUP, changed files).
   Counter tls_reloads_ok;
   Counter tls_reloads_failed;

@@ -25,6 +25,7 @@ awaitable<void> Http2Stream::run_tunnel() {
   auto& m = w_.metrics();
   m.tunnels_active.add();
   m.tunnels_total.add();
+  registry::count_tunnel(tunnel_route_.get(), 1);
   handle_.close = [this] {
     tunnel_closing_ = true;
     if (tunnel_up_) tunnel_up_->cancel();
@@ -55,6 +56,7 @@ awaitable<void> Http2Stream::run_tunnel() {
 void Http2Stream::end_tunnel() {
   if (!handle_.close) return;
   w_.metrics().tunnels_active.sub();
+  registry::count_tunnel(tunnel_route_.get(), -1);
   w_.subscribers().remove(tunnel_route_ ? tunnel_route_->session_id : std::string(), &handle_);
   handle_.close = nullptr;
   dog_.watch(nullptr);

@@ -34,6 +34,19 @@ void record_request(Worker& w, const RequestRecord& r, std::string_view client,
   m.requests_by_protocol[static_cast<size_t>(r.protocol)].add();
   m.bytes_in.add(r.bytes_in);
   m.bytes_out.add(r.bytes_out);
+  if (route && route->traffic) {
+    registry::RouteTraffic& t = *route->traffic;
+    t.requests.fetch_add(1, std::memory_order_relaxed);
+    t.bytes.fetch_add(r.bytes_out, std::memory_order_relaxed);
+    if (r.status >= 500) t.errors.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (r.status >= 400) {
+    w.recent_errors().add(registry::now_ms(), r.status, observe::to_string(r.outcome),
+                          observe::kProtocolNames[static_cast<size_t>(r.protocol)], head.method,
+                          head.path, route ? std::string_view(route->session_id) : "",
+                          route ? std::string_view(route->container_id) : "", r.request_id.id(),
+                          client);
+  }
   if (!w.runtime().access_log) return;
   observe::AccessRecord a;
   a.time_ms = registry::now_ms();

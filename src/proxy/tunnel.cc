@@ -47,6 +47,7 @@ Tunnel::Tunnel(ClientPtr client, net::Stream upstream, registry::RoutePtr route,
   idle_.expire = &Tunnel::on_idle;
   idle_.owner = this;
   touch();
+  registry::count_tunnel(route_.get(), 1);
   w_.metrics().tunnels_active.add();
   w_.metrics().tunnels_total.add();
 }
@@ -57,6 +58,7 @@ Tunnel::~Tunnel() {
   }
   DeadlineList::remove(idle_);
   w_.metrics().tunnels_active.sub();
+  registry::count_tunnel(route_.get(), -1);
   w_.subscribers().remove(route_ ? route_->session_id : std::string(), &handle_);
   record_request(w_, rec_, head_.client, head_, route_.get());
 }

@@ -23,6 +23,7 @@
 #include "net/watchdog.h"
 #include "observe/access_log.h"
 #include "observe/metrics.h"
+#include "observe/recent_errors.h"
 #include "proxy/client_conn.h"
 #include "proxy/client_limits.h"
 #include "proxy/deadline_list.h"
@@ -201,6 +202,8 @@ class Worker {
   observe::WorkerMetrics& metrics() { return metrics_; }
   RequestIds& request_ids() { return request_ids_; }
   const observe::WorkerMetrics& metrics() const { return metrics_; }
+  observe::RecentErrors& recent_errors() { return recent_errors_; }
+  const observe::RecentErrors& recent_errors() const { return recent_errors_; }
   // Appends one access-log line to this worker's buffer (flushed in batches).
   void access(const observe::AccessRecord& r);
 
@@ -239,6 +242,7 @@ class Worker {
   // Declared before the loop: handlers destroyed with it still find them.
   std::shared_ptr<const Runtime> runtime_;
   observe::WorkerMetrics metrics_;
+  observe::RecentErrors recent_errors_;
   RequestIds request_ids_;
   std::atomic<size_t> connections_{0};
   ConnectionHandler handler_;

@@ -57,6 +57,8 @@ void Registry::rebuild(const std::string& session_id) {
     r->container_id = s->second.container_id;
     r->access = s->second.access;
     r->link_epoch = static_cast<uint32_t>(s->second.link_epoch);
+    const RoutePtr& before = s->second.route;
+    r->traffic = before ? before->traffic : std::make_shared<RouteTraffic>();
     auto c = containers_.find(s->second.container_id);
     if (c == containers_.end()) {
       r->container_deleted = deleted_containers_.contains(s->second.container_id);

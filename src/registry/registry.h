@@ -6,6 +6,7 @@
 // which runs them on the control-plane thread in the order they were made.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -54,6 +55,30 @@ class Registry {
   ResyncResult apply_snapshot(const Snapshot& s);
 
   Store& store() { return store_; }
+
+  // What the mirror knows of one session, for the dashboard (read on this thread only).
+  struct SessionView {
+    const std::string& id;
+    const RoutePtr& route;
+    Millis last_active_at;  // the newest of the store's and the activity not yet written
+    Millis expires_at;
+    Millis idle_ttl;
+  };
+  template <class F>
+  void for_each_session(F&& f) const {
+    for (const auto& [id, life] : sessions_) {
+      Millis active = life.last_active_at;
+      if (auto p = pending_activity_.find(id); p != pending_activity_.end()) {
+        active = std::max(active, p->second);
+      }
+      f(SessionView{id, life.route, active, life.expires_at, life.idle_ttl});
+    }
+  }
+  const std::unordered_map<std::string, Container>& containers() const { return containers_; }
+  size_t sessions_on(const std::string& container_id) const {
+    auto it = by_container_.find(container_id);
+    return it == by_container_.end() ? 0 : it->second.size();
+  }
   RoutePtr route(const std::string& session_id) const;
   size_t route_count() const { return sessions_.size(); }
 

@@ -17,6 +17,15 @@ namespace sg::registry {
 // A session's access mode as the data plane needs it (one byte instead of the stored string).
 enum class RouteAccess : uint8_t { kDefault, kPublic, kLink };
 
+// A session's traffic since this router started, counted by the workers (relaxed atomics:
+// totals, not a sequence) and carried from each route to the next one of the same session.
+struct RouteTraffic {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> errors{0};  // answered 5xx (the router's own 502/504 included)
+  std::atomic<uint64_t> bytes{0};   // to the client
+  std::atomic<int64_t> tunnels{0};  // open now
+};
+
 struct Route {
   std::string session_id;
   std::string container_id;
@@ -38,8 +47,14 @@ struct Route {
   // When a worker last reported activity for this session: the only mutable field, so the
   // per-request throttle is one relaxed load instead of a hash lookup.
   mutable std::atomic<int64_t> activity_reported{0};
+  std::shared_ptr<RouteTraffic> traffic;  // never null in a route the registry built
 };
 using RoutePtr = std::shared_ptr<const Route>;
+
+// A tunnel opened (+1) or closed (-1) on a session's route.
+inline void count_tunnel(const Route* r, int64_t delta) {
+  if (r && r->traffic) r->traffic->tunnels.fetch_add(delta, std::memory_order_relaxed);
+}
 
 // What a request finds at a route right now.
 enum class RouteState : uint8_t {
