@@ -42,6 +42,7 @@ struct AdminConfig {
   std::string token;  // from `token` or the environment variable named by `token_env`
   // Sign and verify scoped tokens (one container each), for agents; empty: none are minted.
   std::vector<access::LinkKey> token_keys;
+  bool dashboard = true;  // the web dashboard at /dashboard (with its login cookie)
 };
 
 using registry::StoreConfig;

@@ -8,7 +8,16 @@
 namespace sg::app {
 
 void read_admin(Reader& r, const YAML::Node& a, Config& cfg) {
-  if (r.mapping(a, "admin", {"address", "token", "token_env", "token_keys"})) {
+  if (r.mapping(a, "admin", {"address", "token", "token_env", "token_keys", "dashboard"})) {
+    if (const YAML::Node d = a["dashboard"]) {
+      std::string v;
+      if (r.scalar(d, "dashboard", v)) {
+        if (v != "true" && v != "false") {
+          r.error(d, "admin.dashboard must be true or false, not '" + v + "'");
+        }
+        cfg.admin.dashboard = v != "false";
+      }
+    }
     if (const YAML::Node keys = a["token_keys"]) {
       read_signing_keys(r, keys, "admin.token_keys", "token key", cfg.admin.token_keys);
     }

@@ -32,6 +32,10 @@ std::vector<std::string> restart_needed(const Config& running, const Config& nex
   } else if (running.admin.enabled && running.admin.endpoint != next.admin.endpoint) {
     need("admin.address", running.admin.address_text, next.admin.address_text);
   }
+  if (running.admin.dashboard != next.admin.dashboard) {
+    need("admin.dashboard", running.admin.dashboard ? "true" : "false",
+         next.admin.dashboard ? "true" : "false");
+  }
   if (running.admin.token != next.admin.token) {
     out.push_back("admin.token: changed; a new token needs a restart");
   }

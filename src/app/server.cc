@@ -259,11 +259,15 @@ bool Server::start_admin() {
                                std::function<void(admin::Response)> done) {
     call_store(std::move(work), std::move(done));
   };
-  make_dashboard();
-  settings.cookie = [this](const admin::Request& r) { return dashboard_->cookie_auth(r); };
+  if (config_.admin.dashboard) {
+    make_dashboard();
+    settings.cookie = [this](const admin::Request& r) { return dashboard_->cookie_auth(r); };
+  }
   api_ = std::make_unique<admin::Api>(*reg_, std::move(settings));
   admin_server_ = std::make_unique<admin::HttpServer>(main_io_, [this](const admin::Request& r) {
-    if (auto page = dashboard_->handle(r)) return std::move(*page);
+    if (dashboard_) {
+      if (auto page = dashboard_->handle(r)) return std::move(*page);
+    }
     return api_->handle(r);
   });
   std::string error;
@@ -273,7 +277,7 @@ bool Server::start_admin() {
     return false;
   }
   admin_server_->start();
-  dashboard_->start();
+  if (dashboard_) dashboard_->start();
   return true;
 }
 

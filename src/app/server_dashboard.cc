@@ -9,9 +9,14 @@ void Server::make_dashboard() {
   deps.token = config_.admin.token;
   deps.registry = reg_.get();
   deps.health = [this] { return dashboard_health(); };
+  // What each worker published when last asked (at most a snapshot old), and a request for
+  // the next snapshot: the workers' request path takes no lock for this.
   deps.errors = [this] {
     std::vector<observe::RecentError> out;
-    for (const auto& w : workers_) w->recent_errors().copy_to(out);
+    for (const auto& w : workers_) {
+      w->recent_errors().copy_to(out);
+      w->run_in_loop([w = w.get()] { w->recent_errors().publish(); });
+    }
     return out;
   };
   dashboard_ = std::make_unique<admin::Dashboard>(main_io_, std::move(deps));

@@ -229,7 +229,10 @@ class DashboardLoginAndApi(unittest.TestCase):
         self.assertEqual(row["tunnels"], 0)
         self.assertIsNotNone(row["idle_ms"])
         self.assertGreater(row["lease_left_ms"], 0)
-        errors = snap["errors"]
+        # Workers publish their recent errors when a snapshot asks: the next one has them.
+        self.assertTrue(wait_until(
+            lambda: any(e["request_id"] == rid for e in snapshot(self.p, cookie)["errors"]), timeout=10))
+        errors = snapshot(self.p, cookie)["errors"]
         unknown = [e for e in errors if e["request_id"] == rid]
         self.assertEqual(len(unknown), 1, errors)
         self.assertEqual((unknown[0]["status"], unknown[0]["outcome"]), (404, "unknown_session"))
@@ -335,6 +338,18 @@ class DashboardLimits(unittest.TestCase):
             self.assertEqual(p.proc.wait(20), 0)
         finally:
             p.stop()
+
+
+class DashboardTurnedOff(unittest.TestCase):
+    def test_dashboard_false_serves_no_page_and_takes_no_cookie(self):
+        with Proxy(SESSION_RULES, admin_extra="dashboard: false") as p:
+            for path in ("/", "/dashboard", "/dashboard/app.js"):
+                st, _, _ = admin_http(p, "GET", path)
+                self.assertEqual(st, 401, path)  # the API answers: no page, a token is needed
+            st, _, _ = login(p)
+            self.assertEqual(st, 401)
+            st, _ = p.admin("GET", "/v1/sessions")
+            self.assertEqual(st, 200)
 
 
 class DashboardWithManySessions(unittest.TestCase):

@@ -219,6 +219,26 @@ TEST(Config, RegressionAddressClashesAndDuplicateKeysAreErrors) {
       << (errors.empty() ? "" : errors[0].message);
 }
 
+TEST(Config, AdminDashboardIsOnUnlessTurnedOff) {
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(
+      parse("listeners: [{address: 127.0.0.1:80}]\n"
+            "admin: {address: 127.0.0.1:81, token: 12345678}\n",
+            cfg, errors));
+  EXPECT_TRUE(cfg.admin.dashboard);
+  Config off;
+  ASSERT_TRUE(
+      parse("listeners: [{address: 127.0.0.1:80}]\n"
+            "admin: {address: 127.0.0.1:81, token: 12345678, dashboard: false}\n",
+            off, errors));
+  EXPECT_FALSE(off.admin.dashboard);
+  expect_first_error(
+      Rejected{"listeners: [{address: 127.0.0.1:80}]\n"
+               "admin: {address: 127.0.0.1:81, token: 12345678, dashboard: no}\n",
+               2, 60, "admin.dashboard must be true or false, not 'no'"});
+}
+
 TEST(Duration, OneGrammarWithPreciseErrors) {
   int64_t ms = 0;
   std::string why;

@@ -108,6 +108,9 @@ TEST(RecentErrors, TheRingKeepsTheNewestAndCutsLongFields) {
   }
   std::vector<observe::RecentError> out;
   r.copy_to(out);
+  EXPECT_TRUE(out.empty()) << "nothing is seen before the worker publishes";
+  r.publish();
+  r.copy_to(out);
   ASSERT_EQ(out.size(), observe::RecentErrors::kSize);
   EXPECT_EQ(out.front().time_ms, 100 - static_cast<int64_t>(observe::RecentErrors::kSize));
   EXPECT_EQ(out.back().time_ms, 99);
