@@ -119,6 +119,33 @@ try {
   result.unlabelled = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, button'))
     .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
     .map((el) => el.outerHTML));
+  // Every piece of text has at least 4.5:1 contrast with what is behind it (WCAG AA; disabled
+  // controls are exempt).
+  result.low_contrast = await page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    }).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const low = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+      const st = getComputedStyle(el);
+      if (!own || el.disabled || el.closest('dialog:not([open])') || st.visibility === 'hidden' || st.opacity === '0') continue;
+      const a = lum(rgb(st.color).slice(0, 3));
+      const b = lum(background(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (ratio < 4.5) low.push(`${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+    return low;
+  });
   // Tab from the top reaches the search field.
   await page.getByLabel('Search sessions').fill('');
   await page.evaluate(() => document.activeElement && document.activeElement.blur());

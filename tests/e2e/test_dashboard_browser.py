@@ -69,6 +69,7 @@ class DashboardInChromium(unittest.TestCase):
         self.assertEqual(r["drained"], "draining")
         self.assertEqual(r["expired_status"], 404)
         self.assertEqual(r["unlabelled"], [])
+        self.assertEqual(r["low_contrast"], [])
         self.assertTrue(r["tab_reaches_search"])
         self.assertLessEqual(r["narrow_overflow"], 0)
         self.assertEqual(r["navigations"], 0, "everything above happened without a reload")

@@ -94,6 +94,8 @@ class DashboardLoginAndApi(unittest.TestCase):
         def app(method, target, headers, body, conn):
             if target.startswith("/boom"):
                 return 503, b"down", {}
+            if target.startswith("/gone"):
+                return 404, b"no such file", {}
             return 200, b"x" * 1000, {}
         cls.up = Upstream(keepalive_server(app))
         cls.p = Proxy(SESSION_RULES, extra=LINK_KEYS)
@@ -215,6 +217,8 @@ class DashboardLoginAndApi(unittest.TestCase):
         for _ in range(2):
             st, _, _ = get(self.p.port, "/boom", "busy.preview.example.com")
             self.assertEqual(st, 503)
+        st, _, _ = get(self.p.port, "/gone", "busy.preview.example.com")
+        self.assertEqual(st, 404)  # an answer, not an error of the session
         st, h, _ = get(self.p.port, "/x", "nosuch.preview.example.com")
         self.assertEqual(st, 404)
         rid = h["x-request-id"]
@@ -224,7 +228,7 @@ class DashboardLoginAndApi(unittest.TestCase):
         self.assertEqual(snap["sessions"]["matched"], 1)
         row = snap["sessions"]["rows"][0]
         self.assertEqual((row["id"], row["state"], row["container"]), ("busy", "ready", "c2"))
-        self.assertEqual((row["requests"], row["errors"], row["requests_total"]), (7, 2, 7))
+        self.assertEqual((row["requests"], row["errors"], row["requests_total"]), (8, 2, 8))
         self.assertGreaterEqual(row["bytes"], 5000)
         self.assertEqual(row["tunnels"], 0)
         self.assertIsNotNone(row["idle_ms"])
