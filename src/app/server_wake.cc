@@ -27,7 +27,7 @@ void Server::start_wake() {
     // Best effort: a release that is not made (queue full, store down) runs out by itself.
     store_pool_->submit([this, name] {
       if (auto e = store_.store->release_lease(name, owner_)) {
-        asio::post(main_io_, [this, name, msg = e.message] {
+        asio::post(main_io_, [name, msg = e.message] {
           log("wake lease " + name + " not released (" + msg + "); it runs out by itself");
         });
       }
