@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "admin/api_support.h"
+#include "common/order_page.h"
 
 namespace sg::admin {
 
@@ -103,7 +104,6 @@ json::object sessions_part(const DashboardInputs& in, const DashboardQuery& q) {
   });
   const size_t first = std::min(rows.size(), q.page * q.size);
   const size_t last = std::min(rows.size(), first + q.size);
-  // Only the rows up to this page are ordered: a page of a large registry costs a partial sort.
   auto order = [&](const Row& a, const Row& b) {
     if (q.sort == "active" && a.last_active_at != b.last_active_at) {
       return a.last_active_at > b.last_active_at;
@@ -111,8 +111,7 @@ json::object sessions_part(const DashboardInputs& in, const DashboardQuery& q) {
     if (q.sort == "requests" && a.requests != b.requests) return a.requests > b.requests;
     return *a.id < *b.id;
   };
-  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(last), rows.end(),
-                    order);
+  order_page(rows, first, last, order);
   json::array page;
   for (size_t i = first; i < last; ++i) page.push_back(session_row(rows[i], in));
   return {{"total", total},
@@ -136,8 +135,7 @@ json::object containers_part(const DashboardInputs& in, const DashboardQuery& q)
   }
   const size_t first = std::min(rows.size(), q.cpage * q.size);
   const size_t last = std::min(rows.size(), first + q.size);
-  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(last), rows.end(),
-                    [](const auto* a, const auto* b) { return a->id < b->id; });
+  order_page(rows, first, last, [](const auto* a, const auto* b) { return a->id < b->id; });
   json::array page;
   for (size_t i = first; i < last; ++i) {
     json::object o = container_json(*rows[i]);
