@@ -86,7 +86,7 @@ void read_redirect_action(Reader& r, const YAML::Node& n, routing::Action& a) {
 void read_session_action(Reader& r, const YAML::Node& n, routing::Action& a) {
   a.type = ActionType::kSession;
   if (!r.mapping(n, "session action",
-                 {"type", "from", "strip_prefix", "affinity", "host_header"})) {
+                 {"type", "from", "strip_prefix", "affinity", "service_worker", "host_header"})) {
     return;
   }
   std::string from = "path";
@@ -98,7 +98,10 @@ void read_session_action(Reader& r, const YAML::Node& n, routing::Action& a) {
   } else {
     r.error(n["from"], "from must be 'path' or 'host', not '" + from + "'");
   }
-  for (const char* key : {"strip_prefix", "affinity"}) {
+  const std::pair<const char*, bool*> flags[] = {{"strip_prefix", &a.strip_prefix},
+                                                 {"affinity", &a.affinity},
+                                                 {"service_worker", &a.service_worker}};
+  for (const auto& [key, flag] : flags) {
     if (!n[key]) continue;
     std::string v;
     r.scalar(n[key], key, v);
@@ -106,7 +109,16 @@ void read_session_action(Reader& r, const YAML::Node& n, routing::Action& a) {
       r.error(n[key], std::string(key) + " must be true or false");
       continue;
     }
-    (std::string_view(key) == "strip_prefix" ? a.strip_prefix : a.affinity) = v == "true";
+    *flag = v == "true";
+  }
+  // The worker names the session of requests outside the prefix: it needs path mode and the
+  // affinity that routes them.
+  if (a.service_worker && a.from != routing::SessionFrom::kPath) {
+    r.error(n["service_worker"],
+            "service_worker needs from: path (subdomain mode has no need of it)");
+  } else if (a.service_worker && !a.affinity) {
+    r.error(n["service_worker"],
+            "service_worker needs affinity: true (it routes requests outside the prefix)");
   }
   read_host_header(r, n, a);
 }

@@ -106,6 +106,7 @@ Field classify_field(std::string_view n) {
       break;
     case 15:
       if (is("x-forwarded-for")) return Field::kXForwardedFor;
+      if (is("accept-encoding")) return Field::kAcceptEncoding;
       break;
     case 16:
       if (is("proxy-connection")) return Field::kProxyConnection;
@@ -126,6 +127,9 @@ Field classify_field(std::string_view n) {
       break;
     case 20:
       if (is("sec-websocket-accept")) return Field::kSecWebSocketAccept;
+      break;
+    case 21:
+      if (is("x-sessiongate-session")) return Field::kXSessiongateSession;
       break;
     default:
       break;

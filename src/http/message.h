@@ -40,8 +40,10 @@ enum class Field : uint8_t {
   kXRequestId,
   kTraceparent,
   kTracestate,
+  kXSessiongateSession,  // a session's service worker names the session; never forwarded
+  kAcceptEncoding,
 };
-static_assert(static_cast<unsigned>(Field::kTracestate) < 32, "Field bits fit a uint32_t mask");
+static_assert(static_cast<unsigned>(Field::kAcceptEncoding) < 32, "Field bits fit a uint32_t mask");
 
 constexpr uint32_t bit(Field f) {
   return uint32_t{1} << static_cast<unsigned>(f);

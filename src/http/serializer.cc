@@ -92,10 +92,10 @@ constexpr uint32_t kHopByHop =
     bit(Field::kProxyAuthorization) | bit(Field::kProxyAuthenticate);
 
 // Fields the proxy owns on the way upstream: it sets them from what it knows, never relays them.
-constexpr uint32_t kProxyOwnedRequest = bit(Field::kHost) | bit(Field::kContentLength) |
-                                        bit(Field::kExpect) | bit(Field::kForwarded) |
-                                        bit(Field::kXForwardedFor) | bit(Field::kXForwardedProto) |
-                                        bit(Field::kXForwardedHost) | bit(Field::kXRequestId);
+constexpr uint32_t kProxyOwnedRequest =
+    bit(Field::kHost) | bit(Field::kContentLength) | bit(Field::kExpect) | bit(Field::kForwarded) |
+    bit(Field::kXForwardedFor) | bit(Field::kXForwardedProto) | bit(Field::kXForwardedHost) |
+    bit(Field::kXRequestId) | bit(Field::kXSessiongateSession);
 
 // Not relayed: dropped by id, or named by the message's own Connection field.
 bool dropped(const Header& h, uint32_t drop, const std::vector<std::string_view>& tokens) {
@@ -164,7 +164,8 @@ void serialize_request(const RequestHead& req, const ForwardInfo& info, std::str
                         (info.strip_token_header ? bit(Field::kXSessiongateToken) : 0) |
                         (info.strip_authorization ? bit(Field::kAuthorization) : 0) |
                         (info.replace_cookie ? bit(Field::kCookie) : 0) |
-                        (info.drop_trace ? bit(Field::kTraceparent) | bit(Field::kTracestate) : 0);
+                        (info.drop_trace ? bit(Field::kTraceparent) | bit(Field::kTracestate) : 0) |
+                        (info.identity_only ? bit(Field::kAcceptEncoding) : 0);
   for (const auto& h : req.headers) {
     if (!dropped(h, drop, req.connection_tokens)) w.header(h);
   }

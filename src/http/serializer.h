@@ -26,6 +26,9 @@ struct ForwardInfo {
   // "X-Request-Id: <id>\r\n", sent as is (the client's own is never relayed as such).
   std::string_view request_id_line;
   bool drop_trace = false;  // an invalid traceparent: neither it nor tracestate is relayed
+  // Accept-Encoding is not relayed, so the upstream answers uncompressed (a page the router
+  // inserts a script into).
+  bool identity_only = false;
 };
 
 // Appends the upstream request head. `framing` is how the body will be sent upstream.

@@ -24,7 +24,7 @@ const Rule* RuleTable::match(std::string_view host, std::string_view path) const
 
 RuleMatch RuleTable::match(std::string_view host, std::string_view path,
                            std::string_view cookie_header, std::string_view referer,
-                           std::string_view cookie_name) const {
+                           std::string_view cookie_name, std::string_view session_header) const {
   const std::string_view no_port = host_without_port(host);
   const std::string_view bare = without_fqdn_dot(no_port);
   for (const auto& r : rules_) {
@@ -32,7 +32,12 @@ RuleMatch RuleTable::match(std::string_view host, std::string_view path,
     if (match_path(r.path, path)) return {&r, false, {}, no_port};
     const Action& a = r.action;
     if (a.type != ActionType::kSession || a.from != SessionFrom::kPath || !a.affinity) continue;
-    // The Referer names the tab's own session, so it wins over the (per-origin) cookie.
+    // The worker's header names the page's own session whatever the request (a module fetched
+    // by another module, a fetch() with no Referer); the Referer names the tab's own session
+    // for what the document itself loads; both win over the (per-origin) cookie.
+    if (a.service_worker && !session_header.empty() && registry::valid_id(session_header)) {
+      return {&r, true, session_header, no_port};
+    }
     std::string_view id;
     if (!referer.empty() && id_from_referer(referer, a.prefix, id) == IdResult::kFound) {
       return {&r, true, id, no_port};
@@ -47,8 +52,9 @@ RuleMatch RuleTable::match(std::string_view host, std::string_view path,
 
 std::string_view RuleTable::session_of(std::string_view host, std::string_view path,
                                        std::string_view cookie_header, std::string_view referer,
-                                       std::string_view cookie_name) const {
-  const RuleMatch m = match(host, path, cookie_header, referer, cookie_name);
+                                       std::string_view cookie_name,
+                                       std::string_view session_header) const {
+  const RuleMatch m = match(host, path, cookie_header, referer, cookie_name, session_header);
   if (m.rule == nullptr || m.rule->action.type != ActionType::kSession) return {};
   if (m.by_affinity) return m.affinity_id;
   std::string_view id, rest;

@@ -34,7 +34,10 @@ struct Action {
   SessionFrom from = SessionFrom::kPath;
   bool strip_prefix = false;  // path mode: forward "/rest" instead of "/session/<id>/rest"
   bool affinity = true;       // path mode: route root-level requests by cookie / Referer
-  std::string prefix;         // path mode: the rule's path pattern without its final '*'
+  // path mode: pages get a per-session service worker that names the session of every request
+  // they make (X-Sessiongate-Session), which routes root-level requests before the Referer.
+  bool service_worker = false;
+  std::string prefix;  // path mode: the rule's path pattern without its final '*'
 };
 
 struct Rule {
@@ -61,14 +64,18 @@ class RuleTable {
   // First rule in priority order whose host and path patterns match, or nullptr.
   const Rule* match(std::string_view host, std::string_view path) const;
   // Like match(), but a path-mode session rule whose host matches also takes a request outside
-  // its prefix when the Referer points under the prefix or the affinity cookie names a session.
+  // its prefix when it names a session: by the session's service worker's header (rules with
+  // service_worker only), else a Referer under the prefix, else the affinity cookie.
   RuleMatch match(std::string_view host, std::string_view path, std::string_view cookie_header,
-                  std::string_view referer, std::string_view cookie_name) const;
+                  std::string_view referer, std::string_view cookie_name,
+                  std::string_view session_header = {}) const;
   // The session a request would be sent to: the id a session rule takes from its path, host,
-  // Referer or cookie; empty when the request matches no session rule or names no valid id.
+  // worker header, Referer or cookie; empty when the request matches no session rule or names
+  // no valid id.
   std::string_view session_of(std::string_view host, std::string_view path,
                               std::string_view cookie_header, std::string_view referer,
-                              std::string_view cookie_name) const;
+                              std::string_view cookie_name,
+                              std::string_view session_header = {}) const;
   const std::vector<Rule>& rules() const { return rules_; }
 
  private:

@@ -239,6 +239,33 @@ TEST(Config, AdminDashboardIsOnUnlessTurnedOff) {
                2, 60, "admin.dashboard must be true or false, not 'no'"});
 }
 
+TEST(Config, SessionServiceWorkerIsOptInForPathModeWithAffinity) {
+  const std::string head = "listeners: [{address: 127.0.0.1:80}]\nrules:\n";
+  Config cfg;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(parse(head + "  - {priority: 1, match: {path: /session/*}, action: {type: session}}\n"
+                           "  - {priority: 2, match: {path: /s/*}, action: {type: session, "
+                           "service_worker: true}}\n",
+                    cfg, errors))
+      << errors[0].message;
+  EXPECT_FALSE(cfg.rules[0].action.service_worker);
+  EXPECT_TRUE(cfg.rules[1].action.service_worker);
+  const std::string bad[] = {
+      head +
+          "  - {priority: 1, match: {host: \"*.p.example\"}, action: {type: session, from: "
+          "host, service_worker: true}}\n",
+      head +
+          "  - {priority: 1, match: {path: /session/*}, action: {type: session, affinity: "
+          "false, service_worker: true}}\n",
+      head +
+          "  - {priority: 1, match: {path: /session/*}, action: {type: session, "
+          "service_worker: yes}}\n",
+  };
+  expect_first_error(Rejected{bad[0].c_str(), 3, 101, "service_worker needs from: path"});
+  expect_first_error(Rejected{bad[1].c_str(), 3, 103, "service_worker needs affinity: true"});
+  expect_first_error(Rejected{bad[2].c_str(), 3, 86, "service_worker must be true or false"});
+}
+
 TEST(Duration, OneGrammarWithPreciseErrors) {
   int64_t ms = 0;
   std::string why;

@@ -255,6 +255,12 @@ TEST(ClassifyField, EveryKnownNameInAnyCaseAndNearMissesAreOther) {
       {"x-sessiongate-token", Field::kXSessiongateToken},
       {"sec-websocket-key", Field::kSecWebSocketKey},
       {"sec-websocket-accept", Field::kSecWebSocketAccept},
+      {"x-sessiongate-wait", Field::kXSessiongateWait},
+      {"x-request-id", Field::kXRequestId},
+      {"traceparent", Field::kTraceparent},
+      {"tracestate", Field::kTracestate},
+      {"x-sessiongate-session", Field::kXSessiongateSession},
+      {"accept-encoding", Field::kAcceptEncoding},
   };
   for (const auto& [name, id] : known) {
     std::string upper = name;

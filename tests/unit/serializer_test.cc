@@ -155,5 +155,27 @@ TEST(Serializer, ConsumedCredentialsAreNotForwarded) {
   EXPECT_NE(out.find("Cookie: a=1; b=2\r\n"), std::string::npos) << out;
 }
 
+// The worker's session header is the router's alone; Accept-Encoding goes only when the router
+// needs the page uncompressed.
+TEST(Serializer, SessionHeaderNeverForwardedAcceptEncodingOnRequest) {
+  const std::string in =
+      "GET /src/a.css HTTP/1.1\r\nHost: a\r\nX-Sessiongate-Session: t1\r\n"
+      "Accept-Encoding: gzip, br\r\n\r\n";
+  RequestHead req;
+  ASSERT_EQ(parse_request(in, {}, req).state, ParseState::kComplete);
+  ForwardInfo info;
+  info.client_ip = "10.0.0.1";
+  info.host = "a";
+  info.target = "/src/a.css";
+  std::string out;
+  serialize_request(req, info, out);
+  EXPECT_EQ(out.find("essiongate-Session"), std::string::npos) << out;
+  EXPECT_NE(out.find("Accept-Encoding: gzip, br\r\n"), std::string::npos) << out;
+  info.identity_only = true;
+  out.clear();
+  serialize_request(req, info, out);
+  EXPECT_EQ(out.find("Accept-Encoding"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace sg::http

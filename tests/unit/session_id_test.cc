@@ -80,5 +80,43 @@ TEST(RuleTable, AffinityOnlyForPathSessionRules) {
   EXPECT_EQ(m.rule, nullptr);
 }
 
+// Root-level requests of a path-mode rule with the service worker: the worker's header, then
+// the Referer, then the cookie; the header means nothing to a rule without the worker.
+TEST(RuleTable, WorkerHeaderThenRefererThenCookie) {
+  std::vector<Rule> rules(2);
+  rules[0].priority = 5;
+  rules[0].host = "edit.example.com";
+  rules[0].path = "/session/*";
+  rules[0].action.type = ActionType::kSession;
+  rules[0].action.prefix = "/session/";
+  rules[0].action.service_worker = true;
+  rules[1] = rules[0];
+  rules[1].priority = 6;
+  rules[1].host = "old.example.com";
+  rules[1].action.service_worker = false;
+  RuleTable t(rules);
+  const std::string_view cookie = "sg_session=t3";
+  const std::string_view referer = "https://edit.example.com/session/t2/";
+  const auto id = [&](std::string_view host, std::string_view ref, std::string_view header) {
+    return t.session_of(host, "/src/styles.css", cookie, ref, "sg_session", header);
+  };
+  EXPECT_EQ(id("edit.example.com", referer, "t1"), "t1");
+  EXPECT_EQ(id("edit.example.com", "https://edit.example.com/@vite/client", "t1"), "t1");
+  EXPECT_EQ(id("edit.example.com", referer, ""), "t2");
+  EXPECT_EQ(id("edit.example.com", "", ""), "t3");
+  // An invalid id in the header is no name at all: the next way decides.
+  EXPECT_EQ(id("edit.example.com", referer, "t 1"), "t2");
+  EXPECT_EQ(id("edit.example.com", "", "../x"), "t3");
+  EXPECT_EQ(id("old.example.com", referer, "t1"), "t2");
+  EXPECT_EQ(id("old.example.com", "", "t1"), "t3");
+  // Under the prefix the path decides, whatever the header says.
+  EXPECT_EQ(t.session_of("edit.example.com", "/session/t4/x", cookie, referer, "sg_session", "t1"),
+            "t4");
+  const RuleMatch m = t.match("edit.example.com", "/x", "", "", "sg_session", "t1");
+  ASSERT_NE(m.rule, nullptr);
+  EXPECT_TRUE(m.by_affinity);
+  EXPECT_EQ(m.affinity_id, "t1");
+}
+
 }  // namespace
 }  // namespace sg::routing
