@@ -151,6 +151,14 @@ constexpr std::string_view kLiveScript =
     "if(j.state==='ready'||!r.ok){location.reload();return;}if(j.text)what.textContent=j.text;}"
     "catch(e){await new Promise(f=>setTimeout(f,2000));}}};poll();})();</script>";
 
+// Unregisters the session worker whose scope covers this page: only sessiongate's (its script
+// is <scope>__sessiongate/sw.js), never one the app registered itself.
+constexpr std::string_view kForgetWorkerScript =
+    "<script>navigator.serviceWorker&&navigator.serviceWorker.getRegistration(location.href)"
+    ".then(r=>{const w=r&&(r.active||r.waiting||r.installing);"
+    "if(w&&new URL(w.scriptURL).pathname===new URL(r.scope).pathname+'__sessiongate/sw.js')"
+    "r.unregister();}).catch(()=>{});</script>";
+
 void fill_template(const std::string& tmpl, const Page& page, std::string& body) {
   size_t i = 0;
   while (i < tmpl.size()) {
@@ -230,6 +238,7 @@ void render_page_body(const Page& page, bool html, const std::string* tmpl, std:
       body += "<p class=\"s\">This page reloads by itself.</p>";
     }
     if (page.offer_reload) body += "<p><a href=\"\">Try again</a></p>";
+    if (page.forget_worker) body += kForgetWorkerScript;
     body += "<p class=\"s\">";
     body += std::to_string(page.status);
     body += " &middot; sessiongate</p></body></html>\n";

@@ -24,6 +24,9 @@ struct Page {
   // reloads the moment the state is ready, showing the time waited; without JavaScript it
   // falls back to reloading every `refresh` seconds.
   bool live = false;
+  // The HTML page unregisters the router's service worker for its address, if one is
+  // registered (the session it named is gone); an app's own worker is left alone.
+  bool forget_worker = false;
 };
 
 inline Page make_page(int status, std::string_view code, std::string_view title,

@@ -200,6 +200,13 @@ void render_prometheus(const std::vector<const WorkerMetrics*>& ws, const Contro
       {"sessiongate_access_log_dropped_total", "counter",
        "Access-log lines dropped because the writer fell behind.",
        [](const WorkerMetrics& w) { return w.access_log_dropped.get(); }},
+      {"sessiongate_session_worker_tags_total", "counter",
+       "Path-mode pages given the session worker's script tag.",
+       [](const WorkerMetrics& w) { return w.worker_tags_inserted.get(); }},
+      {"sessiongate_session_worker_tags_skipped_total", "counter",
+       "Path-mode pages left without the session worker's tag because the upstream compressed "
+       "them.",
+       [](const WorkerMetrics& w) { return w.worker_tags_skipped_encoded.get(); }},
   };
   for (const auto& m : kSimple) {
     header(out, m.name, m.type, m.help);

@@ -112,6 +112,10 @@ struct WorkerMetrics {
   Counter upstream_retries;
   Counter route_changes_applied;
   Counter access_log_dropped;
+  // Path mode's session worker: pages given its tag, and pages left without it because the
+  // upstream compressed them anyway.
+  Counter worker_tags_inserted;
+  Counter worker_tags_skipped_encoded;
   std::array<Counter, static_cast<size_t>(Protocol::kCount)> requests_by_protocol;
   Counter h2_connections_active;
   Counter h2_connections_total;

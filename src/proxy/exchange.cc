@@ -5,6 +5,7 @@
 #include "lifecycle/wake_controller.h"
 #include "proxy/client_address.h"
 #include "proxy/listener.h"
+#include "proxy/session_worker.h"
 #include "proxy/worker.h"
 #include "routing/pattern.h"
 #include "routing/session_id.h"
@@ -33,6 +34,8 @@ void Exchange::reset() {
   route_.reset();
   reply_.reset();
   set_cookie_ = {};
+  inject_tag_.clear();
+  injector_.reset();
 }
 
 boost::asio::awaitable<bool> Exchange::run(Downstream& down) {
@@ -165,6 +168,14 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
                                                       : "missing session id");
       }
       from_prefix = true;
+      if (a.service_worker) {
+        // The worker's own files, before anything about the session: they are the same for
+        // every session, so they tell nobody whether this one exists.
+        if (rest.starts_with(session_worker::kDir)) return worker_file(a, id, rest);
+        if (session_worker::is_navigation(*req_, down_->wants_html())) {
+          inject_tag_ = session_worker::script_tag(a.prefix, id);
+        }
+      }
     }
   } else {
     routing::IdResult r = routing::id_from_host(m.host_no_port, id);
@@ -189,6 +200,19 @@ Exchange::Step Exchange::resolve(const routing::Action& a, const routing::RuleMa
     t.set_cookie = cookie_buf_;
   }
   return route_ ? Step::kContinue : no_route(id);
+}
+
+Exchange::Step Exchange::worker_file(const routing::Action& a, std::string_view id,
+                                     std::string_view rest) {
+  const std::string_view script = session_worker::file(rest);
+  const bool read = req_->method_id == http::Method::kGet || req_->method_id == http::Method::kHead;
+  if (script.empty() || !read) return answer(ReplyKind::kWorkerFileMissing);
+  target_buf_.assign(a.prefix).append(id).append("/");
+  ReplyInput in = reply_input({});
+  in.body = script;
+  in.worker_scope = target_buf_;
+  reply_.emplace(make_reply(ReplyKind::kWorkerScript, in));
+  return Step::kReply;
 }
 
 // Preview access, before anything about the container: a caller without a link learns

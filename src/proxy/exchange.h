@@ -18,6 +18,7 @@
 
 #include "access/decide.h"
 #include "common/buffer.h"
+#include "http/html_inject.h"
 #include "http/message.h"
 #include "net/stream.h"
 #include "net/upstream_pool.h"
@@ -96,6 +97,8 @@ class Exchange {
   Step admit();
   Step match(routing::RuleMatch& m);
   Step resolve(const routing::Action& a, const routing::RuleMatch& m, UpstreamTarget& t);
+  // A path-mode session worker's script (or the 404 for another name in its directory).
+  Step worker_file(const routing::Action& a, std::string_view id, std::string_view rest);
   Step authorize();
   Step hold();
   Step pick_upstream(const routing::Action& a, UpstreamTarget& t);
@@ -146,6 +149,8 @@ class Exchange {
   boost::asio::awaitable<bool> read_upstream_body();
   boost::asio::awaitable<bool> write(std::string_view data, bool last);
   boost::asio::awaitable<void> tunnel();
+  // The response is a page that gets the session worker's tag (inject_tag_ set by resolve).
+  bool start_injection();
   void pool_or_drop(bool complete);
 
   // Picks up the worker's configuration as it is now: each request is planned and forwarded
@@ -174,6 +179,11 @@ class Exchange {
   registry::Millis now_ms_ = 0;  // wall clock, read once by authorize()
   std::string target_buf_;
   std::string cookie_buf_;
+  // A navigation of a session with the service worker: the tag its page gets, and what places
+  // it once the response turns out to be an HTML page.
+  std::string inject_tag_;
+  std::optional<http::HtmlInjector> injector_;
+  std::string injected_;         // what the injector releases, until it has been written
   std::string_view set_cookie_;  // every extra response line (a Set-Cookie, X-Request-Id)
   std::string response_extra_;
 

@@ -4,6 +4,7 @@
 #include "common/await.h"
 #include "http/chunked.h"
 #include "proxy/exchange.h"
+#include "proxy/session_worker.h"
 #include "proxy/worker.h"
 
 namespace sg::proxy {
@@ -13,6 +14,13 @@ using asio::awaitable;
 using http::Framing;
 
 awaitable<bool> Exchange::write(std::string_view data, bool last) {
+  if (injector_ && (!injector_->settled() || (last && !injector_->inserted()))) {
+    injected_.clear();
+    injector_->feed(data, injected_);
+    if (last) injector_->finish(injected_);
+    if (injected_.empty() && !last) co_return true;  // held: the place is not found yet
+    data = injected_;
+  }
   const Write st = down_->write_body(data, last);
   if (st == Write::kPending) co_return co_await down_->flush();
   co_return st == Write::kDone;
@@ -28,8 +36,35 @@ awaitable<bool> Exchange::read_upstream_body() {
   co_return true;
 }
 
+bool Exchange::start_injection() {
+  if (inject_tag_.empty()) return false;
+  switch (session_worker::page_fit(res_)) {
+    case session_worker::PageFit::kFits:
+      injector_.emplace(std::move(inject_tag_));
+      w_.metrics().worker_tags_inserted.add();
+      return true;
+    case session_worker::PageFit::kEncoded:
+      // The router asked for identity; without the tag the page falls back to the Referer and
+      // the cookie (docs/decisions/0028).
+      w_.metrics().worker_tags_skipped_encoded.add();
+      return false;
+    case session_worker::PageFit::kNotAPage:
+      return false;
+  }
+  return false;
+}
+
 awaitable<bool> Exchange::relay() {
-  down_->begin_response(res_, set_cookie_);
+  if (start_injection()) {
+    // The body grows by the tag: the client gets it chunked (or until close, for HTTP/1.0)
+    // whatever the upstream's framing, which still decides how the body is read.
+    const Framing upstream = res_.framing;
+    res_.framing = Framing::kChunked;
+    down_->begin_response(res_, set_cookie_);
+    res_.framing = upstream;
+  } else {
+    down_->begin_response(res_, set_cookie_);
+  }
   up_.consume(upstream_head_len_);
   RequestRecord& rec = down_->record();
   rec.outcome = observe::Outcome::k_routed;
@@ -40,7 +75,7 @@ awaitable<bool> Exchange::relay() {
       complete = co_await write({}, true);
       break;
     case Framing::kLength:
-      if (up_.size() >= res_.content_length) {
+      if (up_.size() >= res_.content_length && !injector_) {
         // The whole body arrived with the head: one write, no nested coroutine unless the
         // client's socket is full.
         const size_t n = static_cast<size_t>(res_.content_length);

@@ -54,6 +54,8 @@ void Exchange::prepare_head(const UpstreamTarget& a) {
   info.target = a.target;
   info.strip_token_header = access_.strip_token_header;
   info.strip_authorization = access_.strip_authorization;
+  // A page that may get the session worker's tag must come uncompressed.
+  info.identity_only = !inject_tag_.empty();
   if (access_.strip_cookie) {
     info.replace_cookie = true;
     info.cookie = access_.forwarded_cookie;

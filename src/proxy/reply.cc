@@ -96,6 +96,11 @@ constexpr std::array<ReplySpec, kKinds> kSpecs{{
     {302, Outcome::k_redirect, "redirect", "Found", "Opening your preview.", R::kNone, false, true},
     {0, Outcome::k_fixed, "fixed", "", "This address has no content.", R::kNone, false, true},
     {0, Outcome::k_redirect, "redirect", "", "This page has moved.", R::kNone, false, true},
+    {200, Outcome::k_fixed, "worker_script", "Session worker", "A script of the session worker.",
+     R::kNone, false, false},
+    {404, Outcome::k_no_rule, "worker_file_missing", "Not found",
+     "The router keeps this directory for its own scripts; there is no such file in it.", R::kNone,
+     false, true},
 }};
 
 // Spot checks that the rows did not shift against the enum (the unit test checks every row).
@@ -164,6 +169,17 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
     r.body += "\"}\n";
     return r;
   }
+  if (k == ReplyKind::kWorkerScript) {
+    // Revalidated on every registration check, so a new router's worker replaces the old.
+    r.headers.emplace_back("Content-Type", "text/javascript; charset=utf-8");
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    if (!in.worker_scope.empty()) {
+      r.headers.emplace_back("Service-Worker-Allowed", std::string(in.worker_scope));
+    }
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.body.assign(in.body);
+    return r;
+  }
   if (k == ReplyKind::kFixed && !in.body.empty()) {
     r.headers.emplace_back("Content-Type", in.content_type);
     r.body.assign(in.body);
@@ -207,6 +223,10 @@ Reply make_reply(ReplyKind k, const ReplyInput& in) {
   if (!in.location.empty()) r.headers.emplace_back("Location", std::string(in.location));
   if (!in.request_id.empty()) r.headers.emplace_back("X-Request-Id", std::string(in.request_id));
   if (!in.set_cookie.empty()) r.headers.emplace_back("Set-Cookie", std::string(in.set_cookie));
+  // A session's worker asks the router for the session's files; this tells it to unregister.
+  if (k == ReplyKind::kUnknownSession)
+    r.headers.emplace_back("X-Sessiongate-Error", "unknown_session");
+  page.forget_worker = k == ReplyKind::kUnknownSession;
   http::render_page_body(page, html, tmpl, r.body);
   r.headers.insert(r.headers.begin(), {{"Content-Type", std::string(http::page_content_type(html))},
                                        {"Cache-Control", "no-store"}});

@@ -55,6 +55,10 @@ enum class ReplyKind : uint8_t {
   // Configured actions.
   kFixed,
   kRedirect,
+  // Path mode's session worker (session_worker.h): its scripts, and any other name under its
+  // directory.
+  kWorkerScript,
+  kWorkerFileMissing,
   kCount
 };
 
@@ -105,6 +109,7 @@ struct ReplyInput {
   std::string_view body;          // kFixed: a literal body (then no page)
   std::string_view content_type;  // of `body`
   std::string_view location;      // kRedirect, kLinkRedirect
+  std::string_view worker_scope;  // kWorkerScript: the scope the worker may control
   std::string_view set_cookie;    // kLinkRedirect: the Set-Cookie value
   // The starting page and its long poll: what the wait is at (waking, starting, waiting;
   // ready for the poll; the poll's words are the detail), the request id to show, and whether

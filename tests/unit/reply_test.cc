@@ -19,8 +19,9 @@ TEST(ReplyTable, EveryKindHasAStatusAnOutcomeAndACode) {
                             static_cast<ReplyKind>(i) == ReplyKind::kRedirect;
     if (configured) {
       EXPECT_EQ(s.status, 0) << i;
-    } else if (static_cast<ReplyKind>(i) == ReplyKind::kWaitState) {
-      EXPECT_EQ(s.status, 200) << "the starting page's long poll: an answer, not an error";
+    } else if (static_cast<ReplyKind>(i) == ReplyKind::kWaitState ||
+               static_cast<ReplyKind>(i) == ReplyKind::kWorkerScript) {
+      EXPECT_EQ(s.status, 200) << "the long poll, a script: answers, not errors";
     } else {
       EXPECT_GE(s.status, 300) << i;
       EXPECT_LT(s.status, 600) << i;
@@ -58,6 +59,8 @@ TEST(ReplyTable, StatusesAndOutcomesOfTheAnswersClientsSee) {
       {ReplyKind::kOverloaded, 503, Outcome::k_rate_limited, true},
       {ReplyKind::kForbidden, 403, Outcome::k_forbidden, false},
       {ReplyKind::kLinkRedirect, 302, Outcome::k_redirect, false},
+      {ReplyKind::kWorkerScript, 200, Outcome::k_fixed, false},
+      {ReplyKind::kWorkerFileMissing, 404, Outcome::k_no_rule, false},
   };
   for (const Row& r : rows) {
     Reply reply = make_reply(r.kind, {});
@@ -94,6 +97,35 @@ TEST(MakeReply, StartingTellsWhenToRetryAndRefreshesItsPage) {
   EXPECT_EQ(r.headers[2], (std::pair<std::string_view, std::string>{"Retry-After", "3"}));
   EXPECT_NE(r.body.find("<meta http-equiv=\"refresh\" content=\"3\">"), std::string::npos);
   EXPECT_NE(r.body.find("<code>s1</code>"), std::string::npos);
+}
+
+// The worker's script may control the session's whole prefix and is revalidated on every
+// check; the unknown-session answer tells a worker (header) and a page (script) to let go.
+TEST(MakeReply, SessionWorkerScriptAndTheUnknownSessionsFarewell) {
+  ReplyInput in;
+  in.body = "self.x=1;";
+  in.worker_scope = "/session/t1/";
+  const Reply js = make_reply(ReplyKind::kWorkerScript, in);
+  const std::vector<std::pair<std::string_view, std::string>> want = {
+      {"Content-Type", "text/javascript; charset=utf-8"},
+      {"Cache-Control", "no-cache"},
+      {"Service-Worker-Allowed", "/session/t1/"},
+      {"X-Content-Type-Options", "nosniff"}};
+  EXPECT_EQ(js.headers, want);
+  EXPECT_EQ(js.body, "self.x=1;");
+  ReplyInput page;
+  page.html = true;
+  page.session = "t1";
+  const Reply gone = make_reply(ReplyKind::kUnknownSession, page);
+  bool header = false;
+  for (const auto& [name, value] : gone.headers) {
+    header |= name == "X-Sessiongate-Error" && value == "unknown_session";
+  }
+  EXPECT_TRUE(header);
+  EXPECT_NE(gone.body.find("__sessiongate/sw.js'"), std::string::npos) << gone.body;
+  EXPECT_NE(gone.body.find("r.unregister()"), std::string::npos);
+  const Reply other = make_reply(ReplyKind::kNoRule, page);
+  EXPECT_EQ(other.body.find("unregister"), std::string::npos) << "only the unknown session's";
 }
 
 size_t count(const std::string& s, std::string_view what) {
