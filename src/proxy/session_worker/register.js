@@ -7,8 +7,19 @@
   if (!('serviceWorker' in navigator) || !document.currentScript) return;
   // This file is <scope>__sessiongate/register.js.
   var scope = new URL('..', document.currentScript.src).pathname;
+  var script = scope + '__sessiongate/sw.js';
+  var ours = function (w) {
+    return !w || new URL(w.scriptURL).pathname === script;
+  };
   navigator.serviceWorker
-    .register(scope + '__sessiongate/sw.js', { scope: scope })
+    .getRegistration(scope)
+    .then(function (r) {
+      // The app registered a worker of its own for this scope: it wins (a scope has one).
+      if (r && new URL(r.scope).pathname === scope && !ours(r.active || r.waiting || r.installing)) {
+        return;
+      }
+      return navigator.serviceWorker.register(script, { scope: scope });
+    })
     .catch(function (e) {
       console.warn('sessiongate: the session worker was not registered (' + e + ')');
     });
