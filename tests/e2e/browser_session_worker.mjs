@@ -3,8 +3,8 @@
 // session worker each page's requests outside the prefix carry its session; the control run
 // (a rule without it) shows what the Referer and the cookie alone do.
 // Usage: node browser_session_worker.mjs CONFIG_JSON; prints one JSON line.
-// CONFIG: {origin, port, spki, scenario: "hmr"|"control"|"streams", sites: {sid: dir},
-//          admin, token}
+// CONFIG: {origin, port, spki, scenario: "hmr"|"control"|"streams", ids: [3 session ids],
+//          sites: {sid: dir}, style: {file, text}, admin, token}
 import { chromium } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,8 +40,9 @@ const title = (p) => p.evaluate(() => document.querySelector('#title').textConte
 const color = (p) => p.evaluate(() => getComputedStyle(document.querySelector('#title')).color);
 const controlled = (p) => p.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null);
 const marker = (p) => p.evaluate(() => window.sgMarker ?? null);
+// The session's stylesheet with a new colour (cfg.style: the file and its text, %s the colour).
 function edit(sid, rgb) {
-  writeFileSync(join(cfg.sites[sid], 'style.css'), `#title { color: ${rgb}; }\n`);
+  writeFileSync(join(cfg.sites[sid], cfg.style.file), cfg.style.text.replace('%s', rgb));
 }
 // True when the page's title takes `rgb` within `ms`.
 async function becomes(p, rgb, ms = 10000) {
@@ -53,26 +54,28 @@ async function state(p) {
   return { title: await title(p), color: await color(p), marker: await marker(p), worker: await controlled(p) };
 }
 
+// Three sessions of one kind of dev server (cfg.ids), the first two side by side in tabs.
 async function hmrScenario(withWorker) {
-  const t1 = await open('t1', { expectWorker: withWorker });
-  const t2 = await open('t2', { expectWorker: withWorker });
-  await Promise.all([t1.hmr, t2.hmr]);
+  const [a, b, c] = cfg.ids;
+  const one = await open(a, { expectWorker: withWorker });
+  const two = await open(b, { expectWorker: withWorker });
+  await Promise.all([one.hmr, two.hmr]);
   await sleep(800);  // the file watchers settle
-  edit('t1', 'rgb(1, 100, 1)');
-  result.t1_edit = { t1_updated: await becomes(t1, 'rgb(1, 100, 1)'), t1: await state(t1), t2: await state(t2) };
+  edit(a, 'rgb(1, 100, 1)');
+  result.first_edit = { updated: await becomes(one, 'rgb(1, 100, 1)'), first: await state(one), second: await state(two) };
   if (!withWorker) return;
-  edit('t2', 'rgb(2, 100, 2)');
-  result.t2_edit = { t2_updated: await becomes(t2, 'rgb(2, 100, 2)'), t1: await state(t1), t2: await state(t2) };
-  await t1.reload({ waitUntil: 'load' });
-  await t1.waitForFunction(() => (document.querySelector('#title')?.textContent ?? '').startsWith('hello from'));
-  result.t1_reload = await state(t1);
+  edit(b, 'rgb(2, 100, 2)');
+  result.second_edit = { updated: await becomes(two, 'rgb(2, 100, 2)'), first: await state(one), second: await state(two) };
+  await one.reload({ waitUntil: 'load' });
+  await one.waitForFunction(() => (document.querySelector('#title')?.textContent ?? '').startsWith('hello from'));
+  result.first_reload = await state(one);
   // A third session opened (the cookie now names it) and closed again.
-  const t3 = await open('t3');
-  result.t3 = await state(t3);
-  await t3.close();
+  const three = await open(c);
+  result.third = await state(three);
+  await three.close();
   await sleep(800);
-  edit('t1', 'rgb(3, 100, 3)');
-  result.t1_after_t3 = { t1_updated: await becomes(t1, 'rgb(3, 100, 3)'), t1: await state(t1), t2: await state(t2) };
+  edit(a, 'rgb(3, 100, 3)');
+  result.after_third = { updated: await becomes(one, 'rgb(3, 100, 3)'), first: await state(one), second: await state(two) };
 }
 
 // SSE, a 100 MiB download and a POST made at the root by a controlled page of session t4
@@ -108,6 +111,7 @@ async function streamsScenario() {
   const t5 = await open('t5', { expectWorker: false });
   await t5.waitForFunction(() => navigator.serviceWorker.controller?.scriptURL.endsWith('/app-sw.js'),
     null, { timeout: 15000 }).catch(() => {});
+
   await t5.reload({ waitUntil: 'load' });
   await t5.waitForFunction(() => (document.querySelector('#title')?.textContent ?? '').startsWith('hello from'));
   await sleep(500);

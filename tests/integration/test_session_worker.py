@@ -101,7 +101,7 @@ class SessionWorker(unittest.TestCase):
     def test_the_router_serves_the_workers_scripts_itself(self):
         before = self.a.count() + self.b.count()
         for sid in ("t1", "no-such-session"):
-            for name, marker in (("sw.js", b"X-Sessiongate-Session"), ("register.js", b"register(")):
+            for name, marker in (("sw.js", b"X-Sessiongate-Session"), ("register.js", b"__sessiongate/sw.js")):
                 st, h, body = get(self.p.port, f"/session/{sid}/__sessiongate/{name}", HOST)
                 self.assertEqual(st, 200, body)
                 self.assertEqual(h["content-type"], "text/javascript; charset=utf-8")
