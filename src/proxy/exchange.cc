@@ -142,7 +142,9 @@ Exchange::Step Exchange::admit() {
 Exchange::Step Exchange::match(routing::RuleMatch& m) {
   m = rt_->rules.match(req_->host, req_->path, req_->header(http::Field::kCookie),
                        req_->header(http::Field::kReferer), rt_->sessions.cookie_name,
-                       req_->header(http::Field::kXSessiongateSession));
+                       (req_->fields & http::bit(http::Field::kXSessiongateSession)) != 0
+                           ? req_->header(http::Field::kXSessiongateSession)
+                           : std::string_view());
   if (m.rule == nullptr) return answer(ReplyKind::kNoRule);
   down_->record().rule = m.rule;
   return Step::kContinue;
