@@ -83,6 +83,10 @@ class AgentLifecycle(unittest.TestCase):
             self.assertTrue(wait_until(lambda: self.container("ag1-c") is not None, timeout=10), agent.text())
             c = self.container("ag1-c")
             self.assertEqual((c["status"], c["address"]), ("starting", f"127.0.0.1:{port}"))
+            # The agent registers the container, then points the session: two calls, so the
+            # session may come a moment after the container (the test read it too early once).
+            self.assertTrue(wait_until(lambda: self.p.admin("GET", "/v1/sessions/ag1-s")[0] == 200,
+                                       timeout=10), agent.text())
             self.assertEqual(self.p.admin("GET", "/v1/sessions/ag1-s")[1]["container_id"], "ag1-c")
             # Not ready while the process runs but does not answer yet.
             time.sleep(1)
