@@ -1,5 +1,7 @@
 #include "http/html_inject.h"
 
+#include "http/message.h"
+
 namespace sg::http {
 
 namespace {
@@ -13,16 +15,6 @@ bool letter(char c) {
 bool name_char(char c) {
   return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == ':';
 }
-bool same_lower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 }  // namespace
@@ -106,9 +98,9 @@ void HtmlInjector::scan(std::string& out) {
         }
         const std::string_view name(held_.data() + name_start_, pos_ - name_start_);
         if (!space(c) && c != '/' && c != '>') return insert_at(tag_start_, out);
-        if (same_lower(name, "head")) {
+        if (iequals(name, "head")) {
           head_ = true;
-        } else if (same_lower(name, "html")) {
+        } else if (iequals(name, "html")) {
           head_ = false;
         } else {
           return insert_at(tag_start_, out);
