@@ -155,7 +155,7 @@ class SessionWorker(unittest.TestCase):
         self.assertEqual(self.b.count(), before)
 
     def test_pages_get_the_tag_after_head_in_any_framing(self):
-        st, h, body = get(self.p.port, "/session/t1/", HOST, NAV)
+        st, h, body = get(self.p.port, "/session/t1/", HOST, dict(NAV, **{"Accept-Encoding": "gzip"}))
         self.assertEqual((st, body), (200, injected("t1")))
         self.assertEqual(h.get("transfer-encoding"), "chunked")
         self.assertNotIn("content-length", h)
